@@ -1,0 +1,136 @@
+//! Every configuration key krest knows, with Confluent's default and what krest does with it.
+//! `docs/configuration.md` is the prose version of this table.
+
+/// What krest does with a key.
+pub enum KeyUse {
+    /// Read into [`super::Config`].
+    Used,
+    /// Accepted for compatibility with existing Confluent configs, but without effect (why).
+    Inert(&'static str),
+    /// Stops start-up when set to a non-empty value (why, and what to do instead).
+    Rejected(&'static str),
+}
+
+pub struct Key {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+    pub usage: KeyUse,
+}
+
+const fn used(name: &'static str, default: &'static str) -> Key {
+    Key {
+        name,
+        default: Some(default),
+        usage: KeyUse::Used,
+    }
+}
+
+const fn inert(name: &'static str, default: &'static str, why: &'static str) -> Key {
+    Key {
+        name,
+        default: Some(default),
+        usage: KeyUse::Inert(why),
+    }
+}
+
+const NO_JMX: &str = "krest exports Prometheus metrics at GET /metrics instead of JMX";
+const NO_JAVA_EXTENSIONS: &str = "krest is extended with WebAssembly plugins, not Java classes";
+const NO_THREAD_POOLS: &str = "krest serves requests on an async runtime without request thread pools";
+const V1_ONLY: &str = "it configured the v1 API's SimpleConsumer pool, removed in Confluent 6.0";
+
+const KEYS: &[Key] = &[
+    used("id", ""),
+    used("listeners", ""),
+    used("advertised.listeners", ""),
+    used("host.name", ""),
+    used("port", "8082"),
+    used("bootstrap.servers", ""),
+    used("schema.registry.url", "http://localhost:8081"),
+    used("consumer.request.max.bytes", "67108864"),
+    used("consumer.request.timeout.ms", "1000"),
+    used("consumer.threads", "50"),
+    used("consumer.instance.timeout.ms", "300000"),
+    used("fetch.min.bytes", "-1"),
+    used("shutdown.graceful.ms", "5000"),
+    used("debug", "false"),
+    inert(
+        "consumer.iterator.backoff.ms",
+        "50",
+        "records reads wake up when records arrive instead of polling with a back-off",
+    ),
+    inert(
+        "consumer.iterator.timeout.ms",
+        "1",
+        "it tuned the old ZooKeeper consumer's iterator",
+    ),
+    inert(
+        "producer.threads",
+        "5",
+        "one shared asynchronous producer serves every request",
+    ),
+    inert("simpleconsumer.pool.size.max", "25", V1_ONLY),
+    inert("simpleconsumer.pool.timeout.ms", "1000", V1_ONLY),
+    inert(
+        "client.timeout.ms",
+        "500",
+        "Confluent's proxy does not read it either",
+    ),
+    inert(
+        "client.init.timeout.ms",
+        "60000",
+        "Confluent's proxy does not read it either",
+    ),
+    inert("zookeeper.set.acl", "false", "krest never talks to ZooKeeper"),
+    inert("kafka.rest.resource.extension.class", "", NO_JAVA_EXTENSIONS),
+    inert("kafka.rest.extension.classes", "", NO_JAVA_EXTENSIONS),
+    inert("resource.extension.classes", "", NO_JAVA_EXTENSIONS),
+    inert("rest.servlet.initializor.classes", "", NO_JAVA_EXTENSIONS),
+    inert("metrics.jmx.prefix", "kafka.rest", NO_JMX),
+    inert("metric.reporters", "", NO_JMX),
+    inert("metrics.num.samples", "2", NO_JMX),
+    inert("metrics.sample.window.ms", "30000", NO_JMX),
+    inert("metrics.tag.map", "", NO_JMX),
+    inert(
+        "request.logger.name",
+        "",
+        "request logs go through `tracing`; filter them with RUST_LOG",
+    ),
+    inert("thread.pool.min", "8", NO_THREAD_POOLS),
+    inert("thread.pool.max", "200", NO_THREAD_POOLS),
+    inert("request.queue.capacity", "", NO_THREAD_POOLS),
+    inert(
+        "response.mediatype.preferred",
+        "",
+        "error responses always use application/vnd.kafka.v2+json",
+    ),
+    inert(
+        "response.mediatype.default",
+        "",
+        "error responses always use application/vnd.kafka.v2+json",
+    ),
+    Key {
+        name: "zookeeper.connect",
+        default: Some(""),
+        usage: KeyUse::Rejected(
+            "krest reaches Kafka only through `bootstrap.servers` (Kafka 4 has no ZooKeeper and \
+             Confluent's proxy stopped using it in 6.x): remove `zookeeper.connect` and set \
+             `bootstrap.servers=BROKER_HOST:9092` (or KAFKA_REST_BOOTSTRAP_SERVERS)",
+        ),
+    },
+];
+
+/// Prefixes whose keys are handed, stripped, to Kafka clients or the Schema Registry client.
+const PASSTHROUGH_PREFIXES: &[&str] = &["client.", "producer.", "consumer.", "admin.", "schema.registry."];
+
+pub fn lookup(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.name == name)
+}
+
+/// Splits a pass-through key into its prefix and the client property it sets.
+pub fn passthrough_target(key: &str) -> Option<(&'static str, &str)> {
+    PASSTHROUGH_PREFIXES.iter().find_map(|prefix| {
+        key.strip_prefix(prefix)
+            .filter(|rest| !rest.is_empty())
+            .map(|rest| (*prefix, rest))
+    })
+}

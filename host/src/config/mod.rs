@@ -1,0 +1,386 @@
+//! Proxy configuration with Confluent REST Proxy key names, read once at start-up and
+//! handed down as typed structs. `keys` lists what each key means to krest.
+
+mod keys;
+mod sources;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use url::Url;
+
+use keys::{Key, KeyUse};
+pub use sources::{Origin, RawConfig};
+
+/// The whole typed configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `id`: this instance's name, used in generated consumer instance names.
+    pub id: String,
+    /// `listeners` (or `http://0.0.0.0:<port>` when empty).
+    pub listeners: Vec<Url>,
+    /// `advertised.listeners`: URLs other clients reach this instance at.
+    pub advertised_listeners: Vec<Url>,
+    /// `host.name`: host used in absolute URLs when no advertised listener matches.
+    pub host_name: String,
+    /// `port`: deprecated listener port, still used for `host.name` URLs.
+    pub port: u16,
+    /// `bootstrap.servers`, empty only in `--dev` mode.
+    pub bootstrap_servers: String,
+    /// `schema.registry.url`; `None` when set to the empty string.
+    pub schema_registry_url: Option<Url>,
+    pub consumer: ConsumerConfig,
+    /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
+    pub shutdown_graceful: Duration,
+    /// `debug`: append error details to error messages.
+    pub debug: bool,
+    /// `client.*`, `producer.*`, `consumer.*`, `admin.*`, `schema.registry.*` pass-through.
+    pub passthrough: Passthrough,
+}
+
+/// Settings of v2 consumer instances.
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    /// `consumer.request.max.bytes`: most key+value bytes one records read returns.
+    pub request_max_bytes: u64,
+    /// `consumer.request.timeout.ms`: longest a records read waits for data.
+    pub request_timeout: Duration,
+    /// `consumer.threads`: most consumer operations running at once (`None` = unbounded).
+    pub max_concurrent_operations: Option<usize>,
+    /// `consumer.instance.timeout.ms`: idle time after which an instance is closed.
+    pub instance_timeout: Duration,
+    /// `fetch.min.bytes`: a read returns early once more than this many bytes arrived (-1 = off).
+    pub fetch_min_bytes: i64,
+}
+
+/// Kafka client properties passed through with their prefix stripped.
+#[derive(Clone, Debug, Default)]
+pub struct Passthrough {
+    pub client: BTreeMap<String, String>,
+    pub producer: BTreeMap<String, String>,
+    pub consumer: BTreeMap<String, String>,
+    pub admin: BTreeMap<String, String>,
+    pub schema_registry: BTreeMap<String, String>,
+}
+
+/// A value that stops start-up, naming the key, where it was set and what is allowed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub value: String,
+    pub origin: Origin,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration `{}={}` (from {}): {}",
+            self.key, self.value, self.origin, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Non-fatal findings, logged at start-up.
+pub type Warnings = Vec<String>;
+
+impl Config {
+    /// Types and checks `raw`. `dev` relaxes the `bootstrap.servers` requirement.
+    pub fn from_raw(raw: &RawConfig, dev: bool) -> Result<(Config, Warnings), ConfigError> {
+        let mut warnings = Warnings::new();
+        let mut passthrough = Passthrough::default();
+        for (key, (value, origin)) in raw.iter() {
+            match keys::lookup(key) {
+                Some(Key {
+                    usage: KeyUse::Rejected(why),
+                    ..
+                }) if !value.is_empty() => {
+                    return Err(error(key, value, origin, why));
+                }
+                Some(Key {
+                    usage: KeyUse::Inert(why),
+                    ..
+                }) => {
+                    tracing::info!("`{key}` (from {origin}) is accepted but has no effect: {why}")
+                }
+                Some(_) => {}
+                None => match keys::passthrough_target(key) {
+                    Some((prefix, rest)) => {
+                        let map = match prefix {
+                            "client." => &mut passthrough.client,
+                            "producer." => &mut passthrough.producer,
+                            "consumer." => &mut passthrough.consumer,
+                            "admin." => &mut passthrough.admin,
+                            _ => &mut passthrough.schema_registry,
+                        };
+                        map.insert(rest.to_string(), value.clone());
+                    }
+                    None => warnings.push(format!(
+                        "unknown configuration key `{key}` (from {origin}) is ignored"
+                    )),
+                },
+            }
+        }
+
+        let r = Reader { raw };
+        let port = r.port("port")?;
+        let listeners = match r.url_list("listeners")? {
+            list if list.is_empty() => {
+                vec![Url::parse(&format!("http://0.0.0.0:{port}")).expect("valid URL")]
+            }
+            list => list,
+        };
+        for url in &listeners {
+            r.check_listener("listeners", url)?;
+        }
+        let bootstrap_servers = r.string("bootstrap.servers");
+        if bootstrap_servers.is_empty() && !dev {
+            return Err(error(
+                "bootstrap.servers",
+                "",
+                &r.origin("bootstrap.servers"),
+                "required: the Kafka brokers to connect to, e.g. `bootstrap.servers=localhost:9092` \
+                 (or KAFKA_REST_BOOTSTRAP_SERVERS, or --bootstrap-servers); \
+                 run `krest serve --dev` to try krest without Kafka",
+            ));
+        }
+        r.check_bootstrap(&bootstrap_servers)?;
+        let schema_registry_url = match r.string("schema.registry.url") {
+            s if s.is_empty() => None,
+            s => Some(r.url("schema.registry.url", &s)?),
+        };
+        let threads = r.int("consumer.threads", -1, i64::from(i32::MAX))?;
+        if threads == 0 {
+            return Err(r.invalid("consumer.threads", "must be -1 (unbounded) or a positive integer"));
+        }
+        let config = Config {
+            id: r.string("id"),
+            listeners,
+            advertised_listeners: r.url_list("advertised.listeners")?,
+            host_name: r.string("host.name"),
+            port,
+            bootstrap_servers,
+            schema_registry_url,
+            consumer: ConsumerConfig {
+                request_max_bytes: r.int("consumer.request.max.bytes", 1, i64::MAX)? as u64,
+                request_timeout: r.millis("consumer.request.timeout.ms")?,
+                max_concurrent_operations: (threads > 0).then_some(threads as usize),
+                instance_timeout: r.millis("consumer.instance.timeout.ms")?,
+                fetch_min_bytes: r.int("fetch.min.bytes", -1, 10_000_000)?,
+            },
+            shutdown_graceful: r.millis("shutdown.graceful.ms")?,
+            debug: r.bool("debug")?,
+            passthrough,
+        };
+        // Inert numeric keys are still checked, so a typo does not go unnoticed.
+        for key in ["consumer.iterator.backoff.ms", "consumer.iterator.timeout.ms"] {
+            r.millis(key)?;
+        }
+        Ok((config, warnings))
+    }
+}
+
+fn error(key: &str, value: &str, origin: &Origin, problem: &str) -> ConfigError {
+    ConfigError {
+        key: key.to_string(),
+        value: value.to_string(),
+        origin: origin.clone(),
+        problem: problem.to_string(),
+    }
+}
+
+/// Typed access to raw values, falling back to each key's documented default.
+struct Reader<'a> {
+    raw: &'a RawConfig,
+}
+
+impl Reader<'_> {
+    fn string(&self, key: &str) -> String {
+        match self.raw.get(key) {
+            Some((value, _)) => value.clone(),
+            None => keys::lookup(key)
+                .and_then(|k| k.default)
+                .unwrap_or("")
+                .to_string(),
+        }
+    }
+
+    fn origin(&self, key: &str) -> Origin {
+        self.raw
+            .get(key)
+            .map(|(_, o)| o.clone())
+            .unwrap_or(Origin::Default)
+    }
+
+    fn invalid(&self, key: &str, problem: &str) -> ConfigError {
+        error(key, &self.string(key), &self.origin(key), problem)
+    }
+
+    fn int(&self, key: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
+        let expected = || format!("expected an integer from {min} to {max}");
+        let n: i64 = self
+            .string(key)
+            .parse()
+            .map_err(|_| self.invalid(key, &expected()))?;
+        if n < min || n > max {
+            return Err(self.invalid(key, &expected()));
+        }
+        Ok(n)
+    }
+
+    fn millis(&self, key: &str) -> Result<Duration, ConfigError> {
+        Ok(Duration::from_millis(self.int(key, 0, i64::MAX)? as u64))
+    }
+
+    fn port(&self, key: &str) -> Result<u16, ConfigError> {
+        Ok(self.int(key, 0, 65535)? as u16)
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.string(key).to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(self.invalid(key, "expected `true` or `false`")),
+        }
+    }
+
+    fn url(&self, key: &str, text: &str) -> Result<Url, ConfigError> {
+        let url = Url::parse(text).map_err(|e| {
+            self.invalid(
+                key,
+                &format!("`{text}` is not a URL ({e}); expected e.g. http://host:8082"),
+            )
+        })?;
+        if url.host_str().is_none() {
+            return Err(self.invalid(
+                key,
+                &format!("`{text}` has no host; expected e.g. http://host:8082"),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn url_list(&self, key: &str) -> Result<Vec<Url>, ConfigError> {
+        split_list(&self.string(key))
+            .map(|item| self.url(key, item))
+            .collect()
+    }
+
+    fn check_listener(&self, key: &str, url: &Url) -> Result<(), ConfigError> {
+        match url.scheme() {
+            "http" => Ok(()),
+            "https" => Err(self.invalid(
+                key,
+                "https listeners are not supported yet; terminate TLS in front of krest and listen on http://",
+            )),
+            other => Err(self.invalid(key, &format!("unknown scheme `{other}`; expected http://HOST:PORT"))),
+        }
+    }
+
+    fn check_bootstrap(&self, servers: &str) -> Result<(), ConfigError> {
+        for server in split_list(servers) {
+            let address = server.split_once("://").map_or(server, |(_, rest)| rest);
+            let port_ok = address
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+            if !port_ok {
+                return Err(self.invalid(
+                    "bootstrap.servers",
+                    &format!("`{server}` is not HOST:PORT (optionally PROTOCOL://HOST:PORT)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim).filter(|item| !item.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<(Config, Warnings), ConfigError> {
+        let mut raw = RawConfig::default();
+        for (k, v) in pairs {
+            raw.set(k, v, Origin::Flag);
+        }
+        Config::from_raw(&raw, false)
+    }
+
+    #[test]
+    fn defaults_match_confluent() {
+        let (config, warnings) = load(&[("bootstrap.servers", "localhost:9092")]).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.listeners[0].as_str(), "http://0.0.0.0:8082/");
+        assert_eq!(config.port, 8082);
+        assert_eq!(config.consumer.request_max_bytes, 67_108_864);
+        assert_eq!(config.consumer.request_timeout, Duration::from_millis(1000));
+        assert_eq!(config.consumer.instance_timeout, Duration::from_millis(300_000));
+        assert_eq!(config.consumer.fetch_min_bytes, -1);
+        assert_eq!(config.consumer.max_concurrent_operations, Some(50));
+        assert_eq!(
+            config.schema_registry_url.unwrap().as_str(),
+            "http://localhost:8081/"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = load(&[
+            ("bootstrap.servers", "k:9092"),
+            ("consumer.request.timeout.ms", "soon"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.key, "consumer.request.timeout.ms");
+        assert!(
+            err.to_string().contains("consumer.request.timeout.ms=soon"),
+            "{err}"
+        );
+        let err = load(&[("bootstrap.servers", "k:9092"), ("fetch.min.bytes", "10000001")]).unwrap_err();
+        assert_eq!(err.key, "fetch.min.bytes");
+        let err = load(&[("bootstrap.servers", "kafka")]).unwrap_err();
+        assert_eq!(err.key, "bootstrap.servers");
+        let err = load(&[]).unwrap_err();
+        assert_eq!(err.key, "bootstrap.servers");
+        let err = load(&[
+            ("bootstrap.servers", "k:1"),
+            ("listeners", "https://0.0.0.0:8443"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.key, "listeners");
+    }
+
+    #[test]
+    fn zookeeper_connect_is_refused_with_advice() {
+        let err = load(&[("bootstrap.servers", "k:9092"), ("zookeeper.connect", "zk:2181")]).unwrap_err();
+        assert_eq!(err.key, "zookeeper.connect");
+        assert!(err.problem.contains("bootstrap.servers"), "{err}");
+    }
+
+    #[test]
+    fn passthrough_strips_prefixes_but_keeps_proxy_keys() {
+        let (config, warnings) = load(&[
+            ("bootstrap.servers", "k:9092"),
+            ("client.security.protocol", "SASL_SSL"),
+            ("producer.linger.ms", "5"),
+            ("consumer.fetch.max.bytes", "1000"),
+            ("consumer.request.timeout.ms", "500"),
+            ("consumer.iterator.backoff.ms", "50"),
+            ("frobnicate", "yes"),
+        ])
+        .unwrap();
+        assert_eq!(config.passthrough.client["security.protocol"], "SASL_SSL");
+        assert_eq!(config.passthrough.producer["linger.ms"], "5");
+        assert_eq!(config.passthrough.consumer.len(), 1);
+        assert_eq!(config.consumer.request_timeout, Duration::from_millis(500));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("frobnicate"));
+    }
+}

@@ -1,0 +1,64 @@
+//! JSON request bodies with Confluent's error rules: malformed JSON is 400, JSON of the
+//! wrong shape (unknown field, wrong type, missing field) is 422.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::error::ApiError;
+
+/// Extractor for a request body parsed as `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, 400, e.body_text()))?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            422,
+            "Request body is empty. Data is required.",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, e.to_string()),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::new(StatusCode::BAD_REQUEST, 400, format!("Malformed JSON: {e}"))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn syntax_errors_are_400_and_shape_errors_422() {
+        assert_eq!(
+            parse::<HashMap<String, String>>(b"{\"a\":").unwrap_err().code,
+            400
+        );
+        assert_eq!(
+            parse::<HashMap<String, String>>(b"{\"a\":1}").unwrap_err().code,
+            422
+        );
+        assert_eq!(parse::<HashMap<String, String>>(b"  ").unwrap_err().code, 422);
+        assert_eq!(
+            parse::<HashMap<String, String>>(b"{\"a\":\"b\"}").unwrap()["a"],
+            "b"
+        );
+    }
+}

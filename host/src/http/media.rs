@@ -1,0 +1,164 @@
+//! Content negotiation for API v2: the vendor media types, `Accept` matching with q-values,
+//! and the `Content-Type` check (415) every v2 request goes through.
+
+use axum::extract::Request;
+use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// Metadata and control requests and responses.
+pub const V2_JSON: &str = "application/vnd.kafka.v2+json";
+
+/// Every media type a v2 endpoint accepts as a request body.
+const V2_REQUEST_TYPES: &[&str] = &[
+    V2_JSON,
+    "application/vnd.kafka.binary.v2+json",
+    "application/vnd.kafka.json.v2+json",
+    "application/vnd.kafka.avro.v2+json",
+    "application/vnd.kafka.jsonschema.v2+json",
+    "application/vnd.kafka.protobuf.v2+json",
+];
+
+/// The `type/subtype` of a media type, lower-cased, without parameters.
+fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The q-value `accept` gives `offered` (the most specific matching range decides);
+/// 1.0 when there is no Accept header.
+fn quality(accept: Option<&str>, offered: &str) -> f32 {
+    let Some(accept) = accept else { return 1.0 };
+    let (offered_type, _) = offered.split_once('/').unwrap_or((offered, ""));
+    let mut best: Option<(u8, f32)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let specificity = match name.split_once('/') {
+            Some(("*", "*")) => 1,
+            Some((t, "*")) if t == offered_type => 2,
+            _ if name == offered => 3,
+            _ => continue,
+        };
+        let q = parts
+            .filter_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.trim().parse::<f32>().ok())
+            })
+            .next()
+            .unwrap_or(1.0);
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, q));
+        }
+    }
+    best.map_or(0.0, |(_, q)| q)
+}
+
+/// Picks the offered type with the best `client q × server qs`; `None` means 406.
+pub fn negotiate(headers: &HeaderMap, offered: &[(&'static str, f32)]) -> Option<&'static str> {
+    let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+    offered
+        .iter()
+        .map(|&(media_type, qs)| (media_type, quality(accept, media_type) * qs))
+        .filter(|&(_, score)| score > 0.0)
+        .fold(None, |best: Option<(&'static str, f32)>, candidate| match best {
+            Some((_, score)) if score >= candidate.1 => best,
+            _ => Some(candidate),
+        })
+        .map(|(media_type, _)| media_type)
+}
+
+/// A request body's Content-Type is acceptable if absent or one of the v2 types.
+fn content_type_ok(headers: &HeaderMap) -> bool {
+    match headers.get(CONTENT_TYPE) {
+        None => true,
+        Some(value) => value
+            .to_str()
+            .is_ok_and(|v| V2_REQUEST_TYPES.contains(&essence(v).as_str())),
+    }
+}
+
+/// Middleware for endpoints that answer `application/vnd.kafka.v2+json`: 415 for a foreign
+/// Content-Type, 406 without a body for an Accept that excludes v2 JSON, and the v2
+/// Content-Type on every response.
+pub async fn v2_json(request: Request, next: Next) -> Response {
+    if !content_type_ok(request.headers()) {
+        return with_v2_json(ApiError::unsupported_media_type().into_response());
+    }
+    if negotiate(request.headers(), &[(V2_JSON, 1.0)]).is_none() {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    }
+    with_v2_json(next.run(request).await)
+}
+
+/// Labels a JSON response (success or error) as v2 JSON; leaves empty responses alone.
+pub fn with_v2_json(mut response: Response) -> Response {
+    if response.headers().contains_key(CONTENT_TYPE) {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(V2_JSON));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    const OFFERED: &[(&str, f32)] = &[("application/vnd.kafka.binary.v2+json", 1.0), (V2_JSON, 0.9)];
+
+    #[test]
+    fn wildcards_and_absence_pick_the_highest_server_quality() {
+        assert_eq!(negotiate(&HeaderMap::new(), OFFERED), Some(OFFERED[0].0));
+        assert_eq!(negotiate(&accept("*/*"), OFFERED), Some(OFFERED[0].0));
+        assert_eq!(negotiate(&accept("application/*"), OFFERED), Some(OFFERED[0].0));
+    }
+
+    #[test]
+    fn explicit_types_and_q_values_decide() {
+        assert_eq!(negotiate(&accept(V2_JSON), OFFERED), Some(V2_JSON));
+        assert_eq!(
+            negotiate(
+                &accept("application/vnd.kafka.v2+json; q=0.5, */*;q=0.1"),
+                OFFERED
+            ),
+            Some(V2_JSON)
+        );
+        assert_eq!(
+            negotiate(
+                &accept("application/vnd.kafka.v2+json, application/vnd.kafka+json, application/json"),
+                OFFERED
+            ),
+            Some(V2_JSON)
+        );
+        assert_eq!(negotiate(&accept("application/json"), OFFERED), None);
+        assert_eq!(negotiate(&accept("text/plain"), OFFERED), None);
+        assert_eq!(negotiate(&accept("*/*;q=0"), OFFERED), None);
+    }
+
+    #[test]
+    fn content_types_are_compared_without_parameters() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.kafka.v2+json; charset=UTF-8"),
+        );
+        assert!(content_type_ok(&headers));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        assert!(!content_type_ok(&headers));
+    }
+}

@@ -1,0 +1,148 @@
+//! Cluster metadata from Kafka: brokers, topics, partitions, topic configs, watermarks.
+//! librdkafka's metadata calls block, so they run on tokio's blocking pool.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+
+/// Topics Kafka itself owns; hidden from listings as Kafka's Admin `listTopics()` does.
+const INTERNAL_TOPICS: &[&str] = &["__consumer_offsets", "__transaction_state", "__share_group_state"];
+
+#[derive(Debug, Clone)]
+pub struct TopicMetadata {
+    pub name: String,
+    /// Sorted by partition id.
+    pub partitions: Vec<PartitionMetadata>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PartitionMetadata {
+    pub id: i32,
+    /// Broker id of the leader, -1 when there is none.
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub in_sync_replicas: Vec<i32>,
+}
+
+/// Reads metadata with one metadata-only consumer (no group) and one admin client.
+pub struct KafkaMetadata {
+    consumer: Arc<BaseConsumer>,
+    admin: AdminClient<DefaultClientContext>,
+    timeout: Duration,
+    describe_configs: bool,
+}
+
+impl KafkaMetadata {
+    /// `admin_config` is the admin role's configuration; `timeout` bounds each Kafka call.
+    /// `describe_configs` is false for clusters without DescribeConfigs (the `--dev` mock):
+    /// topic configs are then reported empty.
+    pub fn new(admin_config: &ClientConfig, timeout: Duration, describe_configs: bool) -> KafkaResult<Self> {
+        let mut consumer_config = admin_config.clone();
+        consumer_config.set("allow.auto.create.topics", "false");
+        Ok(KafkaMetadata {
+            consumer: Arc::new(consumer_config.create()?),
+            admin: admin_config.create()?,
+            timeout,
+            describe_configs,
+        })
+    }
+
+    pub async fn broker_ids(&self) -> KafkaResult<Vec<i32>> {
+        self.blocking(move |consumer, timeout| {
+            let metadata = consumer.fetch_metadata(None, timeout)?;
+            let mut ids: Vec<i32> = metadata.brokers().iter().map(|b| b.id()).collect();
+            ids.sort_unstable();
+            Ok(ids)
+        })
+        .await
+    }
+
+    /// Names of all non-internal topics, sorted.
+    pub async fn topic_names(&self) -> KafkaResult<Vec<String>> {
+        self.blocking(move |consumer, timeout| {
+            let metadata = consumer.fetch_metadata(None, timeout)?;
+            let mut names: Vec<String> = metadata
+                .topics()
+                .iter()
+                .filter(|t| t.error().is_none() && !INTERNAL_TOPICS.contains(&t.name()))
+                .map(|t| t.name().to_string())
+                .collect();
+            names.sort();
+            Ok(names)
+        })
+        .await
+    }
+
+    /// One topic's partitions; `UnknownTopicOrPartition` when Kafka does not have it.
+    pub async fn topic(&self, name: &str) -> KafkaResult<TopicMetadata> {
+        let name = name.to_string();
+        self.blocking(move |consumer, timeout| {
+            let metadata = consumer.fetch_metadata(Some(&name), timeout)?;
+            let topic =
+                metadata
+                    .topics()
+                    .iter()
+                    .find(|t| t.name() == name)
+                    .ok_or(KafkaError::MetadataFetch(
+                        RDKafkaErrorCode::UnknownTopicOrPartition,
+                    ))?;
+            if let Some(err) = topic.error() {
+                return Err(KafkaError::MetadataFetch(err.into()));
+            }
+            let mut partitions: Vec<PartitionMetadata> = topic
+                .partitions()
+                .iter()
+                .map(|p| PartitionMetadata {
+                    id: p.id(),
+                    leader: p.leader(),
+                    replicas: p.replicas().to_vec(),
+                    in_sync_replicas: p.isr().to_vec(),
+                })
+                .collect();
+            partitions.sort_by_key(|p| p.id);
+            Ok(TopicMetadata { name, partitions })
+        })
+        .await
+    }
+
+    /// All configs of a topic, defaults included, as DescribeConfigs returns them.
+    pub async fn topic_configs(&self, name: &str) -> KafkaResult<BTreeMap<String, Option<String>>> {
+        if !self.describe_configs {
+            return Ok(BTreeMap::new());
+        }
+        let options = AdminOptions::new().request_timeout(Some(self.timeout));
+        let mut results = self
+            .admin
+            .describe_configs(&[ResourceSpecifier::Topic(name)], &options)
+            .await?;
+        match results.pop() {
+            Some(Ok(resource)) => Ok(resource.entries.into_iter().map(|e| (e.name, e.value)).collect()),
+            Some(Err(code)) => Err(KafkaError::AdminOp(code)),
+            None => Err(KafkaError::AdminOp(RDKafkaErrorCode::UnknownTopicOrPartition)),
+        }
+    }
+
+    /// `(beginning, end)` offsets of one partition.
+    pub async fn watermarks(&self, topic: &str, partition: i32) -> KafkaResult<(i64, i64)> {
+        let topic = topic.to_string();
+        self.blocking(move |consumer, timeout| consumer.fetch_watermarks(&topic, partition, timeout))
+            .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&BaseConsumer, Duration) -> KafkaResult<T> + Send + 'static,
+    ) -> KafkaResult<T> {
+        let consumer = Arc::clone(&self.consumer);
+        let timeout = self.timeout;
+        tokio::task::spawn_blocking(move || call(&consumer, timeout))
+            .await
+            .unwrap_or(Err(KafkaError::Canceled))
+    }
+}

@@ -1,0 +1,6 @@
+//! Adapters over `rdkafka`: client configuration per role, cluster metadata, and the
+//! in-process mock cluster behind `krest serve --dev`.
+
+pub mod client_config;
+pub mod dev;
+pub mod metadata;

@@ -1,0 +1,12 @@
+//! krest: a Kafka REST proxy compatible with Confluent's REST Proxy (API v2), extended with
+//! WebAssembly plugins.
+//!
+//! Requests flow `http` → service modules (`metadata`) → `kafka`; `config` is read once at
+//! start-up and `app` runs one process from start to exit.
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod kafka;
+pub mod metadata;

@@ -1,0 +1,35 @@
+//! `krest serve --dev` works with no Kafka installed: it answers metadata requests from an
+//! in-process mock cluster and tells a newcomer what to try.
+
+mod support;
+
+use serde_json::json;
+use support::{get_v2, Proxy};
+
+#[tokio::test]
+async fn dev_mode_answers_topics_and_brokers() {
+    let proxy = Proxy::spawn(&["--dev"], &[]);
+    proxy.wait_for_output("try: curl");
+
+    let (status, _, topics) = get_v2(&proxy.url("/topics")).await;
+    assert_eq!(status, 200);
+    assert_eq!(topics, json!(["demo"]));
+
+    let (status, _, brokers) = get_v2(&proxy.url("/brokers")).await;
+    assert_eq!(status, 200);
+    assert_eq!(brokers["brokers"].as_array().map(Vec::len), Some(1), "{brokers}");
+
+    let (status, _, partition) = get_v2(&proxy.url("/topics/demo/partitions/0/offsets")).await;
+    assert_eq!(status, 200);
+    assert_eq!(partition, json!({ "beginning_offset": 0, "end_offset": 0 }));
+}
+
+#[tokio::test]
+async fn dev_mode_describes_a_topic_without_configs() {
+    let proxy = Proxy::spawn(&["--dev"], &[]);
+    let (status, _, topic) = get_v2(&proxy.url("/topics/demo")).await;
+    assert_eq!(status, 200);
+    assert_eq!(topic["name"], "demo");
+    assert_eq!(topic["configs"], json!({}));
+    assert_eq!(topic["partitions"].as_array().map(Vec::len), Some(1), "{topic}");
+}

@@ -1,0 +1,216 @@
+//! Shared test harness: a running `krest` process on a free port, the real Kafka broker that
+//! `scripts/test.sh` started (KREST_TEST_BOOTSTRAP), and Kafka admin helpers.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+
+pub const V2_JSON: &str = "application/vnd.kafka.v2+json";
+
+/// Bootstrap address of the real broker; tests refuse to run without one.
+pub fn bootstrap() -> String {
+    std::env::var("KREST_TEST_BOOTSTRAP").unwrap_or_else(|_| {
+        panic!(
+            "KREST_TEST_BOOTSTRAP is not set: run the suite with scripts/test.sh, which starts a \
+             real Kafka broker, or point KREST_TEST_BOOTSTRAP at one"
+        )
+    })
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn admin() -> AdminClient<DefaultClientContext> {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("admin client")
+}
+
+/// Creates a topic through the Kafka admin API and waits until the broker reports it.
+pub async fn create_topic(name: &str, partitions: i32, configs: &[(&str, &str)]) {
+    let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    for (k, v) in configs {
+        topic = topic.set(k, v);
+    }
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin()
+        .create_topics(&[topic], &options)
+        .await
+        .expect("create_topics");
+    for result in results {
+        result.expect("topic created");
+    }
+}
+
+/// A `krest serve` child process, killed on drop.
+pub struct Proxy {
+    child: Child,
+    pub base: String,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Proxy {
+    /// Serves against the real broker on a free loopback port.
+    pub fn start(extra: &[&str]) -> Proxy {
+        let bootstrap = bootstrap();
+        let mut args = vec!["--bootstrap-servers", &bootstrap];
+        args.extend_from_slice(extra);
+        Proxy::spawn(&args, &[])
+    }
+
+    /// Starts `krest serve ARGS --listeners http://127.0.0.1:0` and waits for its banner.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proxy {
+        let mut child = krest(args, env).spawn().expect("spawn krest");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let out_buf = Arc::clone(&stdout);
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                if let Some(address) = line.strip_prefix("krest listening on ") {
+                    tx.send(address.to_string()).ok();
+                }
+                out_buf.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let mut err = child.stderr.take().unwrap();
+        let err_buf = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = err.read(&mut chunk) {
+                err_buf
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => base,
+            Err(_) => {
+                child.kill().ok();
+                panic!("krest did not start; stderr:\n{}", stderr.lock().unwrap());
+            }
+        };
+        Proxy {
+            child,
+            base,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Waits until stdout or stderr contains `needle`; panics after 10 s.
+    pub fn wait_for_output(&self, needle: &str) {
+        for _ in 0..200 {
+            if self.stdout().contains(needle) || self.stderr().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "`{needle}` never appeared; stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "krest still running; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// `krest serve ARGS` on a free loopback port, environment cleared of `KAFKA_REST_*`.
+pub fn krest(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_krest"));
+    command
+        .arg("serve")
+        .args(["--listeners", "http://127.0.0.1:0"])
+        .args(args);
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("KAFKA_REST_")) {
+        command.env_remove(key);
+    }
+    command.envs(env.iter().copied()).env("RUST_LOG", "info");
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// GETs `url` with the v2 Accept header and returns status, Content-Type and JSON body.
+pub async fn get_v2(url: &str) -> (u16, String, serde_json::Value) {
+    let response = http()
+        .get(url)
+        .header("Accept", V2_JSON)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = response.json().await.expect("JSON body");
+    (status, content_type, body)
+}
