@@ -13,10 +13,16 @@ use tracing::{info, warn};
 use url::Url;
 
 use crate::config::Config;
-use crate::http::{self, Metrics};
+use crate::http::{self, AppState};
 use crate::kafka::client_config::{self, Role};
 use crate::kafka::metadata::KafkaMetadata;
+use crate::kafka::producer::Producer;
 use crate::metadata::MetadataService;
+use crate::plugins::engine::Limits;
+use crate::plugins::registry::PluginRegistry;
+use crate::plugins::runtime::PluginRuntime;
+use crate::plugins::watcher;
+use crate::produce::ProduceService;
 
 /// How long one metadata call may wait for Kafka.
 const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,19 +32,26 @@ const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
     // Installed before the banner: a signal right after start-up must still drain gracefully.
     let signals = TerminationSignals::install()?;
-    let mut admin_config = None;
-    for role in Role::ALL {
-        let (client, warnings) = client_config::for_role(&config, role)?;
-        warnings.iter().for_each(|w| warn!("{w}"));
-        if let Role::Admin = role {
-            admin_config = Some(client);
-        }
-    }
-    let admin_config = admin_config.expect("Role::ALL includes Admin");
+    let admin_config = role_config(&config, Role::Admin)?;
+    let producer_config = role_config(&config, Role::Producer)?;
+    // Checked now so a bad `consumer.*` key stops start-up; consumers are created per instance.
+    role_config(&config, Role::Consumer)?;
     let kafka =
         KafkaMetadata::new(&admin_config, KAFKA_CALL_TIMEOUT, !dev).context("cannot create Kafka clients")?;
     let metadata = Arc::new(MetadataService::new(kafka));
-    let app = http::app(Arc::clone(&metadata), Metrics::new());
+    let plugins = start_plugins(&config).await?;
+    let _watcher = watcher::watch(Arc::clone(&plugins))?;
+    let producer = Producer::new(&producer_config).context("cannot create the Kafka producer")?;
+    let produce = Arc::new(ProduceService::new(
+        Arc::clone(&plugins),
+        producer,
+        Arc::clone(&metadata),
+    ));
+    let app = http::app(AppState {
+        metadata,
+        produce: Arc::clone(&produce),
+        plugins,
+    });
 
     let mut listeners = Vec::new();
     for url in &config.listeners {
@@ -88,10 +101,39 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
             config.shutdown_graceful.as_millis()
         );
     }
-    // Destroying librdkafka handles blocks while they close; keep that off the executor.
-    tokio::task::spawn_blocking(move || drop(metadata)).await.ok();
+    // Flushing and destroying librdkafka handles blocks; keep that off the executor.
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = produce.producer().flush(config.shutdown_graceful) {
+            warn!("producer flush at shutdown: {e}");
+        }
+        drop(produce);
+    })
+    .await
+    .ok();
     info!("krest stopped");
     Ok(())
+}
+
+fn role_config(config: &Config, role: Role) -> anyhow::Result<rdkafka::ClientConfig> {
+    let (client, warnings) = client_config::for_role(config, role)?;
+    warnings.iter().for_each(|w| warn!("{w}"));
+    Ok(client)
+}
+
+/// The plugin runtime with the built-ins and the files in `plugins.dir` loaded.
+async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginRegistry>> {
+    let limits = Limits {
+        call_timeout: config.plugins.call_timeout,
+        memory_max_bytes: config.plugins.memory_max_bytes,
+        max_instances: config.plugins.max_instances,
+    };
+    let runtime = Arc::new(PluginRuntime::new(
+        limits,
+        config.schema_registry_url.as_ref().map(Url::to_string),
+    )?);
+    let dir = config.plugins.dir.clone();
+    let registry = tokio::task::spawn_blocking(move || PluginRegistry::new(runtime, dir)).await??;
+    Ok(Arc::new(registry))
 }
 
 async fn bind(url: &Url) -> anyhow::Result<TcpListener> {

@@ -1,8 +1,8 @@
 //! krest: a Kafka REST proxy compatible with Confluent's REST Proxy (API v2), extended with
 //! WebAssembly plugins.
 //!
-//! Requests flow `http` → service modules (`metadata`) → `kafka`; `config` is read once at
-//! start-up and `app` runs one process from start to exit.
+//! Requests flow `http` → service modules (`metadata`, `produce`) → `kafka` and `plugins`;
+//! `config` is read once at start-up and `app` runs one process from start to exit.
 
 pub mod app;
 pub mod config;
@@ -10,3 +10,5 @@ pub mod error;
 pub mod http;
 pub mod kafka;
 pub mod metadata;
+pub mod plugins;
+pub mod produce;

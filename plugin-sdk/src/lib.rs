@@ -1,1 +1,90 @@
-//! The krest plugin SDK: bindings and helpers for writing krest plugins (filled by the plugin-runtime issue).
+//! The krest plugin SDK: bindings for the `krest:plugin` WIT worlds, host helpers that also
+//! work in native unit tests, and [`export_simple_format!`] for one-record-at-a-time formats.
+//!
+//! Enable the feature of the world your plugin implements (`format`, `auth` or `transform`),
+//! implement its `Guest` trait and export it:
+//!
+//! ```ignore
+//! use krest_plugin_sdk::format::exports::krest::plugin::codec::Guest;
+//! struct MyFormat;
+//! impl Guest for MyFormat { /* encode, decode */ }
+//! krest_plugin_sdk::export_format!(MyFormat);
+//! ```
+//!
+//! Build with `cargo build --target wasm32-wasip2 --profile plugin` and drop the `.wasm`
+//! file into krest's `plugins.dir`. The export macros only export on `wasm32`, so the same
+//! crate also compiles natively for unit tests. In native `cargo test`, [`log`] prints to stderr and [`config`]
+//! returns what [`testing::set_config`] set.
+
+#[cfg(feature = "format")]
+pub mod format {
+    //! Bindings of the `format` world: implement `exports::krest::plugin::codec::Guest`.
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "format",
+        pub_export_macro: true,
+        export_macro_name: "wit_export_format",
+        default_bindings_module: "krest_plugin_sdk::format",
+    });
+}
+
+#[cfg(feature = "auth")]
+pub mod auth {
+    //! Bindings of the `auth` world: implement `exports::krest::plugin::policy::Guest`.
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "auth",
+        pub_export_macro: true,
+        export_macro_name: "wit_export_auth",
+        default_bindings_module: "krest_plugin_sdk::auth",
+    });
+}
+
+#[cfg(feature = "transform")]
+pub mod transform {
+    //! Bindings of the `transform` world: implement `exports::krest::plugin::transformer::Guest`.
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "transform",
+        pub_export_macro: true,
+        export_macro_name: "wit_export_transform",
+        default_bindings_module: "krest_plugin_sdk::transform",
+    });
+}
+
+/// Exports a `format` plugin (a type implementing `format::exports::krest::plugin::codec::Guest`).
+#[cfg(feature = "format")]
+#[macro_export]
+macro_rules! export_format {
+    ($plugin:ident) => {
+        #[cfg(target_arch = "wasm32")]
+        $crate::format::wit_export_format!($plugin);
+    };
+}
+
+/// Exports an `auth` plugin (a type implementing `auth::exports::krest::plugin::policy::Guest`).
+#[cfg(feature = "auth")]
+#[macro_export]
+macro_rules! export_auth {
+    ($plugin:ident) => {
+        #[cfg(target_arch = "wasm32")]
+        $crate::auth::wit_export_auth!($plugin);
+    };
+}
+
+/// Exports a `transform` plugin (a type implementing
+/// `transform::exports::krest::plugin::transformer::Guest`).
+#[cfg(feature = "transform")]
+#[macro_export]
+macro_rules! export_transform {
+    ($plugin:ident) => {
+        #[cfg(target_arch = "wasm32")]
+        $crate::transform::wit_export_transform!($plugin);
+    };
+}
+
+mod host;
+pub mod simple;
+pub mod testing;
+
+pub use host::{config, config_value, log, Level};

@@ -53,6 +53,10 @@ const KEYS: &[Key] = &[
     used("fetch.min.bytes", "-1"),
     used("shutdown.graceful.ms", "5000"),
     used("debug", "false"),
+    used("plugins.dir", ""),
+    used("plugins.call.timeout.ms", "1000"),
+    used("plugins.memory.max.bytes", "67108864"),
+    used("plugins.instances.max", "128"),
     inert(
         "consumer.iterator.backoff.ms",
         "50",

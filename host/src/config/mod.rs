@@ -6,6 +6,7 @@ mod sources;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
@@ -37,6 +38,20 @@ pub struct Config {
     pub debug: bool,
     /// `client.*`, `producer.*`, `consumer.*`, `admin.*`, `schema.registry.*` pass-through.
     pub passthrough: Passthrough,
+    pub plugins: PluginsConfig,
+}
+
+/// The WebAssembly plugin runtime's settings (krest's own keys).
+#[derive(Clone, Debug)]
+pub struct PluginsConfig {
+    /// `plugins.dir`: watched directory of `NAME.wasm` (+ `NAME.toml`); `None` = built-ins only.
+    pub dir: Option<PathBuf>,
+    /// `plugins.call.timeout.ms`: longest one plugin call may run.
+    pub call_timeout: Duration,
+    /// `plugins.memory.max.bytes`: largest linear memory one plugin call may use.
+    pub memory_max_bytes: usize,
+    /// `plugins.instances.max`: plugin calls that may run at once.
+    pub max_instances: u32,
 }
 
 /// Settings of v2 consumer instances.
@@ -175,6 +190,15 @@ impl Config {
             shutdown_graceful: r.millis("shutdown.graceful.ms")?,
             debug: r.bool("debug")?,
             passthrough,
+            plugins: PluginsConfig {
+                dir: match r.string("plugins.dir") {
+                    dir if dir.is_empty() => None,
+                    dir => Some(PathBuf::from(dir)),
+                },
+                call_timeout: Duration::from_millis(r.int("plugins.call.timeout.ms", 1, 3_600_000)? as u64),
+                memory_max_bytes: r.int("plugins.memory.max.bytes", 1 << 20, 4 << 30)? as usize,
+                max_instances: r.int("plugins.instances.max", 1, 10_000)? as u32,
+            },
         };
         // Inert numeric keys are still checked, so a typo does not go unnoticed.
         for key in ["consumer.iterator.backoff.ms", "consumer.iterator.timeout.ms"] {

@@ -12,15 +12,20 @@ use crate::error::ApiError;
 /// Metadata and control requests and responses.
 pub const V2_JSON: &str = "application/vnd.kafka.v2+json";
 
-/// Every media type a v2 endpoint accepts as a request body.
-const V2_REQUEST_TYPES: &[&str] = &[
-    V2_JSON,
-    "application/vnd.kafka.binary.v2+json",
-    "application/vnd.kafka.json.v2+json",
-    "application/vnd.kafka.avro.v2+json",
-    "application/vnd.kafka.jsonschema.v2+json",
-    "application/vnd.kafka.protobuf.v2+json",
-];
+/// The embedded format of `application/vnd.kafka.NAME.v2+json`, if the type has that shape.
+/// Any NAME qualifies: format plugins can be added at run time.
+pub fn embedded_format(media_type: &str) -> Option<String> {
+    let essence = essence(media_type);
+    let name = essence
+        .strip_prefix("application/vnd.kafka.")?
+        .strip_suffix(".v2+json")?;
+    (!name.is_empty() && !name.contains(['.', '/', '+'])).then(|| name.to_string())
+}
+
+/// The embedded format named by the request's Content-Type.
+pub fn request_format(headers: &HeaderMap) -> Option<String> {
+    headers.get(CONTENT_TYPE)?.to_str().ok().and_then(embedded_format)
+}
 
 /// The `type/subtype` of a media type, lower-cased, without parameters.
 fn essence(media_type: &str) -> String {
@@ -76,17 +81,17 @@ pub fn negotiate(headers: &HeaderMap, offered: &[(&'static str, f32)]) -> Option
         .map(|(media_type, _)| media_type)
 }
 
-/// A request body's Content-Type is acceptable if absent or one of the v2 types.
+/// A request body's Content-Type is acceptable if absent, v2 JSON or an embedded v2 type.
 fn content_type_ok(headers: &HeaderMap) -> bool {
     match headers.get(CONTENT_TYPE) {
         None => true,
         Some(value) => value
             .to_str()
-            .is_ok_and(|v| V2_REQUEST_TYPES.contains(&essence(v).as_str())),
+            .is_ok_and(|v| essence(v) == V2_JSON || embedded_format(v).is_some()),
     }
 }
 
-/// Middleware for endpoints that answer `application/vnd.kafka.v2+json`: 415 for a foreign
+/// Middleware for endpoints that answer `application/vnd.kafka.v2+json`: 415 for a non-v2
 /// Content-Type, 406 without a body for an Accept that excludes v2 JSON, and the v2
 /// Content-Type on every response.
 pub async fn v2_json(request: Request, next: Next) -> Response {
@@ -160,5 +165,25 @@ mod tests {
         assert!(content_type_ok(&headers));
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         assert!(!content_type_ok(&headers));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.kafka.upper.v2+json"),
+        );
+        assert!(content_type_ok(&headers));
+    }
+
+    #[test]
+    fn embedded_formats_are_read_from_vendor_types() {
+        assert_eq!(
+            embedded_format("application/vnd.kafka.binary.v2+json").as_deref(),
+            Some("binary")
+        );
+        assert_eq!(
+            embedded_format("Application/Vnd.Kafka.JSON.v2+json; charset=utf-8").as_deref(),
+            Some("json")
+        );
+        assert_eq!(embedded_format(V2_JSON), None);
+        assert_eq!(embedded_format("application/vnd.kafka.binary.v1+json"), None);
+        assert_eq!(embedded_format("application/vnd.kafka..v2+json"), None);
     }
 }

@@ -1,12 +1,13 @@
-//! The HTTP front: routers per API version, content negotiation, error rendering, metrics.
+//! The HTTP front: routers per API version, content negotiation, error rendering, metrics,
+//! and krest's own endpoints (`/metrics`, `/plugins`).
 
 mod error;
 mod json;
 pub mod media;
 mod metrics;
+mod plugins;
+mod state;
 mod v2;
-
-use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::routing::get;
@@ -14,21 +15,18 @@ use axum::{middleware, Router, ServiceExt};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
 
-use crate::metadata::MetadataService;
-
-pub use metrics::Metrics;
+pub use state::AppState;
 
 /// The whole HTTP application, trailing slashes tolerated.
-pub fn app(
-    metadata: Arc<MetadataService>,
-    metrics: Metrics,
-) -> axum::routing::IntoMakeService<NormalizePath<Router>> {
+pub fn app(state: AppState) -> axum::routing::IntoMakeService<NormalizePath<Router>> {
     let router = Router::new()
-        .merge(v2::router(metadata))
-        .route("/metrics", get(metrics::export).with_state(metrics.clone()))
+        .merge(v2::router())
+        .route("/metrics", get(metrics::export))
+        .route("/plugins", get(plugins::list))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(middleware::from_fn_with_state(metrics, metrics::track))
-        .layer(TraceLayer::new_for_http());
+        .layer(middleware::from_fn(metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
     ServiceExt::<Request>::into_make_service(NormalizePath::trim_trailing_slash(router))
 }

@@ -18,8 +18,6 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Producer, Role::Consumer];
-
     fn prefix(self) -> &'static str {
         match self {
             Role::Admin => "admin.",

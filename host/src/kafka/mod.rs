@@ -1,6 +1,7 @@
-//! Adapters over `rdkafka`: client configuration per role, cluster metadata, and the
-//! in-process mock cluster behind `krest serve --dev`.
+//! Adapters over `rdkafka`: client configuration per role, cluster metadata, the shared
+//! producer, and the in-process mock cluster behind `krest serve --dev`.
 
 pub mod client_config;
 pub mod dev;
 pub mod metadata;
+pub mod producer;

@@ -50,6 +50,6 @@ pub async fn offsets(
 }
 
 /// `{partition}` is an integer path parameter: anything else names no resource (404).
-fn partition_number(text: &str) -> Result<i32, ApiError> {
+pub fn partition_number(text: &str) -> Result<i32, ApiError> {
     text.parse().map_err(|_| ApiError::not_found())
 }

@@ -1,9 +1,9 @@
 //! REST API v2 routes, served at the root path as Confluent's proxy does.
 
 mod metadata;
+mod produce;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{middleware, Json, Router};
@@ -11,22 +11,24 @@ use serde_json::{json, Value};
 
 use crate::http::json::JsonBody;
 use crate::http::media;
-use crate::metadata::MetadataService;
+use crate::http::state::AppState;
 
-pub fn router(metadata: Arc<MetadataService>) -> Router {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(root).post(post_root))
         .route("/brokers", get(metadata::brokers))
         .route("/topics", get(metadata::topics))
-        .route("/topics/{topic}", get(metadata::topic))
+        .route("/topics/{topic}", get(metadata::topic).post(produce::to_topic))
         .route("/topics/{topic}/partitions", get(metadata::partitions))
-        .route("/topics/{topic}/partitions/{partition}", get(metadata::partition))
+        .route(
+            "/topics/{topic}/partitions/{partition}",
+            get(metadata::partition).post(produce::to_partition),
+        )
         .route(
             "/topics/{topic}/partitions/{partition}/offsets",
             get(metadata::offsets),
         )
         .route_layer(middleware::from_fn(media::v2_json))
-        .with_state(metadata)
 }
 
 /// `GET /`: liveness no-op answering `{}`.

@@ -1,0 +1,34 @@
+//! What handlers share: the service layer, one value per service.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::metadata::MetadataService;
+use crate::plugins::registry::PluginRegistry;
+use crate::produce::ProduceService;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub metadata: Arc<MetadataService>,
+    pub produce: Arc<ProduceService>,
+    pub plugins: Arc<PluginRegistry>,
+}
+
+impl FromRef<AppState> for Arc<MetadataService> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.metadata)
+    }
+}
+
+impl FromRef<AppState> for Arc<ProduceService> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.produce)
+    }
+}
+
+impl FromRef<AppState> for Arc<PluginRegistry> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.plugins)
+    }
+}

@@ -1,0 +1,50 @@
+//! Handlers of the v2 produce endpoints. The Content-Type's embedded format picks the format
+//! plugin: `application/vnd.kafka.NAME.v2+json` → plugin `NAME`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::metadata::partition_number;
+use crate::error::ApiError;
+use crate::http::{json, media};
+use crate::produce::{ProduceRequest, ProduceService};
+
+pub async fn to_topic(
+    State(service): State<Arc<ProduceService>>,
+    Path(topic): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    produce(&service, &topic, None, &headers, &body).await
+}
+
+pub async fn to_partition(
+    State(service): State<Arc<ProduceService>>,
+    Path((topic, partition)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let partition = partition_number(&partition)?;
+    produce(&service, &topic, Some(partition), &headers, &body).await
+}
+
+async fn produce(
+    service: &ProduceService,
+    topic: &str,
+    partition: Option<i32>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    // 415 before the body is looked at: only a loaded format plugin can read it.
+    let format = media::request_format(headers)
+        .filter(|name| service.has_format(name))
+        .ok_or_else(ApiError::unsupported_media_type)?;
+    let request: ProduceRequest = json::parse(body)?;
+    let (status, response) = service.produce(&format, topic, partition, request).await?;
+    Ok((status, Json(response)).into_response())
+}

@@ -1,0 +1,30 @@
+//! Host-side bindings of the `krest:plugin` worlds, generated from `wit/`.
+
+pub mod format {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "format",
+        exports: { default: async },
+    });
+}
+
+pub mod auth {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "auth",
+        exports: { default: async },
+        with: { "krest:plugin/host": super::format::krest::plugin::host },
+    });
+}
+
+pub mod transform {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "transform",
+        exports: { default: async },
+        with: { "krest:plugin/host": super::format::krest::plugin::host },
+    });
+}
+
+pub use format::exports::krest::plugin::codec;
+pub use format::krest::plugin::{host, schema_registry};

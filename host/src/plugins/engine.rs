@@ -1,0 +1,50 @@
+//! The process-wide wasmtime engine: component model, pooling allocator sized from the
+//! limits, epoch interruption with a ticker thread for per-call deadlines.
+
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances; per-call deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Resource bounds of plugin calls (`plugins.*` configuration).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// `plugins.call.timeout.ms`: longest one plugin call may run.
+    pub call_timeout: Duration,
+    /// `plugins.memory.max.bytes`: largest linear memory of one call's instance.
+    pub memory_max_bytes: usize,
+    /// `plugins.instances.max`: plugin calls that may run at once.
+    pub max_instances: u32,
+}
+
+pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(limits.max_instances)
+        .total_core_instances(limits.max_instances * 8)
+        .total_memories(limits.max_instances * 2)
+        .total_tables(limits.max_instances * 8)
+        .max_memory_size(limits.memory_max_bytes);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        // Reserve only what a memory may grow to, so the pool stays a few GiB of address space.
+        .memory_reservation(limits.memory_max_bytes as u64)
+        .memory_reservation_for_growth(0)
+        .memory_guard_size(64 << 10);
+    let engine = Engine::new(&config)?;
+    let ticker = engine.weak();
+    std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = ticker.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })?;
+    Ok(engine)
+}

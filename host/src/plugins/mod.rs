@@ -1,0 +1,12 @@
+//! The WebAssembly plugin runtime: the `krest:plugin` bindings, a wasmtime engine with
+//! per-call limits, loaded plugins, the registry with its built-ins and the directory watcher.
+
+pub mod bindings;
+mod builtin;
+pub mod engine;
+mod linkers;
+pub mod plugin;
+pub mod registry;
+pub mod runtime;
+mod state;
+pub mod watcher;

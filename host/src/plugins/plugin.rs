@@ -1,0 +1,148 @@
+//! A loaded plugin: a compiled component checked against the `krest:plugin` worlds, ready
+//! to instantiate, with the facts `GET /plugins` shows.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+use super::bindings::{auth::AuthPre, format::FormatPre, transform::TransformPre};
+use super::linkers::Linkers;
+use super::state::CallState;
+
+/// The `krest:plugin` version this host implements; plugins built against any `0.1.x` load.
+pub const WIT_PACKAGE: &str = "krest:plugin";
+const WIT_VERSION_PREFIX: &str = "0.1.";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Format,
+    Auth,
+    Transform,
+}
+
+impl Kind {
+    /// The interface a plugin of this kind exports.
+    fn interface(self) -> &'static str {
+        match self {
+            Kind::Format => "codec",
+            Kind::Auth => "policy",
+            Kind::Transform => "transformer",
+        }
+    }
+
+    pub fn world(self) -> &'static str {
+        match self {
+            Kind::Format => "format",
+            Kind::Auth => "auth",
+            Kind::Transform => "transform",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Builtin,
+    File(PathBuf),
+}
+
+/// Ready-to-instantiate component, typed by world.
+pub enum Pre {
+    Format(FormatPre<CallState>),
+    Auth(AuthPre<CallState>),
+    Transform(TransformPre<CallState>),
+}
+
+pub struct Plugin {
+    pub name: Arc<str>,
+    pub kind: Kind,
+    pub source: Source,
+    pub sha256: String,
+    pub loaded_at: SystemTime,
+    /// `NAME.toml`, flattened to dotted keys.
+    pub config: Arc<[(String, String)]>,
+    pub pre: Pre,
+}
+
+/// Compiles `bytes` and checks which world it targets. Slow (tens of milliseconds or more):
+/// call it on a blocking thread.
+pub fn load(
+    engine: &Engine,
+    linkers: &Linkers,
+    name: &str,
+    bytes: &[u8],
+    source: Source,
+    config: Vec<(String, String)>,
+) -> anyhow::Result<Plugin> {
+    let component =
+        Component::new(engine, bytes).map_err(|e| anyhow::anyhow!("not a valid component: {e:#}"))?;
+    let kind = kind_of(engine, &component)?;
+    let unlinkable = |e: wasmtime::Error| {
+        anyhow::anyhow!(
+            "cannot link the {} world (it imports something krest does not offer): {e:#}",
+            kind.world()
+        )
+    };
+    let pre = match kind {
+        Kind::Format => Pre::Format(FormatPre::new(
+            linkers.format.instantiate_pre(&component).map_err(unlinkable)?,
+        )?),
+        Kind::Auth => Pre::Auth(AuthPre::new(
+            linkers.auth.instantiate_pre(&component).map_err(unlinkable)?,
+        )?),
+        Kind::Transform => Pre::Transform(TransformPre::new(
+            linkers
+                .transform
+                .instantiate_pre(&component)
+                .map_err(unlinkable)?,
+        )?),
+    };
+    Ok(Plugin {
+        name: name.into(),
+        kind,
+        source,
+        sha256: format!("{:x}", Sha256::digest(bytes)),
+        loaded_at: SystemTime::now(),
+        config: config.into(),
+        pre,
+    })
+}
+
+/// The kind follows from the one `krest:plugin/…` interface the component exports.
+fn kind_of(engine: &Engine, component: &Component) -> anyhow::Result<Kind> {
+    let mut found = Vec::new();
+    for (export, item) in component.component_type().exports(engine) {
+        let Some(rest) = export.strip_prefix(WIT_PACKAGE).and_then(|r| r.strip_prefix('/')) else {
+            continue;
+        };
+        if !matches!(item.ty, ComponentItem::ComponentInstance(_)) {
+            continue;
+        }
+        let (interface, version) = rest.split_once('@').unwrap_or((rest, ""));
+        let kind = [Kind::Format, Kind::Auth, Kind::Transform]
+            .into_iter()
+            .find(|k| k.interface() == interface)
+            .ok_or_else(|| anyhow::anyhow!("exports unknown interface {export}"))?;
+        if !version.starts_with(WIT_VERSION_PREFIX) {
+            anyhow::bail!(
+                "exports {export}, but this krest implements {WIT_PACKAGE}@{WIT_VERSION_PREFIX}x: rebuild the \
+                 plugin against a compatible krest-plugin-sdk"
+            );
+        }
+        found.push(kind);
+    }
+    match found.as_slice() {
+        [kind] => Ok(*kind),
+        [] => anyhow::bail!(
+            "exports none of {WIT_PACKAGE}/codec, /policy or /transformer: not a krest plugin (build it with \
+             krest-plugin-sdk for the format, auth or transform world)"
+        ),
+        _ => anyhow::bail!("exports several krest plugin interfaces; a plugin targets exactly one world"),
+    }
+}

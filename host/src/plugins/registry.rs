@@ -1,0 +1,315 @@
+//! Plugins by name: the built-in ones, overridden by `NAME.wasm` files in `plugins.dir`.
+//! The active set is swapped atomically, so in-flight calls finish on the version they
+//! started with; a file that fails to load never replaces a working plugin.
+
+use std::collections::BTreeMap;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use super::builtin::BUILTINS;
+use super::plugin::{Kind, Plugin, Source};
+use super::runtime::PluginRuntime;
+
+/// One row of `GET /plugins`.
+#[derive(Debug, Serialize)]
+pub struct PluginInfo {
+    pub name: String,
+    pub kind: Option<Kind>,
+    /// `builtin` or `file`.
+    pub source: Option<&'static str>,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    /// RFC 3339.
+    pub loaded_at: Option<String>,
+    /// Why the newest file of this name was not loaded, if it was not.
+    pub last_error: Option<String>,
+}
+
+pub struct PluginRegistry {
+    runtime: Arc<PluginRuntime>,
+    dir: Option<PathBuf>,
+    builtins: BTreeMap<String, Arc<Plugin>>,
+    active: ArcSwap<BTreeMap<String, Arc<Plugin>>>,
+    errors: Mutex<BTreeMap<String, String>>,
+    /// Serializes updates; readers never wait on it.
+    updating: Mutex<()>,
+}
+
+impl PluginRegistry {
+    /// Loads the built-in plugins and every `*.wasm` in `dir`. Blocking: call it from a
+    /// blocking thread inside the tokio runtime.
+    pub fn new(runtime: Arc<PluginRuntime>, dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let mut builtins = BTreeMap::new();
+        for (name, bytes) in BUILTINS {
+            let plugin = runtime.load(name, bytes, Source::Builtin, Vec::new())?;
+            builtins.insert(name.to_string(), Arc::new(plugin));
+        }
+        let registry = PluginRegistry {
+            runtime,
+            dir,
+            active: ArcSwap::from_pointee(builtins.clone()),
+            builtins,
+            errors: Mutex::new(BTreeMap::new()),
+            updating: Mutex::new(()),
+        };
+        if let Some(dir) = &registry.dir {
+            let entries = std::fs::read_dir(dir)
+                .map_err(|e| anyhow::anyhow!("cannot read plugins.dir {}: {e}", dir.display()))?;
+            let mut names: Vec<String> = entries
+                .filter_map(|entry| plugin_name(&entry.ok()?.path()))
+                .collect();
+            names.sort();
+            names.dedup();
+            for name in names {
+                registry.sync(&name);
+            }
+        }
+        Ok(registry)
+    }
+
+    pub fn runtime(&self) -> &PluginRuntime {
+        &self.runtime
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The active format plugin called `name`.
+    pub fn format(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.active
+            .load()
+            .get(name)
+            .filter(|p| p.kind == Kind::Format)
+            .cloned()
+    }
+
+    pub fn list(&self) -> Vec<PluginInfo> {
+        let active = self.active.load();
+        let errors = self.errors.lock().expect("errors lock");
+        let mut names: Vec<&String> = active.keys().chain(errors.keys()).collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|name| {
+                let plugin = active.get(name);
+                PluginInfo {
+                    name: name.clone(),
+                    kind: plugin.map(|p| p.kind),
+                    source: plugin.map(|p| match p.source {
+                        Source::Builtin => "builtin",
+                        Source::File(_) => "file",
+                    }),
+                    path: plugin.and_then(|p| match &p.source {
+                        Source::File(path) => Some(path.display().to_string()),
+                        Source::Builtin => None,
+                    }),
+                    sha256: plugin.map(|p| p.sha256.clone()),
+                    loaded_at: plugin.map(|p| humantime::format_rfc3339_millis(p.loaded_at).to_string()),
+                    last_error: errors.get(name).cloned(),
+                }
+            })
+            .collect()
+    }
+
+    /// Brings plugin `name` in line with `plugins.dir`: loads a new or changed `NAME.wasm`
+    /// (with `NAME.toml`), or falls back to the built-in (or nothing) when the file is gone.
+    /// Blocking; call from a blocking thread inside the tokio runtime.
+    pub fn sync(&self, name: &str) {
+        let Some(dir) = &self.dir else { return };
+        let _updating = self.updating.lock().expect("update lock");
+        let path = dir.join(format!("{name}.wasm"));
+        let outcome = match std::fs::read(&path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                self.remove_file_plugin(name);
+                Ok(())
+            }
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Ok(bytes) => self.install(name, &path, &bytes),
+        };
+        let mut errors = self.errors.lock().expect("errors lock");
+        match outcome {
+            Ok(()) => {
+                errors.remove(name);
+            }
+            Err(message) => {
+                let serving = match self.active.load().get(name) {
+                    Some(plugin) => {
+                        format!("the previous `{name}` ({}) keeps serving", short(&plugin.sha256))
+                    }
+                    None => format!("no plugin `{name}` is active"),
+                };
+                warn!(plugin = name, "{message}; {serving}");
+                errors.insert(name.to_string(), message);
+            }
+        }
+    }
+
+    fn install(&self, name: &str, path: &Path, bytes: &[u8]) -> Result<(), String> {
+        if !valid_name(name) {
+            return Err(format!(
+                "`{name}` is not a valid plugin name: use lower-case letters, digits, `-` and `_`"
+            ));
+        }
+        let config = read_config(&path.with_extension("toml"))?;
+        let current = self.active.load().get(name).cloned();
+        let sha256 = format!("{:x}", Sha256::digest(bytes));
+        if let Some(current) = &current {
+            if current.source != Source::Builtin && current.sha256 == sha256 && *current.config == *config {
+                return Ok(());
+            }
+        }
+        let plugin = self
+            .runtime
+            .load(name, bytes, Source::File(path.to_path_buf()), config)
+            .map_err(|e| format!("{} rejected: {e:#}", path.display()))?;
+        let established = current.as_ref().or(self.builtins.get(name));
+        if let Some(established) = established {
+            if established.kind != plugin.kind {
+                return Err(format!(
+                    "{} rejected: it is a {} plugin but `{name}` is a {} plugin",
+                    path.display(),
+                    plugin.kind.world(),
+                    established.kind.world()
+                ));
+            }
+        }
+        tokio::runtime::Handle::current()
+            .block_on(self.runtime.check_instantiates(&plugin))
+            .map_err(|e| format!("{} rejected: {e}", path.display()))?;
+        info!(
+            plugin = name,
+            kind = plugin.kind.world(),
+            sha256 = short(&sha256),
+            "plugin loaded from {}",
+            path.display()
+        );
+        self.swap(|plugins| {
+            plugins.insert(name.to_string(), Arc::new(plugin));
+        });
+        Ok(())
+    }
+
+    fn remove_file_plugin(&self, name: &str) {
+        let is_file = self
+            .active
+            .load()
+            .get(name)
+            .is_some_and(|p| p.source != Source::Builtin);
+        if !is_file {
+            return;
+        }
+        let builtin = self.builtins.get(name).cloned();
+        match &builtin {
+            Some(_) => info!(
+                plugin = name,
+                "plugin file removed; the built-in `{name}` serves again"
+            ),
+            None => info!(plugin = name, "plugin file removed; `{name}` unloaded"),
+        }
+        self.swap(|plugins| match builtin {
+            Some(builtin) => {
+                plugins.insert(name.to_string(), builtin);
+            }
+            None => {
+                plugins.remove(name);
+            }
+        });
+    }
+
+    fn swap(&self, change: impl FnOnce(&mut BTreeMap<String, Arc<Plugin>>)) {
+        let mut plugins = BTreeMap::clone(&self.active.load());
+        change(&mut plugins);
+        self.active.store(Arc::new(plugins));
+    }
+}
+
+/// `dir/NAME.wasm` or `dir/NAME.toml` → `NAME`; other files (temporary files included) → none.
+pub fn plugin_name(path: &Path) -> Option<String> {
+    let extension = path.extension()?.to_str()?;
+    if extension != "wasm" && extension != "toml" {
+        return None;
+    }
+    let stem = path.file_stem()?.to_str()?;
+    (!stem.starts_with('.')).then(|| stem.to_string())
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn short(sha256: &str) -> &str {
+    &sha256[..12.min(sha256.len())]
+}
+
+/// `NAME.toml` flattened to dotted keys; no file means no configuration.
+fn read_config(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
+    let mut pairs = Vec::new();
+    flatten("", &table, &mut pairs);
+    Ok(pairs)
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
+    for (key, value) in table {
+        let key = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => flatten(&key, inner, out),
+            toml::Value::String(s) => out.push((key, s.clone())),
+            other => out.push((key, other.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_wasm_and_toml_files_only() {
+        assert_eq!(plugin_name(Path::new("/p/json.wasm")).as_deref(), Some("json"));
+        assert_eq!(plugin_name(Path::new("/p/json.toml")).as_deref(), Some("json"));
+        assert_eq!(plugin_name(Path::new("/p/json.wasm.tmp")), None);
+        assert_eq!(plugin_name(Path::new("/p/.json.wasm")), None);
+        assert!(valid_name("my-format_2") && !valid_name("My") && !valid_name("a.b"));
+    }
+
+    #[test]
+    fn toml_config_is_flattened_to_dotted_keys() {
+        let table: toml::Table = "mode = \"x\"\n[codec]\nstrict = true\nlimit = 3\n"
+            .parse()
+            .unwrap();
+        let mut pairs = Vec::new();
+        flatten("", &table, &mut pairs);
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            vec![
+                ("codec.limit".to_string(), "3".to_string()),
+                ("codec.strict".to_string(), "true".to_string()),
+                ("mode".to_string(), "x".to_string())
+            ]
+        );
+    }
+}

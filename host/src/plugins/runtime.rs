@@ -1,0 +1,252 @@
+//! Running plugins: one engine, per-call Stores with a memory cap and a deadline, a fresh
+//! instance per call. A plugin that traps, loops, exhausts memory or answers nonsense fails
+//! only the call that hit it.
+
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
+
+use prometheus::{register_histogram_vec, register_int_counter_vec, HistogramVec, IntCounterVec};
+use serde_json::value::RawValue;
+use wasmtime::{Engine, Store, Trap};
+
+use super::bindings::codec::{DecodeContext, EncodeContext, Encoded, FormatError};
+use super::engine::{new_engine, Limits};
+use super::linkers::Linkers;
+use super::plugin::{self, Plugin, Pre, Source};
+use super::state::CallState;
+
+static CALLS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "krest_plugin_calls_total",
+        "Plugin calls by plugin and outcome (ok, trap, timeout, out_of_memory, malformed, busy)",
+        &["plugin", "outcome"]
+    )
+    .expect("unique metric")
+});
+
+static DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "krest_plugin_call_duration_seconds",
+        "Plugin call latency, instantiation included",
+        &["plugin"],
+        vec![0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1.0]
+    )
+    .expect("unique metric")
+});
+
+/// Why a plugin call failed; the request that made it gets a 5xx naming the plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginFailure {
+    pub plugin: String,
+    pub outcome: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for PluginFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "plugin `{}` failed ({}): {}",
+            self.plugin, self.outcome, self.detail
+        )
+    }
+}
+
+pub struct PluginRuntime {
+    engine: Engine,
+    linkers: Linkers,
+    limits: Limits,
+    schema_registry_url: Option<Arc<str>>,
+}
+
+impl PluginRuntime {
+    pub fn new(limits: Limits, schema_registry_url: Option<String>) -> anyhow::Result<Self> {
+        let engine = new_engine(&limits)?;
+        let linkers = Linkers::new(&engine)?;
+        Ok(PluginRuntime {
+            engine,
+            linkers,
+            limits,
+            schema_registry_url: schema_registry_url.map(Into::into),
+        })
+    }
+
+    /// Compiles and checks a plugin; blocking, takes milliseconds to a second.
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        source: Source,
+        config: Vec<(String, String)>,
+    ) -> anyhow::Result<Plugin> {
+        let plugin = plugin::load(&self.engine, &self.linkers, name, bytes, source, config)?;
+        Ok(plugin)
+    }
+
+    /// Encodes JSON texts with a format plugin. The outer error is a plugin failure, the
+    /// inner one what the plugin reported about the data or schema.
+    pub async fn encode(
+        &self,
+        plugin: &Plugin,
+        context: &EncodeContext,
+        values: &[Option<String>],
+    ) -> Result<Result<Encoded, FormatError>, PluginFailure> {
+        let Pre::Format(pre) = &plugin.pre else {
+            return Err(failure(plugin, "malformed", "is not a format plugin".into()));
+        };
+        let result = self
+            .call(plugin, async |store: &mut Store<CallState>| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .krest_plugin_codec()
+                    .call_encode(&mut *store, context, values)
+                    .await
+            })
+            .await?;
+        if let Ok(encoded) = &result {
+            if encoded.records.len() != values.len() {
+                let detail = format!(
+                    "encode returned {} results for {} records",
+                    encoded.records.len(),
+                    values.len()
+                );
+                return Err(self.fail(plugin, "malformed", detail));
+            }
+        }
+        Ok(result)
+    }
+
+    /// Decodes Kafka bytes with a format plugin; every decoded text is checked to be JSON.
+    pub async fn decode(
+        &self,
+        plugin: &Plugin,
+        context: &DecodeContext,
+        values: &[Option<Vec<u8>>],
+    ) -> Result<Vec<Result<Option<Box<RawValue>>, String>>, PluginFailure> {
+        let Pre::Format(pre) = &plugin.pre else {
+            return Err(failure(plugin, "malformed", "is not a format plugin".into()));
+        };
+        let decoded = self
+            .call(plugin, async |store: &mut Store<CallState>| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .krest_plugin_codec()
+                    .call_decode(&mut *store, context, values)
+                    .await
+            })
+            .await?;
+        if decoded.len() != values.len() {
+            let detail = format!(
+                "decode returned {} results for {} records",
+                decoded.len(),
+                values.len()
+            );
+            return Err(self.fail(plugin, "malformed", detail));
+        }
+        decoded
+            .into_iter()
+            .map(|item| match item {
+                Ok(Some(text)) => RawValue::from_string(text)
+                    .map(|json| Ok(Some(json)))
+                    .map_err(|e| self.fail(plugin, "malformed", format!("decode returned non-JSON: {e}"))),
+                Ok(None) => Ok(Ok(None)),
+                Err(message) => Ok(Err(message)),
+            })
+            .collect()
+    }
+
+    /// Instantiates the plugin once with no call, proving it links and starts.
+    pub async fn check_instantiates(&self, plugin: &Plugin) -> Result<(), PluginFailure> {
+        self.call(plugin, async |store: &mut Store<CallState>| match &plugin.pre {
+            Pre::Format(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Pre::Auth(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+            Pre::Transform(pre) => pre.instantiate_async(&mut *store).await.map(drop),
+        })
+        .await
+    }
+
+    async fn call<T>(
+        &self,
+        plugin: &Plugin,
+        run: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginFailure> {
+        let state = CallState::new(
+            Arc::clone(&plugin.name),
+            Arc::clone(&plugin.config),
+            self.schema_registry_url.clone(),
+            self.limits.memory_max_bytes,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| state.limits());
+        // Yield to the executor every epoch tick; the timeout below then cancels a spinning guest.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let started = Instant::now();
+        let outcome = match tokio::time::timeout(self.limits.call_timeout, run(&mut store)).await {
+            Err(_) => Err(failure(
+                plugin,
+                "timeout",
+                format!(
+                    "did not finish within plugins.call.timeout.ms={}",
+                    self.limits.call_timeout.as_millis()
+                ),
+            )),
+            Ok(Err(error)) => Err(classify(plugin, &error)),
+            Ok(Ok(value)) => Ok(value),
+        };
+        DURATION
+            .with_label_values(&[&plugin.name])
+            .observe(started.elapsed().as_secs_f64());
+        self.record(plugin, outcome)
+    }
+
+    /// Records a failure found after the call returned (its call was counted as ok).
+    fn fail(&self, plugin: &Plugin, outcome: &'static str, detail: String) -> PluginFailure {
+        let failure = failure(plugin, outcome, detail);
+        tracing::warn!(plugin = &*plugin.name, "{failure}");
+        CALLS.with_label_values(&[&plugin.name, outcome]).inc();
+        failure
+    }
+
+    fn record<T>(&self, plugin: &Plugin, outcome: Result<T, PluginFailure>) -> Result<T, PluginFailure> {
+        let label = match &outcome {
+            Ok(_) => "ok",
+            Err(failure) => {
+                tracing::warn!(plugin = &*plugin.name, "{failure}");
+                failure.outcome
+            }
+        };
+        CALLS.with_label_values(&[&plugin.name, label]).inc();
+        outcome
+    }
+}
+
+fn failure(plugin: &Plugin, outcome: &'static str, detail: String) -> PluginFailure {
+    PluginFailure {
+        plugin: plugin.name.to_string(),
+        outcome,
+        detail,
+    }
+}
+
+fn classify(plugin: &Plugin, error: &wasmtime::Error) -> PluginFailure {
+    let text = format!("{error:#}");
+    if text.contains("growing memory") || text.contains("memory allocation") {
+        return failure(
+            plugin,
+            "out_of_memory",
+            "exceeded plugins.memory.max.bytes".to_string() + &format!(" ({text})"),
+        );
+    }
+    if text.contains("concurrent") && text.contains("limit") {
+        return failure(
+            plugin,
+            "busy",
+            format!("too many plugin calls at once (plugins.instances.max): {text}"),
+        );
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(trap) => failure(plugin, "trap", format!("trapped: {trap}")),
+        None => failure(plugin, "trap", text),
+    }
+}

@@ -1,0 +1,269 @@
+//! Produce (`POST /topics/{topic}[/partitions/{partition}]`) with Confluent's semantics: the
+//! request's format plugin encodes keys and values in one call each, the shared producer
+//! sends, and every record gets its own result in request order.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::error::ApiError;
+use crate::kafka::producer::{delivered, Producer};
+use crate::metadata::MetadataService;
+use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
+use crate::plugins::registry::PluginRegistry;
+use crate::plugins::runtime::PluginFailure;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProduceRequest {
+    #[serde(default)]
+    pub key_schema: Option<String>,
+    #[serde(default)]
+    pub key_schema_id: Option<u32>,
+    #[serde(default)]
+    pub value_schema: Option<String>,
+    #[serde(default)]
+    pub value_schema_id: Option<u32>,
+    pub records: Vec<ProduceRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProduceRecord {
+    #[serde(default)]
+    pub key: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub value: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub partition: Option<i32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProduceResponse {
+    pub offsets: Vec<RecordResult>,
+    pub key_schema_id: Option<u32>,
+    pub value_schema_id: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RecordResult {
+    pub partition: Option<i32>,
+    pub offset: Option<i64>,
+    pub error_code: Option<u32>,
+    pub error: Option<String>,
+}
+
+pub struct ProduceService {
+    plugins: Arc<PluginRegistry>,
+    producer: Producer,
+    metadata: Arc<MetadataService>,
+}
+
+impl ProduceService {
+    pub fn new(plugins: Arc<PluginRegistry>, producer: Producer, metadata: Arc<MetadataService>) -> Self {
+        ProduceService {
+            plugins,
+            producer,
+            metadata,
+        }
+    }
+
+    pub fn producer(&self) -> &Producer {
+        &self.producer
+    }
+
+    /// Whether a format plugin of this name is loaded.
+    pub fn has_format(&self, format: &str) -> bool {
+        self.plugins.format(format).is_some()
+    }
+
+    /// Produces `request` to `topic` (and `partition`, unless a record names its own).
+    pub async fn produce(
+        &self,
+        format: &str,
+        topic: &str,
+        partition: Option<i32>,
+        request: ProduceRequest,
+    ) -> Result<(StatusCode, ProduceResponse), ApiError> {
+        if request.records.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                422,
+                "records may not be empty",
+            ));
+        }
+        let plugin = self
+            .plugins
+            .format(format)
+            .ok_or_else(ApiError::unsupported_media_type)?;
+        self.check_destination(topic, partition, &request.records).await?;
+
+        let keys: Vec<Option<String>> = request
+            .records
+            .iter()
+            .map(|r| r.key.as_ref().map(|k| k.get().into()))
+            .collect();
+        let values: Vec<Option<String>> = request
+            .records
+            .iter()
+            .map(|r| r.value.as_ref().map(|v| v.get().into()))
+            .collect();
+        let key_schema = schema_ref(request.key_schema, request.key_schema_id);
+        let value_schema = schema_ref(request.value_schema, request.value_schema_id);
+        let (key_schema_id, keys) = self.encode(&plugin, topic, Part::Key, key_schema, keys).await?;
+        let (value_schema_id, values) = self
+            .encode(&plugin, topic, Part::Value, value_schema, values)
+            .await?;
+
+        let mut pending = Vec::with_capacity(request.records.len());
+        for ((record, key), value) in request.records.iter().zip(&keys).zip(&values) {
+            let target = record.partition.or(partition);
+            pending.push(
+                self.producer
+                    .send(topic, target, key.as_deref(), value.as_deref())
+                    .await,
+            );
+        }
+        let results = join_all(pending.into_iter().map(|queued| async move {
+            match queued {
+                Ok(delivery) => delivered(delivery).await,
+                Err(error) => Err(error),
+            }
+        }))
+        .await;
+        let offsets: Vec<RecordResult> = results
+            .into_iter()
+            .map(|result| match result {
+                Ok((partition, offset)) => RecordResult {
+                    partition: Some(partition),
+                    offset: Some(offset),
+                    error_code: None,
+                    error: None,
+                },
+                Err(error) => RecordResult {
+                    partition: None,
+                    offset: None,
+                    error_code: Some(record_error_code(&ApiError::from_kafka(&error))),
+                    error: Some(error.to_string()),
+                },
+            })
+            .collect();
+        let status = offsets
+            .iter()
+            .find_map(|r| match r.error_code {
+                Some(40101) => Some(StatusCode::UNAUTHORIZED),
+                Some(40301) => Some(StatusCode::FORBIDDEN),
+                _ => None,
+            })
+            .unwrap_or(StatusCode::OK);
+        Ok((
+            status,
+            ProduceResponse {
+                offsets,
+                key_schema_id,
+                value_schema_id,
+            },
+        ))
+    }
+
+    /// 404/40401 for a missing topic, 404/40402 for a missing partition, before anything is sent.
+    async fn check_destination(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        records: &[ProduceRecord],
+    ) -> Result<(), ApiError> {
+        let partitions = self.metadata.partitions(topic).await.map_err(|e| match e.code {
+            40403 => ApiError::new(StatusCode::NOT_FOUND, 40401, "Topic not found."),
+            _ => e,
+        })?;
+        let exists = |p: i32| partitions.iter().any(|known| known.partition == p);
+        let wanted = partition
+            .into_iter()
+            .chain(records.iter().filter_map(|r| r.partition));
+        for p in wanted {
+            if !exists(p) {
+                return Err(ApiError::partition_not_found());
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes one side (keys or values) of the batch; a batch of only nulls needs no call.
+    async fn encode(
+        &self,
+        plugin: &crate::plugins::plugin::Plugin,
+        topic: &str,
+        part: Part,
+        schema: Option<SchemaRef>,
+        items: Vec<Option<String>>,
+    ) -> Result<(Option<u32>, Vec<Option<Vec<u8>>>), ApiError> {
+        if schema.is_none() && items.iter().all(Option::is_none) {
+            return Ok((None, vec![None; items.len()]));
+        }
+        let context = EncodeContext {
+            topic: topic.to_string(),
+            part,
+            schema,
+        };
+        let encoded = self
+            .plugins
+            .runtime()
+            .encode(plugin, &context, &items)
+            .await
+            .map_err(plugin_failure)?
+            .map_err(|e| format_error(e, part))?;
+        let mut out = Vec::with_capacity(encoded.records.len());
+        for (index, record) in encoded.records.into_iter().enumerate() {
+            match record {
+                Ok(bytes) => out.push(bytes),
+                Err(message) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        400,
+                        format!("Bad Request: record {index}: {message}"),
+                    ))
+                }
+            }
+        }
+        Ok((encoded.schema_id, out))
+    }
+}
+
+fn schema_ref(text: Option<String>, id: Option<u32>) -> Option<SchemaRef> {
+    id.map(SchemaRef::Id).or(text.map(SchemaRef::Text))
+}
+
+/// Per-record codes of Confluent's produce response.
+fn record_error_code(error: &ApiError) -> u32 {
+    match error.code {
+        40101 | 40301 | 50003 => error.code,
+        40403 => 50003,
+        _ => 50002,
+    }
+}
+
+pub fn plugin_failure(failure: PluginFailure) -> ApiError {
+    let (status, code) = match failure.outcome {
+        "busy" => (StatusCode::SERVICE_UNAVAILABLE, 50301),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, 50010),
+    };
+    ApiError::new(status, code, failure.to_string())
+}
+
+fn format_error(error: FormatError, part: Part) -> ApiError {
+    let unprocessable =
+        |code, message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+    match error {
+        FormatError::InvalidData(m) => {
+            ApiError::new(StatusCode::BAD_REQUEST, 400, format!("Bad Request: {m}"))
+        }
+        FormatError::SchemaRequired(m) => unprocessable(if part == Part::Key { 42201 } else { 42202 }, m),
+        FormatError::InvalidSchema(m) => unprocessable(42205, format!("Invalid schema: {m}")),
+        FormatError::RegistryNotConfigured(m) => unprocessable(42206, format!("Payload error. {m}")),
+        FormatError::RegistryFailed(m) => unprocessable(42207, format!("Error serializing message. {m}")),
+    }
+}
