@@ -214,3 +214,62 @@ pub async fn get_v2(url: &str) -> (u16, String, serde_json::Value) {
     let body = response.json().await.expect("JSON body");
     (status, content_type, body)
 }
+
+/// Builds a plugin crate of this workspace for wasm32-wasip2 (once per test process) and
+/// returns the `.wasm` path. Uses the same target dir as `host/build.rs`.
+pub fn plugin_wasm(package: &str) -> std::path::PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).expect("test binary in <target>/<profile>/deps").to_path_buf();
+    let wasm_target = target.join("wasm-plugins");
+    let path = wasm_target.join("wasm32-wasip2/plugin").join(format!("{}.wasm", package.replace('-', "_")));
+    let mut built = BUILT.lock().unwrap();
+    if !built.iter().any(|p| p == package) {
+        let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .args(["build", "--quiet", "-p", package, "--target", "wasm32-wasip2", "--profile", "plugin"])
+            .arg("--target-dir")
+            .arg(&wasm_target)
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building {package} for wasm32-wasip2 failed");
+        built.push(package.to_string());
+    }
+    path
+}
+
+/// Places `wasm` in `dir` as `NAME.wasm` the way operators should: write aside, then rename.
+pub fn install_plugin(dir: &std::path::Path, name: &str, wasm: &std::path::Path) {
+    let temporary = dir.join(format!("{name}.wasm.tmp"));
+    std::fs::copy(wasm, &temporary).unwrap();
+    std::fs::rename(&temporary, dir.join(format!("{name}.wasm"))).unwrap();
+}
+
+/// A fresh empty directory under the system temp dir.
+pub fn temp_dir(prefix: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique(prefix));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The value bytes of the record at `offset` of partition 0 of `topic`, read from Kafka.
+pub fn read_value(topic: &str, offset: i64) -> Option<Vec<u8>> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{Message, Offset, TopicPartitionList};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", unique("reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(topic, 0, Offset::Offset(offset)).unwrap();
+    consumer.assign(&assignment).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            return message.payload().map(<[u8]>::to_vec);
+        }
+    }
+    panic!("no record at {topic}/0@{offset}");
+}
