@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{create_topic, http, install_plugin, plugin_wasm, read_value, temp_dir, unique, Proxy, V2_JSON};
+use support::{
+    create_topic, http, install_plugin, plugin_wasm, read_value, temp_dir, unique, Proxy, V2_JSON,
+};
 
 const JSON: &str = "application/vnd.kafka.json.v2+json";
 
@@ -32,7 +34,9 @@ async fn stored_bytes(proxy: &Proxy, topic: &str) -> Vec<u8> {
     assert_eq!(status, 200, "{body}");
     let offset = body["offsets"][0]["offset"].as_i64().unwrap();
     let topic = topic.to_string();
-    tokio::task::spawn_blocking(move || read_value(&topic, offset).unwrap()).await.unwrap()
+    tokio::task::spawn_blocking(move || read_value(&topic, offset).unwrap())
+        .await
+        .unwrap()
 }
 
 /// Waits until the `json` format stores `expected`; returns how long that took.
@@ -42,18 +46,32 @@ async fn until_stored(proxy: &Proxy, topic: &str, expected: &[u8]) -> Duration {
         if stored_bytes(proxy, topic).await == expected {
             return started.elapsed();
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "new plugin not serving after 5 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "new plugin not serving after 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 async fn plugins(proxy: &Proxy) -> Vec<Value> {
-    let body: Value = http().get(proxy.url("/plugins")).send().await.unwrap().json().await.unwrap();
+    let body: Value = http()
+        .get(proxy.url("/plugins"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     body.as_array().unwrap().clone()
 }
 
 async fn plugin(proxy: &Proxy, name: &str) -> Value {
-    plugins(proxy).await.into_iter().find(|p| p["name"] == name).unwrap_or(Value::Null)
+    plugins(proxy)
+        .await
+        .into_iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or(Value::Null)
 }
 
 /// Waits until `GET /plugins` shows `name` with a `last_error` containing `needle`.
@@ -65,7 +83,10 @@ async fn until_rejected(proxy: &Proxy, name: &str, needle: &str) -> Value {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{name} never rejected with `{needle}`: {:?}", plugin(proxy, name).await);
+    panic!(
+        "{name} never rejected with `{needle}`: {:?}",
+        plugin(proxy, name).await
+    );
 }
 
 fn dir_arg(dir: &Path) -> String {
@@ -80,13 +101,22 @@ async fn plugins_are_added_replaced_and_removed_under_load_without_failures() {
     create_topic(&topic, 1, &[]).await;
     let dir = temp_dir("krest-plugins");
     let proxy = Arc::new(Proxy::start(&["--set", &dir_arg(&dir)]));
-    assert_eq!(stored_bytes(&proxy, &topic).await, br#"{"greeting":"hello"}"#, "built-in json");
+    assert_eq!(
+        stored_bytes(&proxy, &topic).await,
+        br#"{"greeting":"hello"}"#,
+        "built-in json"
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let (sent, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let load = {
-        let (proxy, topic, stop, sent, failed) =
-            (Arc::clone(&proxy), topic.clone(), Arc::clone(&stop), Arc::clone(&sent), Arc::clone(&failed));
+        let (proxy, topic, stop, sent, failed) = (
+            Arc::clone(&proxy),
+            topic.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&sent),
+            Arc::clone(&failed),
+        );
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let (status, body) = produce(&proxy, &topic, JSON, json!({ "n": "load" })).await;
@@ -109,7 +139,10 @@ async fn plugins_are_added_replaced_and_removed_under_load_without_failures() {
     std::fs::remove_file(dir.join("json.wasm")).unwrap();
     let removed = until_stored(&proxy, &topic, br#"{"greeting":"hello"}"#).await;
     let entry = plugin(&proxy, "json").await;
-    assert_eq!((entry["source"].as_str(), entry["last_error"].is_null()), (Some("builtin"), true));
+    assert_eq!(
+        (entry["source"].as_str(), entry["last_error"].is_null()),
+        (Some("builtin"), true)
+    );
 
     stop.store(true, Ordering::Relaxed);
     load.await.unwrap();
@@ -118,7 +151,11 @@ async fn plugins_are_added_replaced_and_removed_under_load_without_failures() {
         sent.load(Ordering::Relaxed)
     );
     assert!(sent.load(Ordering::Relaxed) > 10, "the client kept sending");
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "no request failed during reloads");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "no request failed during reloads"
+    );
 }
 
 #[tokio::test]
@@ -132,16 +169,25 @@ async fn corrupt_and_wrong_world_files_never_replace_a_working_plugin() {
     let proxy = Proxy::start(&["--set", &dir_arg(&dir)]);
     let shout = "application/vnd.kafka.shout.v2+json";
     let original = plugin(&proxy, "shout").await;
-    assert_eq!((original["kind"].as_str(), original["source"].as_str()), (Some("format"), Some("file")));
+    assert_eq!(
+        (original["kind"].as_str(), original["source"].as_str()),
+        (Some("format"), Some("file"))
+    );
 
     let corrupt = dir.join("shout.wasm.tmp");
     std::fs::write(&corrupt, b"\0asm this is not a component").unwrap();
     std::fs::rename(&corrupt, dir.join("shout.wasm")).unwrap();
     let entry = until_rejected(&proxy, "shout", "not a valid component").await;
-    assert_eq!(entry["sha256"], original["sha256"], "the old version keeps serving");
+    assert_eq!(
+        entry["sha256"], original["sha256"],
+        "the old version keeps serving"
+    );
     let (status, body) = produce(&proxy, &topic, shout, json!("still here")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(read_value(&topic, body["offsets"][0]["offset"].as_i64().unwrap()).unwrap(), br#""STILL HERE""#);
+    assert_eq!(
+        read_value(&topic, body["offsets"][0]["offset"].as_i64().unwrap()).unwrap(),
+        br#""STILL HERE""#
+    );
 
     install_plugin(&dir, "shout", &auth);
     until_rejected(&proxy, "shout", "is a auth plugin but `shout` is a format plugin").await;
@@ -161,7 +207,12 @@ async fn fault_plugins_fail_only_their_request() {
     let topic = unique("plugins-fault");
     create_topic(&topic, 1, &[]).await;
     let dir = temp_dir("krest-plugins");
-    for (name, fault) in [("spin", "loop"), ("crash", "trap"), ("hog", "memory"), ("junk", "garbage")] {
+    for (name, fault) in [
+        ("spin", "loop"),
+        ("crash", "trap"),
+        ("hog", "memory"),
+        ("junk", "garbage"),
+    ] {
         std::fs::write(dir.join(format!("{name}.toml")), format!("fault = \"{fault}\"\n")).unwrap();
         install_plugin(&dir, name, &fixture);
     }
@@ -174,21 +225,41 @@ async fn fault_plugins_fail_only_their_request() {
         "plugins.memory.max.bytes=16777216",
     ]);
 
-    for (name, outcome) in [("spin", "timeout"), ("crash", "trap"), ("hog", "out_of_memory"), ("junk", "malformed")] {
+    for (name, outcome) in [
+        ("spin", "timeout"),
+        ("crash", "trap"),
+        ("hog", "out_of_memory"),
+        ("junk", "malformed"),
+    ] {
         for attempt in 0..2 {
             let content_type = format!("application/vnd.kafka.{name}.v2+json");
             let (status, body) = produce(&proxy, &topic, &content_type, json!({ "a": 1 })).await;
             assert_eq!(status, 500, "{name} attempt {attempt}: {body}");
             assert_eq!(body["error_code"], 50010, "{body}");
             let message = body["message"].as_str().unwrap();
-            assert!(message.contains(&format!("plugin `{name}` failed ({outcome})")), "{message}");
+            assert!(
+                message.contains(&format!("plugin `{name}` failed ({outcome})")),
+                "{message}"
+            );
             // The proxy stays healthy: the next request through a good plugin works.
             let (status, body) = produce(&proxy, &topic, JSON, json!({ "after": name })).await;
             assert_eq!(status, 200, "{body}");
         }
     }
-    let metrics = http().get(proxy.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    for (name, outcome) in [("spin", "timeout"), ("crash", "trap"), ("hog", "out_of_memory"), ("junk", "malformed")] {
+    let metrics = http()
+        .get(proxy.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (name, outcome) in [
+        ("spin", "timeout"),
+        ("crash", "trap"),
+        ("hog", "out_of_memory"),
+        ("junk", "malformed"),
+    ] {
         let line = format!(r#"krest_plugin_calls_total{{outcome="{outcome}",plugin="{name}"}} 2"#);
         assert!(metrics.contains(&line), "missing {line}");
     }
@@ -204,14 +275,34 @@ async fn example_plugins_of_every_world_load() {
     let kinds: Vec<(String, String)> = plugins(&proxy)
         .await
         .into_iter()
-        .map(|p| (p["name"].as_str().unwrap().to_string(), p["kind"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["kind"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    for expected in [("allowlist", "auth"), ("binary", "format"), ("json", "format"), ("stamp", "transform"), ("upper", "format")] {
-        assert!(kinds.contains(&(expected.0.to_string(), expected.1.to_string())), "{kinds:?}");
+    for expected in [
+        ("allowlist", "auth"),
+        ("binary", "format"),
+        ("json", "format"),
+        ("stamp", "transform"),
+        ("upper", "format"),
+    ] {
+        assert!(
+            kinds.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{kinds:?}"
+        );
     }
     let topic = unique("plugins-upper");
     create_topic(&topic, 1, &[]).await;
-    let (status, body) = produce(&proxy, &topic, "application/vnd.kafka.upper.v2+json", json!(["quiet"])).await;
+    let (status, body) = produce(
+        &proxy,
+        &topic,
+        "application/vnd.kafka.upper.v2+json",
+        json!(["quiet"]),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(read_value(&topic, 0).unwrap(), br#"["QUIET"]"#);
 }

@@ -220,14 +220,29 @@ pub async fn get_v2(url: &str) -> (u16, String, serde_json::Value) {
 pub fn plugin_wasm(package: &str) -> std::path::PathBuf {
     static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let exe = std::env::current_exe().unwrap();
-    let target = exe.ancestors().nth(3).expect("test binary in <target>/<profile>/deps").to_path_buf();
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("test binary in <target>/<profile>/deps")
+        .to_path_buf();
     let wasm_target = target.join("wasm-plugins");
-    let path = wasm_target.join("wasm32-wasip2/plugin").join(format!("{}.wasm", package.replace('-', "_")));
+    let path = wasm_target
+        .join("wasm32-wasip2/plugin")
+        .join(format!("{}.wasm", package.replace('-', "_")));
     let mut built = BUILT.lock().unwrap();
     if !built.iter().any(|p| p == package) {
         let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
             .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .args(["build", "--quiet", "-p", package, "--target", "wasm32-wasip2", "--profile", "plugin"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                package,
+                "--target",
+                "wasm32-wasip2",
+                "--profile",
+                "plugin",
+            ])
             .arg("--target-dir")
             .arg(&wasm_target)
             .status()
@@ -263,7 +278,9 @@ pub fn read_value(topic: &str, offset: i64) -> Option<Vec<u8>> {
         .create()
         .unwrap();
     let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(topic, 0, Offset::Offset(offset)).unwrap();
+    assignment
+        .add_partition_offset(topic, 0, Offset::Offset(offset))
+        .unwrap();
     consumer.assign(&assignment).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while std::time::Instant::now() < deadline {

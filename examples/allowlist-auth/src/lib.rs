@@ -16,7 +16,11 @@ use krest_plugin_sdk::auth::exports::krest::plugin::policy::{
 pub struct Allowlist;
 
 fn denial(status: u16, error_code: u32, message: &str) -> Denial {
-    Denial { status, error_code, message: message.to_string() }
+    Denial {
+        status,
+        error_code,
+        message: message.to_string(),
+    }
 }
 
 impl Guest for Allowlist {
@@ -29,11 +33,18 @@ impl Guest for Allowlist {
             .ok_or_else(|| denial(401, 40101, "missing x-api-key header"))?;
         let prefix = krest_plugin_sdk::config_value(&format!("keys.{key}"))
             .ok_or_else(|| denial(401, 40101, "unknown API key"))?;
-        Ok(Principal { name: key, attributes: vec![("topic-prefix".into(), prefix)] })
+        Ok(Principal {
+            name: key,
+            attributes: vec![("topic-prefix".into(), prefix)],
+        })
     }
 
     fn authorize(who: Principal, _action: Action, targets: Vec<Target>) -> Vec<Result<(), Denial>> {
-        let prefix = who.attributes.iter().find(|(k, _)| k == "topic-prefix").map(|(_, v)| v.as_str());
+        let prefix = who
+            .attributes
+            .iter()
+            .find(|(k, _)| k == "topic-prefix")
+            .map(|(_, v)| v.as_str());
         targets
             .into_iter()
             .map(|target| match (target, prefix) {
@@ -55,7 +66,10 @@ mod tests {
         RequestFacts {
             method: "POST".into(),
             path: "/topics/orders-eu".into(),
-            headers: key.map(|k| ("x-api-key".to_string(), k.to_string())).into_iter().collect(),
+            headers: key
+                .map(|k| ("x-api-key".to_string(), k.to_string()))
+                .into_iter()
+                .collect(),
             peer: "127.0.0.1:5000".into(),
             tls_client_identity: None,
         }
@@ -65,12 +79,18 @@ mod tests {
     fn keys_and_prefixes_decide() {
         krest_plugin_sdk::testing::set_config(&[("keys.secret-1", "orders-")]);
         assert_eq!(Allowlist::authenticate(facts(None)).unwrap_err().status, 401);
-        assert_eq!(Allowlist::authenticate(facts(Some("wrong"))).unwrap_err().status, 401);
+        assert_eq!(
+            Allowlist::authenticate(facts(Some("wrong"))).unwrap_err().status,
+            401
+        );
         let who = Allowlist::authenticate(facts(Some("secret-1"))).unwrap();
         let answers = Allowlist::authorize(
             who,
             Action::Write,
-            vec![Target::Topic("orders-eu".into()), Target::Topic("payments".into())],
+            vec![
+                Target::Topic("orders-eu".into()),
+                Target::Topic("payments".into()),
+            ],
         );
         assert!(answers[0].is_ok());
         assert_eq!(answers[1].as_ref().unwrap_err().error_code, 40301);

@@ -18,7 +18,10 @@ impl Guest for StampHeader {
         records
             .into_iter()
             .map(|mut record| {
-                record.headers.push(Header { name: "x-krest-via".into(), value: Some(via.clone().into_bytes()) });
+                record.headers.push(Header {
+                    name: "x-krest-via".into(),
+                    value: Some(via.clone().into_bytes()),
+                });
                 Outcome::Replace(record)
             })
             .collect()
@@ -47,6 +50,9 @@ mod tests {
             Outcome::Replace(out) => assert_eq!(out.headers[0].value.as_deref(), Some(&b"edge-1"[..])),
             _ => panic!("expected a replacement"),
         }
-        assert!(matches!(StampHeader::apply(Direction::Consume, vec![record])[0], Outcome::Keep));
+        assert!(matches!(
+            StampHeader::apply(Direction::Consume, vec![record])[0],
+            Outcome::Keep
+        ));
     }
 }

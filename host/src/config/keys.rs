@@ -52,7 +52,6 @@ const KEYS: &[Key] = &[
     used("consumer.instance.timeout.ms", "300000"),
     used("fetch.min.bytes", "-1"),
     used("shutdown.graceful.ms", "5000"),
-    used("debug", "false"),
     used("plugins.dir", ""),
     used("plugins.call.timeout.ms", "1000"),
     used("plugins.memory.max.bytes", "67108864"),
@@ -67,6 +66,7 @@ const KEYS: &[Key] = &[
         "1",
         "it tuned the old ZooKeeper consumer's iterator",
     ),
+    inert("debug", "false", "error messages always carry the whole cause"),
     inert(
         "producer.threads",
         "5",

@@ -34,8 +34,6 @@ pub struct Config {
     pub consumer: ConsumerConfig,
     /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
     pub shutdown_graceful: Duration,
-    /// `debug`: append error details to error messages.
-    pub debug: bool,
     /// `client.*`, `producer.*`, `consumer.*`, `admin.*`, `schema.registry.*` pass-through.
     pub passthrough: Passthrough,
     pub plugins: PluginsConfig,
@@ -188,7 +186,6 @@ impl Config {
                 fetch_min_bytes: r.int("fetch.min.bytes", -1, 10_000_000)?,
             },
             shutdown_graceful: r.millis("shutdown.graceful.ms")?,
-            debug: r.bool("debug")?,
             passthrough,
             plugins: PluginsConfig {
                 dir: match r.string("plugins.dir") {
@@ -262,14 +259,6 @@ impl Reader<'_> {
 
     fn port(&self, key: &str) -> Result<u16, ConfigError> {
         Ok(self.int(key, 0, 65535)? as u16)
-    }
-
-    fn bool(&self, key: &str) -> Result<bool, ConfigError> {
-        match self.string(key).to_ascii_lowercase().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(self.invalid(key, "expected `true` or `false`")),
-        }
     }
 
     fn url(&self, key: &str, text: &str) -> Result<Url, ConfigError> {
