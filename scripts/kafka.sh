@@ -60,6 +60,10 @@ answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 start() {
   if pid="$(running_pid)"; then log "already running (pid $pid)"; echo "$BOOTSTRAP"; return; fi
   install_jars
+  if answers; then
+    log "port $PORT is already in use by another process; set KREST_KAFKA_PORT to a free port"
+    exit 1
+  fi
   mkdir -p "$STATE"
   local data="$STATE/data" props="$STATE/server.properties"
   cat > "$props" <<PROPS
