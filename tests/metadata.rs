@@ -252,14 +252,7 @@ async fn root_unknown_paths_methods_and_metrics() {
         json!({ "error_code": 405, "message": "HTTP 405 Method Not Allowed" })
     );
 
-    let metrics = http()
-        .get(proxy.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = proxy.metrics().await;
     assert!(
         metrics.contains(r#"krest_http_requests_total{method="GET",route="/",status="200"} 1"#),
         "{metrics}"

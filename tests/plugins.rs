@@ -246,14 +246,7 @@ async fn fault_plugins_fail_only_their_request() {
             assert_eq!(status, 200, "{body}");
         }
     }
-    let metrics = http()
-        .get(proxy.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = proxy.metrics().await;
     for (name, outcome) in [
         ("spin", "timeout"),
         ("crash", "trap"),

@@ -121,6 +121,18 @@ impl Proxy {
         format!("{}{path}", self.base)
     }
 
+    /// The Prometheus text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        http()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
     }
