@@ -146,3 +146,63 @@ fn kind_of(engine: &Engine, component: &Component) -> anyhow::Result<Kind> {
         _ => anyhow::bail!("exports several krest plugin interfaces; a plugin targets exactly one world"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::engine::{new_engine, Limits};
+
+    /// A component exporting one function `f` under the instance name `export`.
+    fn component_exporting(export: &str) -> String {
+        format!(
+            r#"(component
+                (core module $m (func (export "f")))
+                (core instance $i (instantiate $m))
+                (func $f (canon lift (core func $i "f")))
+                (instance $api (export "f" (func $f)))
+                (export "{export}" (instance $api)))"#
+        )
+    }
+
+    fn load_text(text: &str) -> anyhow::Result<Plugin> {
+        let limits = Limits {
+            call_timeout: std::time::Duration::from_secs(1),
+            memory_max_bytes: 1 << 20,
+            max_instances: 4,
+        };
+        let engine = new_engine(&limits)?;
+        let linkers = Linkers::new(&engine)?;
+        load(
+            &engine,
+            &linkers,
+            "t",
+            text.as_bytes(),
+            Source::Builtin,
+            Vec::new(),
+        )
+    }
+
+    fn error(text: &str) -> String {
+        format!("{:#}", load_text(text).err().expect("load must fail"))
+    }
+
+    #[test]
+    fn an_incompatible_package_version_is_refused() {
+        let message = error(&component_exporting("krest:plugin/codec@0.2.0"));
+        assert!(message.contains("exports krest:plugin/codec@0.2.0"), "{message}");
+        assert!(message.contains("krest:plugin@0.1.x"), "{message}");
+    }
+
+    #[test]
+    fn components_that_are_not_plugins_are_refused() {
+        let message = error(&component_exporting("example:other/api@1.0.0"));
+        assert!(message.contains("not a krest plugin"), "{message}");
+        assert!(error("(module)").contains("not a valid component"));
+    }
+
+    #[test]
+    fn the_right_interface_with_the_wrong_functions_does_not_link() {
+        let message = error(&component_exporting("krest:plugin/codec@0.1.0"));
+        assert!(message.contains("does not have export `encode`"), "{message}");
+    }
+}

@@ -38,7 +38,11 @@ impl CallState {
                 .trap_on_grow_failure(true)
                 .build(),
             // No preopened directories, environment, arguments or sockets.
-            wasi: WasiCtx::builder().build(),
+            wasi: WasiCtx::builder()
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build(),
             table: ResourceTable::new(),
         }
     }
