@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use url::Url;
 
 use crate::config::Config;
+use crate::consumers::ConsumerManager;
 use crate::http::{self, AppState};
 use crate::kafka::client_config::{self, Role};
 use crate::kafka::metadata::KafkaMetadata;
@@ -34,8 +35,7 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
     let signals = TerminationSignals::install()?;
     let admin_config = role_config(&config, Role::Admin)?;
     let producer_config = role_config(&config, Role::Producer)?;
-    // Checked now so a bad `consumer.*` key stops start-up; consumers are created per instance.
-    role_config(&config, Role::Consumer)?;
+    let consumer_config = role_config(&config, Role::Consumer)?;
     let kafka =
         KafkaMetadata::new(&admin_config, KAFKA_CALL_TIMEOUT, !dev).context("cannot create Kafka clients")?;
     let metadata = Arc::new(MetadataService::new(kafka));
@@ -47,10 +47,13 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
         producer,
         Arc::clone(&metadata),
     ));
+    let consumers = ConsumerManager::new(&config, consumer_config, Arc::clone(&plugins));
+    let expiry = tokio::spawn(Arc::clone(&consumers).expire_idle());
     let app = http::app(AppState {
         metadata,
         produce: Arc::clone(&produce),
         plugins,
+        consumers: Arc::clone(&consumers),
     });
 
     let mut listeners = Vec::new();
@@ -101,6 +104,9 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
             config.shutdown_graceful.as_millis()
         );
     }
+    expiry.abort();
+    // Every instance leaves its group now, so the groups rebalance at once.
+    consumers.close_all().await;
     // Flushing and destroying librdkafka handles blocks; keep that off the executor.
     tokio::task::spawn_blocking(move || {
         if let Err(e) = produce.producer().flush(config.shutdown_graceful) {

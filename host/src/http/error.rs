@@ -1,5 +1,6 @@
 //! Renders [`ApiError`] as Confluent's error body and answers unknown paths and methods.
 
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -10,7 +11,7 @@ use crate::http::media;
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error_code": self.code, "message": self.message });
-        media::with_v2_json((self.status, Json(body)).into_response())
+        (self.status, [(CONTENT_TYPE, media::V2_JSON)], Json(body)).into_response()
     }
 }
 

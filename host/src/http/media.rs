@@ -68,13 +68,13 @@ fn quality(accept: Option<&str>, offered: &str) -> f32 {
 }
 
 /// Picks the offered type with the best `client q × server qs`; `None` means 406.
-pub fn negotiate(headers: &HeaderMap, offered: &[(&'static str, f32)]) -> Option<&'static str> {
+pub fn negotiate<'a>(headers: &HeaderMap, offered: &[(&'a str, f32)]) -> Option<&'a str> {
     let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
     offered
         .iter()
         .map(|&(media_type, qs)| (media_type, quality(accept, media_type) * qs))
         .filter(|&(_, score)| score > 0.0)
-        .fold(None, |best: Option<(&'static str, f32)>, candidate| match best {
+        .fold(None, |best: Option<(&'a str, f32)>, candidate| match best {
             Some((_, score)) if score >= candidate.1 => best,
             _ => Some(candidate),
         })
@@ -93,23 +93,52 @@ fn content_type_ok(headers: &HeaderMap) -> bool {
 
 /// Middleware for endpoints that answer `application/vnd.kafka.v2+json`: 415 for a non-v2
 /// Content-Type, 406 without a body for an Accept that excludes v2 JSON, and the v2
-/// Content-Type on every response.
+/// Content-Type on every JSON response.
 pub async fn v2_json(request: Request, next: Next) -> Response {
     if !content_type_ok(request.headers()) {
-        return with_v2_json(ApiError::unsupported_media_type().into_response());
+        return ApiError::unsupported_media_type().into_response();
     }
     if negotiate(request.headers(), &[(V2_JSON, 1.0)]).is_none() {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     }
-    with_v2_json(next.run(request).await)
+    label(next.run(request).await, V2_JSON)
 }
 
-/// Labels a JSON response (success or error) as v2 JSON; leaves empty responses alone.
-pub fn with_v2_json(mut response: Response) -> Response {
-    if response.headers().contains_key(CONTENT_TYPE) {
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(V2_JSON));
+/// Middleware for `/consumers/...`: like [`v2_json`], but every embedded v2 type is also
+/// acceptable (weighted low), so clients may send one Accept header on all consumer calls.
+pub async fn v2_consumer(request: Request, next: Next) -> Response {
+    if !content_type_ok(request.headers()) {
+        return ApiError::unsupported_media_type().into_response();
+    }
+    let accept = request
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut offered: Vec<(String, f32)> = vec![(V2_JSON.to_string(), 0.9)];
+    offered.extend(
+        accept
+            .split(',')
+            .filter_map(embedded_format)
+            .map(|format| (format!("application/vnd.kafka.{format}.v2+json"), 0.1)),
+    );
+    let offered: Vec<(&str, f32)> = offered.iter().map(|(t, q)| (t.as_str(), *q)).collect();
+    let Some(chosen) = negotiate(request.headers(), &offered).map(str::to_string) else {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    label(next.run(request).await, &chosen)
+}
+
+/// Gives a plain `application/json` response the negotiated vendor type.
+fn label(mut response: Response, media_type: &str) -> Response {
+    let is_plain_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json");
+    if is_plain_json {
+        if let Ok(value) = HeaderValue::from_str(media_type) {
+            response.headers_mut().insert(CONTENT_TYPE, value);
+        }
     }
     response
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use crate::consumers::ConsumerManager;
 use crate::metadata::MetadataService;
 use crate::plugins::registry::PluginRegistry;
 use crate::produce::ProduceService;
@@ -13,6 +14,13 @@ pub struct AppState {
     pub metadata: Arc<MetadataService>,
     pub produce: Arc<ProduceService>,
     pub plugins: Arc<PluginRegistry>,
+    pub consumers: Arc<ConsumerManager>,
+}
+
+impl FromRef<AppState> for Arc<ConsumerManager> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.consumers)
+    }
 }
 
 impl FromRef<AppState> for Arc<MetadataService> {

@@ -1,7 +1,8 @@
-//! Adapters over `rdkafka`: client configuration per role, cluster metadata, the shared
+//! Adapters over `rdkafka`: client configuration per role, consumers, cluster metadata, the shared
 //! producer, and the in-process mock cluster behind `krest serve --dev`.
 
 pub mod client_config;
+pub mod consumer;
 pub mod dev;
 pub mod metadata;
 pub mod producer;

@@ -1,11 +1,12 @@
 //! REST API v2 routes, served at the root path as Confluent's proxy does.
 
+mod consumers;
 mod metadata;
 mod produce;
 
 use std::collections::HashMap;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
 
@@ -29,6 +30,31 @@ pub fn router() -> Router<AppState> {
             get(metadata::offsets),
         )
         .route_layer(middleware::from_fn(media::v2_json))
+        .merge(consumer_router())
+}
+
+fn consumer_router() -> Router<AppState> {
+    const INSTANCE: &str = "/consumers/{group}/instances/{instance}";
+    let at = |suffix: &str| format!("{INSTANCE}{suffix}");
+    Router::new()
+        .route("/consumers/{group}", post(consumers::create))
+        .route(INSTANCE, axum::routing::delete(consumers::delete))
+        .route(
+            &at("/subscription"),
+            post(consumers::subscribe)
+                .get(consumers::subscription)
+                .delete(consumers::unsubscribe),
+        )
+        .route(
+            &at("/assignments"),
+            post(consumers::assign).get(consumers::assignments),
+        )
+        .route(&at("/positions"), post(consumers::seek))
+        .route(&at("/positions/beginning"), post(consumers::seek_to_beginning))
+        .route(&at("/positions/end"), post(consumers::seek_to_end))
+        .route(&at("/records"), get(consumers::records))
+        .route(&at("/offsets"), post(consumers::commit).get(consumers::committed))
+        .route_layer(middleware::from_fn(media::v2_consumer))
 }
 
 /// `GET /`: liveness no-op answering `{}`.

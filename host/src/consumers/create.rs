@@ -1,0 +1,135 @@
+//! `POST /consumers/{group}`: validating the request, naming the instance (`id`, `name`, or
+//! `rest-consumer-[<proxy id>-]<uuid>`) and creating its Kafka consumer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use rdkafka::error::KafkaError;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{ConsumerManager, Instance};
+use crate::error::ApiError;
+use crate::kafka::consumer::KafkaConsumer;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Deprecated; wins over `name`.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default, rename = "auto.offset.reset")]
+    pub auto_offset_reset: Option<Value>,
+    #[serde(default, rename = "auto.commit.enable")]
+    pub auto_commit_enable: Option<Value>,
+    #[serde(default, rename = "fetch.min.bytes", alias = "responseMinBytes")]
+    pub fetch_min_bytes: Option<Value>,
+    #[serde(default, rename = "consumer.request.timeout.ms", alias = "requestWaitMs")]
+    pub request_timeout_ms: Option<Value>,
+}
+
+/// A JSON scalar as the string Jackson would coerce it to; `null` is absent.
+fn scalar(value: &Option<Value>) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+fn unprocessable(code: u32, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+impl ConsumerManager {
+    /// Creates an instance in `group`; returns its name.
+    pub async fn create(self: &Arc<Self>, group: &str, request: CreateRequest) -> Result<String, ApiError> {
+        let format = request.format.as_deref().unwrap_or("binary").to_ascii_lowercase();
+        if self.plugins.format(&format).is_none() {
+            return Err(unprocessable(422, "Invalid format type."));
+        }
+        let fetch_min_bytes = match scalar(&request.fetch_min_bytes) {
+            None => None,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if (-1..=10_000_000).contains(&n) => Some(n),
+                _ => {
+                    return Err(unprocessable(
+                        40001,
+                        format!(
+                            "Invalid consumer configuration. It does not abide by the constraints: \
+                             fetch.min.bytes={text} must be between -1 and 10000000"
+                        ),
+                    ))
+                }
+            },
+        };
+        let request_timeout = match scalar(&request.request_timeout_ms) {
+            None => None,
+            Some(text) => Some(Duration::from_millis(text.parse::<u64>().map_err(|_| {
+                unprocessable(
+                    42204,
+                    format!("Invalid consumer configuration: consumer.request.timeout.ms={text}"),
+                )
+            })?)),
+        };
+        let mut overrides: Vec<(&str, String)> = Vec::new();
+        if let Some(reset) = scalar(&request.auto_offset_reset) {
+            overrides.push(("auto.offset.reset", reset));
+        }
+        if let Some(enable) = scalar(&request.auto_commit_enable) {
+            overrides.push(("enable.auto.commit", enable));
+        }
+        let name = request
+            .id
+            .or(request.name)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| self.generated_name());
+        if self.get(group, &name).is_ok() {
+            return Err(duplicate());
+        }
+        let consumer = KafkaConsumer::new(&self.kafka, group, &overrides).map_err(|e| match e {
+            KafkaError::ClientConfig(_, description, key, value) => unprocessable(
+                42204,
+                format!("Invalid consumer configuration: {key}={value}: {description}"),
+            ),
+            other => ApiError::from_kafka(&other),
+        })?;
+        let instance = Arc::new(Instance::new(
+            group.to_string(),
+            name.clone(),
+            format,
+            fetch_min_bytes,
+            request_timeout,
+            consumer,
+        ));
+        match self.insert(instance) {
+            Ok(()) => Ok(name),
+            Err(lost_race) => {
+                lost_race.close().await;
+                Err(duplicate())
+            }
+        }
+    }
+
+    fn generated_name(&self) -> String {
+        let uuid = uuid::Uuid::new_v4();
+        if self.proxy_id.is_empty() {
+            format!("rest-consumer-{uuid}")
+        } else {
+            format!("rest-consumer-{}-{uuid}", self.proxy_id)
+        }
+    }
+}
+
+fn duplicate() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        40902,
+        "Consumer with specified consumer ID already exists in the specified consumer group.",
+    )
+}

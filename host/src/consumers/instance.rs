@@ -1,0 +1,229 @@
+//! One consumer instance: its Kafka consumer, format, read settings and the records fetched
+//! but not yet returned. Operations on one instance run one at a time.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use rdkafka::error::KafkaError;
+use rdkafka::Offset;
+
+use crate::error::ApiError;
+use crate::kafka::consumer::{FetchedRecord, KafkaConsumer, PartitionOffset};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Idle,
+    Subscribed,
+    Assigned,
+}
+
+/// What an instance's operations share; held for the whole operation.
+pub struct State {
+    pub mode: Mode,
+    /// Fetched from Kafka, not yet returned to the client, oldest first.
+    pub pending: VecDeque<FetchedRecord>,
+}
+
+pub struct Instance {
+    pub group: String,
+    pub name: String,
+    /// Name of the format plugin that decodes this instance's records.
+    pub format: String,
+    /// Per-instance `fetch.min.bytes` and `consumer.request.timeout.ms`, if set at creation.
+    pub fetch_min_bytes: Option<i64>,
+    pub request_timeout: Option<Duration>,
+    pub consumer: KafkaConsumer,
+    pub state: tokio::sync::Mutex<State>,
+    last_used: Mutex<Instant>,
+}
+
+/// A position request of `POST .../positions[/beginning|/end]`.
+pub enum Seek {
+    Offset(String, i32, i64),
+    Timestamp(String, i32, i64),
+    Beginning(String, i32),
+    End(String, i32),
+}
+
+impl Instance {
+    pub fn new(
+        group: String,
+        name: String,
+        format: String,
+        fetch_min_bytes: Option<i64>,
+        request_timeout: Option<Duration>,
+        consumer: KafkaConsumer,
+    ) -> Self {
+        Instance {
+            group,
+            name,
+            format,
+            fetch_min_bytes,
+            request_timeout,
+            consumer,
+            state: tokio::sync::Mutex::new(State {
+                mode: Mode::Idle,
+                pending: VecDeque::new(),
+            }),
+            last_used: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub fn touch(&self) {
+        *self.last_used.lock().expect("last_used lock") = Instant::now();
+    }
+
+    pub fn idle_for(&self) -> Duration {
+        self.last_used.lock().expect("last_used lock").elapsed()
+    }
+
+    /// Whether an operation is running right now.
+    pub fn busy(&self) -> bool {
+        self.state.try_lock().is_err()
+    }
+
+    pub async fn subscribe(&self, topics: Vec<String>) -> Result<(), ApiError> {
+        let mut state = self.state.lock().await;
+        if state.mode == Mode::Assigned {
+            return Err(mutually_exclusive());
+        }
+        self.consumer.subscribe(&topics).map_err(|e| illegal_state(&e))?;
+        state.mode = Mode::Subscribed;
+        state.pending.clear();
+        Ok(())
+    }
+
+    pub async fn unsubscribe(&self) {
+        let mut state = self.state.lock().await;
+        self.consumer.unsubscribe();
+        state.mode = Mode::Idle;
+        state.pending.clear();
+    }
+
+    pub async fn subscription(&self) -> Result<Vec<String>, ApiError> {
+        let state = self.state.lock().await;
+        if state.mode != Mode::Subscribed {
+            return Ok(Vec::new());
+        }
+        self.consumer.subscription().map_err(|e| ApiError::from_kafka(&e))
+    }
+
+    pub async fn assign(&self, partitions: Vec<(String, i32)>) -> Result<(), ApiError> {
+        let mut state = self.state.lock().await;
+        if state.mode == Mode::Subscribed {
+            return Err(mutually_exclusive());
+        }
+        self.consumer.assign(&partitions).map_err(|e| illegal_state(&e))?;
+        state.mode = if partitions.is_empty() {
+            Mode::Idle
+        } else {
+            Mode::Assigned
+        };
+        state.pending.clear();
+        Ok(())
+    }
+
+    pub async fn assignment(&self) -> Result<Vec<(String, i32)>, ApiError> {
+        let _state = self.state.lock().await;
+        self.consumer.assignment().map_err(|e| ApiError::from_kafka(&e))
+    }
+
+    /// Moves read positions; every partition must be assigned to this instance (else 409/40903).
+    pub async fn seek(&self, seeks: Vec<Seek>) -> Result<(), ApiError> {
+        let mut state = self.state.lock().await;
+        let assigned = self.consumer.assignment().map_err(|e| ApiError::from_kafka(&e))?;
+        let mut positions = Vec::new();
+        let mut timestamps = Vec::new();
+        for seek in seeks {
+            let (topic, partition) = match &seek {
+                Seek::Offset(t, p, _)
+                | Seek::Timestamp(t, p, _)
+                | Seek::Beginning(t, p)
+                | Seek::End(t, p) => (t.clone(), *p),
+            };
+            if !assigned.contains(&(topic.clone(), partition)) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    40903,
+                    format!("Illegal state: No current assignment for partition {topic}-{partition}"),
+                ));
+            }
+            match seek {
+                Seek::Offset(_, _, offset) => positions.push((topic, partition, Offset::Offset(offset))),
+                Seek::Beginning(..) => positions.push((topic, partition, Offset::Beginning)),
+                Seek::End(..) => positions.push((topic, partition, Offset::End)),
+                Seek::Timestamp(_, _, ms) => timestamps.push((topic, partition, ms)),
+            }
+        }
+        if !timestamps.is_empty() {
+            let found = self
+                .consumer
+                .offsets_for_times(timestamps)
+                .await
+                .map_err(|e| ApiError::from_kafka(&e))?;
+            positions.extend(found);
+        }
+        state.pending.retain(|r| {
+            !positions
+                .iter()
+                .any(|(t, p, _)| *t == r.topic && *p == r.partition)
+        });
+        self.consumer.seek(positions).await.map_err(|e| illegal_state(&e))
+    }
+
+    /// Commits `offset + 1` for each entry (Confluent's rule: clients name the last record
+    /// they processed), synchronously.
+    pub async fn commit(&self, offsets: Vec<PartitionOffset>) -> Result<(), ApiError> {
+        let _state = self.state.lock().await;
+        let next: Vec<PartitionOffset> = offsets.into_iter().map(|(t, p, o, m)| (t, p, o + 1, m)).collect();
+        self.consumer.commit(next).await.map_err(|e| commit_failed(&e))
+    }
+
+    /// Commits everything returned to the client so far (asynchronously, as Confluent does).
+    pub async fn commit_delivered(&self) -> Result<(), ApiError> {
+        let _state = self.state.lock().await;
+        self.consumer.commit_delivered().map_err(|e| commit_failed(&e))
+    }
+
+    pub async fn committed(&self, partitions: Vec<(String, i32)>) -> Result<Vec<PartitionOffset>, ApiError> {
+        let _state = self.state.lock().await;
+        self.consumer
+            .committed(partitions)
+            .await
+            .map_err(|e| ApiError::from_kafka(&e))
+    }
+
+    /// Leaves the group and frees the Kafka client.
+    pub async fn close(self: std::sync::Arc<Self>) {
+        // Wait for a running operation to end; then this is the last handle but for lookups
+        // that already finished.
+        let _state = self.state.lock().await;
+        drop(_state);
+        match std::sync::Arc::try_unwrap(self) {
+            Ok(instance) => instance.consumer.close().await,
+            Err(shared) => drop(shared), // the last holder drops (and closes) it
+        }
+    }
+}
+
+fn mutually_exclusive() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        40903,
+        "Illegal state: Subscription to topics, partitions and pattern are mutually exclusive",
+    )
+}
+
+fn illegal_state(error: &KafkaError) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, 40903, format!("Illegal state: {error}"))
+}
+
+fn commit_failed(error: &KafkaError) -> ApiError {
+    let mapped = ApiError::from_kafka(error);
+    match mapped.code {
+        40101 | 40301 => mapped,
+        _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 50002, error.to_string()),
+    }
+}

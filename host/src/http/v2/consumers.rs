@@ -1,0 +1,339 @@
+//! Handlers of the v2 consumer endpoints under `/consumers/{group}`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::consumers::{ConsumerManager, CreateRequest, ReadLimits, Seek};
+use crate::error::ApiError;
+use crate::http::{json, media};
+
+type Consumers = State<Arc<ConsumerManager>>;
+type InstancePath = Path<(String, String)>;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partitions {
+    pub partitions: Vec<TopicPartition>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionRequest {
+    #[serde(default)]
+    pub topics: Option<Vec<String>>,
+    #[serde(default)]
+    pub topic_pattern: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetEntry {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    #[serde(default)]
+    pub metadata: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampEntry {
+    pub topic: String,
+    pub partition: i32,
+    pub timestamp: String,
+    /// Accepted and ignored, as by Confluent's proxy.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub metadata: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionsRequest {
+    #[serde(default)]
+    pub offsets: Vec<OffsetEntry>,
+    #[serde(default)]
+    pub timestamps: Vec<TimestampEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetsRequest {
+    pub offsets: Vec<OffsetEntry>,
+}
+
+/// The answer to a create, fields in Confluent's order.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub instance_id: String,
+    pub base_uri: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReadQuery {
+    pub timeout: Option<i64>,
+    pub max_bytes: Option<i64>,
+}
+
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn pairs(partitions: Vec<TopicPartition>) -> Vec<(String, i32)> {
+    partitions.into_iter().map(|p| (p.topic, p.partition)).collect()
+}
+
+fn json_of(pairs: Vec<(String, i32)>) -> Vec<TopicPartition> {
+    pairs
+        .into_iter()
+        .map(|(topic, partition)| TopicPartition { topic, partition })
+        .collect()
+}
+
+/// `POST /consumers/{group}`; an empty body means all defaults.
+pub async fn create(
+    State(consumers): Consumers,
+    Path(group): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Created>, ApiError> {
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateRequest::default()
+    } else {
+        json::parse(&body)?
+    };
+    let name = consumers.create(&group, request).await?;
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let base_uri = consumers.urls().base_uri(host, &group, &name);
+    Ok(Json(Created {
+        instance_id: name,
+        base_uri,
+    }))
+}
+
+pub async fn delete(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+) -> Result<Response, ApiError> {
+    consumers.delete(&group, &name).await?;
+    Ok(no_content())
+}
+
+pub async fn subscribe(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let instance = consumers.get(&group, &name)?;
+    let request: SubscriptionRequest = json::parse(&body)?;
+    let topics = match (request.topics, request.topic_pattern) {
+        (Some(topics), _) if !topics.is_empty() => topics,
+        // librdkafka treats a leading `^` as a regex; anchor both ends as Java's `matches` does.
+        (_, Some(pattern)) if !pattern.is_empty() => vec![format!("^({pattern})$")],
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                422,
+                "Either topics or topic_pattern is required",
+            ))
+        }
+    };
+    instance.subscribe(topics).await?;
+    Ok(no_content())
+}
+
+pub async fn subscription(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+) -> Result<Json<Value>, ApiError> {
+    let topics = consumers.get(&group, &name)?.subscription().await?;
+    Ok(Json(json!({ "topics": topics })))
+}
+
+pub async fn unsubscribe(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+) -> Result<Response, ApiError> {
+    consumers.get(&group, &name)?.unsubscribe().await;
+    Ok(no_content())
+}
+
+pub async fn assign(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let instance = consumers.get(&group, &name)?;
+    let request: Partitions = json::parse(&body)?;
+    instance.assign(pairs(request.partitions)).await?;
+    Ok(no_content())
+}
+
+pub async fn assignments(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+) -> Result<Json<Partitions>, ApiError> {
+    let assigned = consumers.get(&group, &name)?.assignment().await?;
+    Ok(Json(Partitions {
+        partitions: json_of(assigned),
+    }))
+}
+
+pub async fn seek(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let instance = consumers.get(&group, &name)?;
+    let request: PositionsRequest = json::parse(&body)?;
+    let mut seeks: Vec<Seek> = request
+        .offsets
+        .into_iter()
+        .map(|o| Seek::Offset(o.topic, o.partition, o.offset))
+        .collect();
+    for entry in request.timestamps {
+        let instant = humantime::parse_rfc3339_weak(&entry.timestamp).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                400,
+                format!("Bad Request: timestamp {}: {e}", entry.timestamp),
+            )
+        })?;
+        let millis = instant
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        seeks.push(Seek::Timestamp(entry.topic, entry.partition, millis));
+    }
+    instance.seek(seeks).await?;
+    Ok(no_content())
+}
+
+pub async fn seek_to_beginning(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    seek_to_end_or_beginning(&consumers, &group, &name, &body, true).await
+}
+
+pub async fn seek_to_end(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    seek_to_end_or_beginning(&consumers, &group, &name, &body, false).await
+}
+
+async fn seek_to_end_or_beginning(
+    consumers: &ConsumerManager,
+    group: &str,
+    name: &str,
+    body: &[u8],
+    beginning: bool,
+) -> Result<Response, ApiError> {
+    let instance = consumers.get(group, name)?;
+    let request: Partitions = json::parse(body)?;
+    let seeks = request
+        .partitions
+        .into_iter()
+        .map(|p| {
+            if beginning {
+                Seek::Beginning(p.topic, p.partition)
+            } else {
+                Seek::End(p.topic, p.partition)
+            }
+        })
+        .collect();
+    instance.seek(seeks).await?;
+    Ok(no_content())
+}
+
+/// `GET .../records`: the Accept header must name the consumer's format (binary consumers
+/// also answer v2 JSON, `*/*` or no Accept); anything else is 406/40601.
+pub async fn records(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    Query(query): Query<ReadQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let instance = consumers.get(&group, &name)?;
+    let format_type = format!("application/vnd.kafka.{}.v2+json", instance.format);
+    let mut offered = vec![(format_type.as_str(), 1.0)];
+    if instance.format == "binary" {
+        offered.push((media::V2_JSON, 0.9));
+    }
+    let Some(content_type) = media::negotiate(&headers, &offered).map(str::to_string) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            40601,
+            "The requested embedded data format does not match the deserializer for this consumer instance",
+        ));
+    };
+    let limits = ReadLimits {
+        timeout_ms: query.timeout,
+        max_bytes: query.max_bytes,
+    };
+    let records = consumers.read(&instance, limits).await?;
+    Ok(([(CONTENT_TYPE, content_type)], Json(records)).into_response())
+}
+
+/// `POST .../offsets`: with offsets, commits `offset + 1` of each; without a body, commits
+/// everything returned so far. Answers `[]` as Confluent does.
+pub async fn commit(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let instance = consumers.get(&group, &name)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        instance.commit_delivered().await?;
+    } else {
+        let request: OffsetsRequest = json::parse(&body)?;
+        let offsets = request
+            .offsets
+            .into_iter()
+            .map(|o| (o.topic, o.partition, o.offset, o.metadata.unwrap_or_default()))
+            .collect();
+        instance.commit(offsets).await?;
+    }
+    Ok(Json(json!([])))
+}
+
+/// `GET .../offsets` with a body naming the partitions (404/40402 without one).
+pub async fn committed(
+    State(consumers): Consumers,
+    Path((group, name)): InstancePath,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let instance = consumers.get(&group, &name)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::partition_not_found());
+    }
+    let request: Partitions = json::parse(&body)?;
+    let offsets = instance.committed(pairs(request.partitions)).await?;
+    let offsets: Vec<Value> = offsets
+        .into_iter()
+        .map(|(topic, partition, offset, metadata)| {
+            json!({ "topic": topic, "partition": partition, "offset": offset, "metadata": metadata })
+        })
+        .collect();
+    Ok(Json(json!({ "offsets": offsets })))
+}

@@ -1,0 +1,224 @@
+//! One librdkafka consumer per v2 consumer instance: small fetch queues so an idle instance
+//! costs little, offsets stored only for records handed to the client, blocking calls moved
+//! off the async executor.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+/// How long a blocking Kafka call of a consumer may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// librdkafka settings every instance starts from (operators override them with `consumer.*`):
+/// at most 1 MiB and 1000 messages prefetched per instance instead of librdkafka's 64 MiB.
+const LEAN_DEFAULTS: &[(&str, &str)] = &[
+    ("queued.max.messages.kbytes", "1024"),
+    ("queued.min.messages", "1000"),
+    ("enable.auto.offset.store", "false"),
+    ("enable.partition.eof", "false"),
+];
+
+/// A record as read from Kafka, detached from librdkafka's buffers.
+#[derive(Debug, Clone)]
+pub struct FetchedRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+impl FetchedRecord {
+    /// Bytes counted against a read's size limits: key plus value, as Confluent counts.
+    pub fn size(&self) -> usize {
+        self.key.as_ref().map_or(0, Vec::len) + self.value.as_ref().map_or(0, Vec::len)
+    }
+}
+
+/// (topic, partition, offset, metadata)
+pub type PartitionOffset = (String, i32, i64, String);
+
+pub struct KafkaConsumer {
+    inner: Arc<StreamConsumer>,
+}
+
+impl KafkaConsumer {
+    /// `base` is the consumer role's configuration; `overrides` the instance's own settings.
+    pub fn new(base: &ClientConfig, group: &str, overrides: &[(&str, String)]) -> KafkaResult<Self> {
+        let mut config = ClientConfig::new();
+        for (key, value) in LEAN_DEFAULTS {
+            config.set(*key, *value);
+        }
+        for (key, value) in base.config_map() {
+            config.set(key, value);
+        }
+        config.set("group.id", group);
+        for (key, value) in overrides {
+            config.set(*key, value);
+        }
+        Ok(KafkaConsumer {
+            inner: Arc::new(config.create()?),
+        })
+    }
+
+    /// Waits for the next record (cancel-safe: dropping the future loses nothing).
+    pub async fn next(&self) -> KafkaResult<FetchedRecord> {
+        let message = self.inner.recv().await?;
+        Ok(FetchedRecord {
+            topic: message.topic().to_string(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key().map(<[u8]>::to_vec),
+            value: message.payload().map(<[u8]>::to_vec),
+        })
+    }
+
+    /// Marks `record` as delivered to the client: commits (auto or commit-all) include it.
+    pub fn delivered(&self, record: &FetchedRecord) -> KafkaResult<()> {
+        self.inner
+            .store_offset(&record.topic, record.partition, record.offset)
+    }
+
+    pub fn subscribe(&self, topics: &[String]) -> KafkaResult<()> {
+        let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+        self.inner.subscribe(&topics)
+    }
+
+    pub fn unsubscribe(&self) {
+        self.inner.unsubscribe();
+    }
+
+    pub fn subscription(&self) -> KafkaResult<Vec<String>> {
+        let list = self.inner.subscription()?;
+        let topics = list.elements().iter().map(|e| e.topic().to_string()).collect();
+        Ok(topics)
+    }
+
+    pub fn assign(&self, partitions: &[(String, i32)]) -> KafkaResult<()> {
+        let mut list = TopicPartitionList::new();
+        for (topic, partition) in partitions {
+            list.add_partition(topic, *partition);
+        }
+        self.inner.assign(&list)
+    }
+
+    pub fn assignment(&self) -> KafkaResult<Vec<(String, i32)>> {
+        let list = self.inner.assignment()?;
+        let partitions = list
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
+        Ok(partitions)
+    }
+
+    /// Moves the read position of each partition.
+    pub async fn seek(&self, positions: Vec<(String, i32, Offset)>) -> KafkaResult<()> {
+        self.blocking(move |consumer| {
+            for (topic, partition, offset) in positions {
+                consumer.seek(&topic, partition, offset, CALL_TIMEOUT)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Offsets of the first records at or after each timestamp (ms); partitions without one
+    /// resolve to their end.
+    pub async fn offsets_for_times(
+        &self,
+        requests: Vec<(String, i32, i64)>,
+    ) -> KafkaResult<Vec<(String, i32, Offset)>> {
+        self.blocking(move |consumer| {
+            let mut list = TopicPartitionList::new();
+            for (topic, partition, timestamp) in &requests {
+                list.add_partition_offset(topic, *partition, Offset::Offset(*timestamp))?;
+            }
+            let found = consumer.offsets_for_times(list, CALL_TIMEOUT)?;
+            let resolved = found
+                .elements()
+                .iter()
+                .map(|e| {
+                    let offset = match e.offset() {
+                        Offset::Offset(n) if n >= 0 => Offset::Offset(n),
+                        _ => Offset::End,
+                    };
+                    (e.topic().to_string(), e.partition(), offset)
+                })
+                .collect();
+            Ok(resolved)
+        })
+        .await
+    }
+
+    /// Commits exactly these offsets (already the next positions to read), synchronously.
+    pub async fn commit(&self, offsets: Vec<PartitionOffset>) -> KafkaResult<()> {
+        self.blocking(move |consumer| {
+            let mut list = TopicPartitionList::new();
+            for (topic, partition, offset, metadata) in &offsets {
+                list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+                if !metadata.is_empty() {
+                    if let Some(mut element) = list.find_partition(topic, *partition) {
+                        element.set_metadata(metadata);
+                    }
+                }
+            }
+            consumer.commit(&list, CommitMode::Sync)
+        })
+        .await
+    }
+
+    /// Commits the offsets of every record delivered so far, asynchronously (Confluent's
+    /// commit without a body).
+    pub fn commit_delivered(&self) -> KafkaResult<()> {
+        match self.inner.commit_consumer_state(CommitMode::Async) {
+            // Nothing delivered since the last commit.
+            Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Committed offsets of these partitions; partitions without one are left out.
+    pub async fn committed(&self, partitions: Vec<(String, i32)>) -> KafkaResult<Vec<PartitionOffset>> {
+        self.blocking(move |consumer| {
+            let mut list = TopicPartitionList::new();
+            for (topic, partition) in &partitions {
+                list.add_partition(topic, *partition);
+            }
+            let committed = consumer.committed_offsets(list, CALL_TIMEOUT)?;
+            let offsets = committed
+                .elements()
+                .iter()
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(n) => {
+                        Some((e.topic().to_string(), e.partition(), n, e.metadata().to_string()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            // Dropped here, before the consumer can be: see docs/toolchain-notes.md.
+            drop(committed);
+            Ok(offsets)
+        })
+        .await
+    }
+
+    /// Leaves the group and destroys the client (blocks ~100 ms; runs on a blocking thread).
+    pub async fn close(self) {
+        tokio::task::spawn_blocking(move || drop(self.inner)).await.ok();
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&StreamConsumer) -> KafkaResult<T> + Send + 'static,
+    ) -> KafkaResult<T> {
+        let consumer = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || call(&consumer))
+            .await
+            .unwrap_or(Err(KafkaError::Canceled))
+    }
+}
