@@ -302,3 +302,50 @@ pub fn read_value(topic: &str, offset: i64) -> Option<Vec<u8>> {
     }
     panic!("no record at {topic}/0@{offset}");
 }
+
+/// A JSON-speaking HTTP call: `method path` with an optional body (sent as v2 JSON) and an
+/// Accept header; returns status, Content-Type and the body (`null` when empty).
+pub async fn call(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+    accept: &str,
+) -> (u16, String, serde_json::Value) {
+    let mut request = http().request(method, url).header("Accept", accept);
+    if let Some(body) = body {
+        request = request.header("Content-Type", V2_JSON).body(body.to_string());
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = response.bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, content_type, body)
+}
+
+/// Produces binary records `(key, value)` (raw bytes) to partition 0 of `topic` through Kafka directly.
+pub async fn produce_direct(topic: &str, partition: i32, records: &[(Option<&[u8]>, &[u8])]) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    for (key, value) in records {
+        let mut record = FutureRecord::<[u8], [u8]>::to(topic)
+            .partition(partition)
+            .payload(*value);
+        record.key = *key;
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .expect("acknowledged");
+    }
+}

@@ -152,8 +152,21 @@ impl Instance {
             }
             match seek {
                 Seek::Offset(_, _, offset) => positions.push((topic, partition, Offset::Offset(offset))),
-                Seek::Beginning(..) => positions.push((topic, partition, Offset::Beginning)),
-                Seek::End(..) => positions.push((topic, partition, Offset::End)),
+                // Resolved to absolute offsets now: a logical end would be resolved at the next
+                // fetch, after records produced in between.
+                Seek::Beginning(..) | Seek::End(..) => {
+                    let (low, high) = self
+                        .consumer
+                        .watermarks(topic.clone(), partition)
+                        .await
+                        .map_err(|e| ApiError::from_kafka(&e))?;
+                    let offset = if matches!(seek, Seek::Beginning(..)) {
+                        low
+                    } else {
+                        high
+                    };
+                    positions.push((topic, partition, Offset::Offset(offset)));
+                }
                 Seek::Timestamp(_, _, ms) => timestamps.push((topic, partition, ms)),
             }
         }
@@ -170,7 +183,11 @@ impl Instance {
                 .iter()
                 .any(|(t, p, _)| *t == r.topic && *p == r.partition)
         });
-        self.consumer.seek(positions).await.map_err(|e| illegal_state(&e))
+        match state.mode {
+            Mode::Assigned => self.consumer.reassign_at(&positions),
+            _ => self.consumer.seek(positions).await,
+        }
+        .map_err(|e| illegal_state(&e))
     }
 
     /// Commits `offset + 1` for each entry (Confluent's rule: clients name the last record

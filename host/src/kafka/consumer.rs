@@ -127,6 +127,32 @@ impl KafkaConsumer {
         .await
     }
 
+    /// Moves read positions of manually assigned partitions by assigning them again, each at
+    /// its new offset or where it was; librdkafka cannot `seek` a partition before its first
+    /// fetch, which is right after an assignment.
+    pub fn reassign_at(&self, positions: &[(String, i32, Offset)]) -> KafkaResult<()> {
+        let current = self.inner.assignment()?;
+        let fetched = self.inner.position()?;
+        let mut list = TopicPartitionList::new();
+        for element in current.elements() {
+            let (topic, partition) = (element.topic(), element.partition());
+            let offset = positions
+                .iter()
+                .find(|(t, p, _)| t == topic && *p == partition)
+                .map(|(_, _, o)| *o)
+                .or_else(|| fetched.find_partition(topic, partition).map(|e| e.offset()))
+                .unwrap_or(Offset::Invalid);
+            list.add_partition_offset(topic, partition, offset)?;
+        }
+        self.inner.assign(&list)
+    }
+
+    /// `(low, high)` watermarks of a partition.
+    pub async fn watermarks(&self, topic: String, partition: i32) -> KafkaResult<(i64, i64)> {
+        self.blocking(move |consumer| consumer.fetch_watermarks(&topic, partition, CALL_TIMEOUT))
+            .await
+    }
+
     /// Offsets of the first records at or after each timestamp (ms); partitions without one
     /// resolve to their end.
     pub async fn offsets_for_times(
