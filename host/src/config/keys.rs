@@ -48,7 +48,6 @@ const KEYS: &[Key] = &[
     used("schema.registry.url", "http://localhost:8081"),
     used("consumer.request.max.bytes", "67108864"),
     used("consumer.request.timeout.ms", "1000"),
-    used("consumer.threads", "50"),
     used("consumer.instance.timeout.ms", "300000"),
     used("fetch.min.bytes", "-1"),
     used("shutdown.graceful.ms", "5000"),
@@ -65,6 +64,11 @@ const KEYS: &[Key] = &[
         "consumer.iterator.timeout.ms",
         "1",
         "it tuned the old ZooKeeper consumer's iterator",
+    ),
+    inert(
+        "consumer.threads",
+        "50",
+        "records reads are asynchronous and hold no thread while they wait",
     ),
     inert("debug", "false", "error messages always carry the whole cause"),
     inert(

@@ -59,8 +59,6 @@ pub struct ConsumerConfig {
     pub request_max_bytes: u64,
     /// `consumer.request.timeout.ms`: longest a records read waits for data.
     pub request_timeout: Duration,
-    /// `consumer.threads`: most consumer operations running at once (`None` = unbounded).
-    pub max_concurrent_operations: Option<usize>,
     /// `consumer.instance.timeout.ms`: idle time after which an instance is closed.
     pub instance_timeout: Duration,
     /// `fetch.min.bytes`: a read returns early once more than this many bytes arrived (-1 = off).
@@ -166,10 +164,6 @@ impl Config {
             s if s.is_empty() => None,
             s => Some(r.url("schema.registry.url", &s)?),
         };
-        let threads = r.int("consumer.threads", -1, i64::from(i32::MAX))?;
-        if threads == 0 {
-            return Err(r.invalid("consumer.threads", "must be -1 (unbounded) or a positive integer"));
-        }
         let config = Config {
             id: r.string("id"),
             listeners,
@@ -181,7 +175,6 @@ impl Config {
             consumer: ConsumerConfig {
                 request_max_bytes: r.int("consumer.request.max.bytes", 1, i64::MAX)? as u64,
                 request_timeout: r.millis("consumer.request.timeout.ms")?,
-                max_concurrent_operations: (threads > 0).then_some(threads as usize),
                 instance_timeout: r.millis("consumer.instance.timeout.ms")?,
                 fetch_min_bytes: r.int("fetch.min.bytes", -1, 10_000_000)?,
             },
@@ -198,7 +191,11 @@ impl Config {
             },
         };
         // Inert numeric keys are still checked, so a typo does not go unnoticed.
-        for key in ["consumer.iterator.backoff.ms", "consumer.iterator.timeout.ms"] {
+        for key in [
+            "consumer.iterator.backoff.ms",
+            "consumer.iterator.timeout.ms",
+            "consumer.threads",
+        ] {
             r.millis(key)?;
         }
         Ok((config, warnings))
@@ -337,7 +334,6 @@ mod tests {
         assert_eq!(config.consumer.request_timeout, Duration::from_millis(1000));
         assert_eq!(config.consumer.instance_timeout, Duration::from_millis(300_000));
         assert_eq!(config.consumer.fetch_min_bytes, -1);
-        assert_eq!(config.consumer.max_concurrent_operations, Some(50));
         assert_eq!(
             config.schema_registry_url.unwrap().as_str(),
             "http://localhost:8081/"
