@@ -1,7 +1,9 @@
 //! The v2 metadata resources (brokers, topics, partitions, offsets) in Confluent's JSON
 //! shapes, with Confluent's 404 codes for missing topics and partitions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -58,13 +60,42 @@ impl From<&PartitionMetadata> for Partition {
     }
 }
 
+/// How long a topic's partition count is trusted for produce requests.
+const PARTITION_COUNT_TTL: Duration = Duration::from_secs(10);
+
 pub struct MetadataService {
     kafka: KafkaMetadata,
+    partition_counts: Mutex<HashMap<String, (i32, Instant)>>,
 }
 
 impl MetadataService {
     pub fn new(kafka: KafkaMetadata) -> Self {
-        MetadataService { kafka }
+        MetadataService {
+            kafka,
+            partition_counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The number of partitions of `topic`, cached for a few seconds; asked again when the
+    /// cache is older, or has fewer partitions than `needed` names (partitions get added).
+    pub async fn partition_count(&self, topic: &str, needed: Option<i32>) -> Result<i32, ApiError> {
+        let cached = self
+            .partition_counts
+            .lock()
+            .expect("cache lock")
+            .get(topic)
+            .copied();
+        if let Some((count, at)) = cached {
+            if at.elapsed() < PARTITION_COUNT_TTL && needed.is_none_or(|p| p < count) {
+                return Ok(count);
+            }
+        }
+        let count = self.partitions(topic).await?.len() as i32;
+        self.partition_counts
+            .lock()
+            .expect("cache lock")
+            .insert(topic.to_string(), (count, Instant::now()));
+        Ok(count)
     }
 
     pub async fn brokers(&self) -> Result<Brokers, ApiError> {

@@ -169,25 +169,33 @@ impl ProduceService {
         ))
     }
 
-    /// 404/40401 for a missing topic, 404/40402 for a missing partition, before anything is sent.
+    /// 404/40401 for a missing topic, 404/40402 for a missing partition, before anything is
+    /// sent. Partition counts come from a short-lived cache, refreshed when a partition is
+    /// not in it, so existing topics cost no metadata round trip per request.
     async fn check_destination(
         &self,
         topic: &str,
         partition: Option<i32>,
         records: &[ProduceRecord],
     ) -> Result<(), ApiError> {
-        let partitions = self.metadata.partitions(topic).await.map_err(|e| match e.code {
-            40403 => ApiError::new(StatusCode::NOT_FOUND, 40401, "Topic not found."),
-            _ => e,
-        })?;
-        let exists = |p: i32| partitions.iter().any(|known| known.partition == p);
         let wanted = partition
             .into_iter()
-            .chain(records.iter().filter_map(|r| r.partition));
-        for p in wanted {
-            if !exists(p) {
-                return Err(ApiError::partition_not_found());
-            }
+            .chain(records.iter().filter_map(|r| r.partition))
+            .max();
+        let count = self
+            .metadata
+            .partition_count(topic, wanted)
+            .await
+            .map_err(|e| match e.code {
+                40403 => ApiError::new(StatusCode::NOT_FOUND, 40401, "Topic not found."),
+                _ => e,
+            })?;
+        let lowest = partition
+            .into_iter()
+            .chain(records.iter().filter_map(|r| r.partition))
+            .min();
+        if wanted.is_some_and(|p| p >= count) || lowest.is_some_and(|p| p < 0) {
+            return Err(ApiError::partition_not_found());
         }
         Ok(())
     }
