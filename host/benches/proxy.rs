@@ -1,0 +1,346 @@
+//! krest next to direct rdkafka, in one run, against a real broker:
+//! produce throughput and latency (binary, batches of 1 and 100), consume throughput, and
+//! RSS per idle consumer instance (100 and 1,000).
+//!
+//! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench proxy`
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use serde_json::{json, Value};
+
+const VALUE_BYTES: usize = 100;
+const CONCURRENCY: usize = 8;
+const RUN_FOR: Duration = Duration::from_secs(5);
+const CONSUME_RECORDS: usize = 100_000;
+const V2: &str = "application/vnd.kafka.v2+json";
+const BINARY: &str = "application/vnd.kafka.binary.v2+json";
+
+fn bootstrap() -> String {
+    std::env::var("KREST_TEST_BOOTSTRAP")
+        .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)")
+}
+
+struct Krest {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Krest {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn start_krest() -> Krest {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_krest"))
+        .args([
+            "serve",
+            "--bootstrap-servers",
+            &bootstrap(),
+            "--listeners",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Krest { child, base };
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("krest did not start");
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+async fn create_topic(name: &str) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    let topic = NewTopic::new(name, 1, TopicReplication::Fixed(1));
+    admin.create_topics(&[topic], &AdminOptions::new()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+fn producer() -> FutureProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .create()
+        .unwrap()
+}
+
+struct Sample {
+    records: u64,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Sample {
+    fn row(&self, what: &str, batch: usize) -> String {
+        let mut lat = self.latencies.clone();
+        lat.sort();
+        let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+        format!(
+            "| {what} | {batch} | {:.0} | {:.2} | {:.2} |",
+            self.records as f64 / self.elapsed.as_secs_f64(),
+            p(0.5),
+            p(0.99)
+        )
+    }
+}
+
+/// Runs `CONCURRENCY` workers calling `one` (which sends one batch) for RUN_FOR.
+async fn drive<F, Fut>(batch: usize, one: F) -> Sample
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let one = Arc::new(one);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (one, stop) = (Arc::clone(&one), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    one().await;
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    tokio::time::sleep(RUN_FOR).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    Sample {
+        records: (latencies.len() * batch) as u64,
+        latencies,
+        elapsed,
+    }
+}
+
+async fn bench_produce(krest: &Krest) {
+    println!(
+        "## Produce: {VALUE_BYTES}-byte binary values, {CONCURRENCY} concurrent clients, {RUN_FOR:?} each\n"
+    );
+    println!("| path | batch | records/s | p50 ms per request | p99 ms per request |");
+    println!("|---|---|---|---|---|");
+    let topic = format!("bench-produce-{}", std::process::id());
+    create_topic(&topic).await;
+    let value = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; VALUE_BYTES]);
+    let http = reqwest::Client::new();
+    for batch in [1usize, 100] {
+        let body = json!({ "records": vec![json!({ "value": value }); batch] }).to_string();
+        let (http, url) = (http.clone(), format!("{}/topics/{topic}", krest.base));
+        let sample = drive(batch, move || {
+            let (http, url, body) = (http.clone(), url.clone(), body.clone());
+            async move {
+                let response = http
+                    .post(url)
+                    .header("Content-Type", BINARY)
+                    .header("Accept", V2)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+            }
+        })
+        .await;
+        println!("{}", sample.row("krest HTTP", batch));
+
+        let producer = producer();
+        let topic = topic.clone();
+        let sample = drive(batch, move || {
+            let (producer, topic) = (producer.clone(), topic.clone());
+            async move {
+                let payload = vec![b'x'; VALUE_BYTES];
+                let sends = (0..batch).map(|_| {
+                    producer.send(
+                        FutureRecord::<(), _>::to(&topic).payload(&payload),
+                        Duration::from_secs(30),
+                    )
+                });
+                for result in futures_util::future::join_all(sends).await {
+                    result.unwrap();
+                }
+            }
+        })
+        .await;
+        println!("{}", sample.row("direct rdkafka", batch));
+    }
+    println!();
+}
+
+async fn bench_consume(krest: &Krest) {
+    println!("## Consume: {CONSUME_RECORDS} records of {VALUE_BYTES} bytes, from the beginning\n");
+    println!("| path | records/s |");
+    println!("|---|---|");
+    let topic = format!("bench-consume-{}", std::process::id());
+    create_topic(&topic).await;
+    let producer = producer();
+    let payload = vec![b'y'; VALUE_BYTES];
+    for chunk in 0..CONSUME_RECORDS / 1000 {
+        let sends = (0..1000).map(|_| {
+            producer.send(
+                FutureRecord::<(), _>::to(&topic).payload(&payload),
+                Duration::from_secs(30),
+            )
+        });
+        for result in futures_util::future::join_all(sends).await {
+            result.unwrap_or_else(|e| panic!("chunk {chunk}: {e:?}"));
+        }
+    }
+
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", format!("bench-direct-{}", std::process::id()))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&topic]).unwrap();
+    let started = Instant::now();
+    for _ in 0..CONSUME_RECORDS {
+        consumer.recv().await.unwrap();
+    }
+    println!(
+        "| direct rdkafka (StreamConsumer) | {:.0} |",
+        CONSUME_RECORDS as f64 / started.elapsed().as_secs_f64()
+    );
+
+    let http = reqwest::Client::new();
+    let group = format!("bench-krest-{}", std::process::id());
+    // fetch.min.bytes makes a read return as soon as 1 MiB arrived instead of waiting out
+    // consumer.request.timeout.ms (Confluent's read rules).
+    let created: Value = http
+        .post(format!("{}/consumers/{group}", krest.base))
+        .header("Content-Type", V2)
+        .body(json!({"auto.offset.reset": "earliest", "fetch.min.bytes": 1_048_576}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uri = created["base_uri"].as_str().unwrap().to_string();
+    http.post(format!("{uri}/subscription"))
+        .header("Content-Type", V2)
+        .body(json!({"topics": [topic]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut read = 0;
+    while read < CONSUME_RECORDS {
+        let records: Vec<Value> = http
+            .get(format!("{uri}/records"))
+            .header("Accept", BINARY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        read += records.len();
+    }
+    println!(
+        "| krest records GET (binary) | {:.0} |",
+        read as f64 / started.elapsed().as_secs_f64()
+    );
+    http.delete(uri).send().await.unwrap();
+    println!();
+}
+
+async fn bench_idle_consumers() {
+    println!("## RSS per idle consumer instance (created and subscribed, never read)\n");
+    println!("| instances | krest RSS before | after | per instance |");
+    println!("|---|---|---|---|");
+    let topic = format!("bench-idle-{}", std::process::id());
+    create_topic(&topic).await;
+    for count in [100usize, 1000] {
+        let krest = start_krest();
+        let http = reqwest::Client::new();
+        let pid = krest.child.id();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let before = rss_kib(pid);
+        for i in 0..count {
+            let created: Value = http
+                .post(format!("{}/consumers/bench-idle-{count}-{i}", krest.base))
+                .header("Content-Type", V2)
+                .body("{}")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let uri = created["base_uri"].as_str().expect("created").to_string();
+            http.post(format!("{uri}/subscription"))
+                .header("Content-Type", V2)
+                .body(json!({"topics": [topic]}).to_string())
+                .send()
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let after = rss_kib(pid);
+        println!(
+            "| {count} | {:.1} MiB | {:.1} MiB | {:.0} KiB |",
+            before as f64 / 1024.0,
+            after as f64 / 1024.0,
+            (after - before) as f64 / count as f64
+        );
+    }
+    println!();
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; the first other argument picks one part.
+    let which = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
+    let krest = start_krest();
+    if which.is_empty() || which == "produce" {
+        bench_produce(&krest).await;
+    }
+    if which.is_empty() || which == "consume" {
+        bench_consume(&krest).await;
+    }
+    drop(krest);
+    if which.is_empty() || which == "idle" {
+        bench_idle_consumers().await;
+    }
+}
