@@ -38,23 +38,25 @@ async fn compare<F: SimpleFormat>(registry: &PluginRegistry, name: &str, record:
     let plugin = registry.format(name).expect("built-in format");
     let runtime = registry.runtime();
     let encode_context = EncodeContext {
-        topic: "bench".into(),
+        topic: "bench",
         part: Part::Value,
         schema: None,
     };
     let decode_context = DecodeContext {
-        topic: "bench".into(),
+        topic: "bench",
         part: Part::Value,
     };
     for batch in [1usize, 100] {
         let values: Vec<Option<String>> = vec![Some(record.to_string()); batch];
         let encoded = encode_batch::<F>(values.clone());
         let bytes: Vec<Option<Vec<u8>>> = encoded.iter().map(|r| r.clone().unwrap()).collect();
+        let value_refs: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+        let byte_refs: Vec<Option<&[u8]>> = bytes.iter().map(Option::as_deref).collect();
 
         let wasm_encode = per_record(batch, async || {
             black_box(
                 runtime
-                    .encode(&plugin, &encode_context, &values)
+                    .encode(&plugin, encode_context.clone(), &value_refs)
                     .await
                     .unwrap()
                     .unwrap(),
@@ -66,7 +68,12 @@ async fn compare<F: SimpleFormat>(registry: &PluginRegistry, name: &str, record:
         })
         .await;
         let wasm_decode = per_record(batch, async || {
-            black_box(runtime.decode(&plugin, &decode_context, &bytes).await.unwrap());
+            black_box(
+                runtime
+                    .decode(&plugin, decode_context.clone(), &byte_refs)
+                    .await
+                    .unwrap(),
+            );
         })
         .await;
         let native_decode = per_record(batch, async || {

@@ -331,7 +331,10 @@ async fn bench_idle_consumers() {
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; the first other argument picks one part.
-    let which = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
+    let which = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_default();
     let krest = start_krest();
     if which.is_empty() || which == "produce" {
         bench_produce(&krest).await;

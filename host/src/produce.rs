@@ -101,18 +101,19 @@ impl ProduceService {
             .ok_or_else(ApiError::unsupported_media_type)?;
         self.check_destination(topic, partition, &request.records).await?;
 
-        let keys: Vec<Option<String>> = request
+        // The JSON texts go to the plugin as slices of the request body: no copy per record.
+        let keys: Vec<Option<&str>> = request
             .records
             .iter()
-            .map(|r| r.key.as_ref().map(|k| k.get().into()))
+            .map(|r| r.key.as_deref().map(RawValue::get))
             .collect();
-        let values: Vec<Option<String>> = request
+        let values: Vec<Option<&str>> = request
             .records
             .iter()
-            .map(|r| r.value.as_ref().map(|v| v.get().into()))
+            .map(|r| r.value.as_deref().map(RawValue::get))
             .collect();
-        let key_schema = schema_ref(request.key_schema, request.key_schema_id);
-        let value_schema = schema_ref(request.value_schema, request.value_schema_id);
+        let key_schema = schema_ref(request.key_schema.as_deref(), request.key_schema_id);
+        let value_schema = schema_ref(request.value_schema.as_deref(), request.value_schema_id);
         let (key_schema_id, keys) = self.encode(&plugin, topic, Part::Key, key_schema, keys).await?;
         let (value_schema_id, values) = self
             .encode(&plugin, topic, Part::Value, value_schema, values)
@@ -206,21 +207,17 @@ impl ProduceService {
         plugin: &crate::plugins::plugin::Plugin,
         topic: &str,
         part: Part,
-        schema: Option<SchemaRef>,
-        items: Vec<Option<String>>,
+        schema: Option<SchemaRef<'_>>,
+        items: Vec<Option<&str>>,
     ) -> Result<(Option<u32>, Vec<Option<Vec<u8>>>), ApiError> {
         if schema.is_none() && items.iter().all(Option::is_none) {
             return Ok((None, vec![None; items.len()]));
         }
-        let context = EncodeContext {
-            topic: topic.to_string(),
-            part,
-            schema,
-        };
+        let context = EncodeContext { topic, part, schema };
         let encoded = self
             .plugins
             .runtime()
-            .encode(plugin, &context, &items)
+            .encode(plugin, context, &items)
             .await
             .map_err(plugin_failure)?
             .map_err(|e| format_error(e, part))?;
@@ -241,7 +238,7 @@ impl ProduceService {
     }
 }
 
-fn schema_ref(text: Option<String>, id: Option<u32>) -> Option<SchemaRef> {
+fn schema_ref(text: Option<&str>, id: Option<u32>) -> Option<SchemaRef<'_>> {
     id.map(SchemaRef::Id).or(text.map(SchemaRef::Text))
 }
 

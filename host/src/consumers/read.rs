@@ -119,13 +119,13 @@ impl ConsumerManager {
         batch: &[&FetchedRecord],
         part: Part,
     ) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
-        let items: Vec<Option<Vec<u8>>> = batch
+        let items: Vec<Option<&[u8]>> = batch
             .iter()
             .map(|r| {
                 if part == Part::Key {
-                    r.key.clone()
+                    r.key.as_deref()
                 } else {
-                    r.value.clone()
+                    r.value.as_deref()
                 }
             })
             .collect();
@@ -133,11 +133,11 @@ impl ConsumerManager {
             return Ok(items.iter().map(|_| None).collect());
         }
         let topic = batch.first().map(|r| r.topic.clone()).unwrap_or_default();
-        let context = DecodeContext { topic, part };
+        let context = DecodeContext { topic: &topic, part };
         let decoded = self
             .plugins
             .runtime()
-            .decode(plugin, &context, &items)
+            .decode(plugin, context, &items)
             .await
             .map_err(plugin_failure)?;
         decoded

@@ -5,6 +5,8 @@ pub mod format {
         path: "../wit",
         world: "format",
         exports: { default: async },
+        // Produce hands the request's JSON texts to the plugin without copying them.
+        ownership: Borrowing { duplicate_if_necessary: true },
     });
 }
 

@@ -88,8 +88,8 @@ impl PluginRuntime {
     pub async fn encode(
         &self,
         plugin: &Plugin,
-        context: &EncodeContext,
-        values: &[Option<String>],
+        context: EncodeContext<'_>,
+        values: &[Option<&str>],
     ) -> Result<Result<Encoded, FormatError>, PluginFailure> {
         let Pre::Format(pre) = &plugin.pre else {
             return Err(failure(plugin, "malformed", "is not a format plugin".into()));
@@ -120,8 +120,8 @@ impl PluginRuntime {
     pub async fn decode(
         &self,
         plugin: &Plugin,
-        context: &DecodeContext,
-        values: &[Option<Vec<u8>>],
+        context: DecodeContext<'_>,
+        values: &[Option<&[u8]>],
     ) -> Result<Vec<Result<Option<Box<RawValue>>, String>>, PluginFailure> {
         let Pre::Format(pre) = &plugin.pre else {
             return Err(failure(plugin, "malformed", "is not a format plugin".into()));
