@@ -538,3 +538,53 @@ async fn idle_instances_expire() {
         "an idle instance is closed after consumer.instance.timeout.ms"
     );
 }
+
+#[tokio::test]
+async fn id_names_the_instance_and_unsubscribe_clears_the_subscription() {
+    let topic = unique("consume-unsubscribe");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = start();
+    let group = unique("group");
+    let body = json!({"id": "legacy", "name": "ignored", "consumer.request.timeout.ms": "200"});
+    let (status, _, created) = call(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{group}")),
+        Some(body),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(
+        (status, created["instance_id"].as_str()),
+        (200, Some("legacy")),
+        "`id` wins over `name`"
+    );
+    let consumer = Consumer {
+        base: created["base_uri"].as_str().unwrap().to_string(),
+        accept: BINARY,
+    };
+    consumer
+        .ok(Method::POST, "/subscription", Some(json!({"topics": [topic]})))
+        .await;
+    assert_eq!(
+        consumer.ok(Method::GET, "/subscription", None).await,
+        json!({"topics": [topic]})
+    );
+    let (status, _) = consumer.call(Method::DELETE, "/subscription", None).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        consumer.ok(Method::GET, "/subscription", None).await,
+        json!({"topics": []})
+    );
+    // Not subscribed any more: a read is an illegal state, and assigning is allowed again.
+    assert_eq!(
+        consumer.call(Method::GET, "/records", None).await.1["error_code"],
+        40903
+    );
+    consumer
+        .ok(
+            Method::POST,
+            "/assignments",
+            Some(json!({"partitions": [{"topic": topic, "partition": 0}]})),
+        )
+        .await;
+}

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use base64::Engine;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde_json::{json, Value};
@@ -162,4 +163,27 @@ async fn bad_produce_requests_get_confluents_codes() {
         .await
         .2;
     assert_eq!(offsets["end_offset"], 0);
+}
+
+#[tokio::test]
+async fn a_record_kafka_refuses_fails_alone_with_50002() {
+    let topic = unique("produce-too-large");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&[]);
+    // 1.5 MB: over librdkafka's message.max.bytes (1 MB), under the HTTP body limit.
+    let huge = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 1_500_000]);
+    let body = json!({"records": [{"value": "AQ=="}, {"value": huge}, {"value": "Ag=="}]}).to_string();
+    let (status, _, response) = post(&proxy, &format!("/topics/{topic}"), BINARY, &body).await;
+    assert_eq!(status, 200, "other records are still produced: {response}");
+    let offsets = response["offsets"].as_array().unwrap();
+    assert_eq!(
+        (offsets[0]["offset"].as_i64(), offsets[2]["offset"].as_i64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(offsets[1]["error_code"], 50002, "{response}");
+    assert!(offsets[1]["partition"].is_null() && offsets[1]["offset"].is_null());
+    assert!(
+        offsets[1]["error"].as_str().unwrap().contains("too large"),
+        "{response}"
+    );
 }

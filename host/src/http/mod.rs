@@ -9,13 +9,17 @@ mod plugins;
 mod state;
 mod v2;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::get;
 use axum::{middleware, Router, ServiceExt};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
+
+/// Largest request body accepted: produce batches carry Base64, so room for several
+/// maximum-size Kafka records (librdkafka's `message.max.bytes` is 1 MB by default).
+const MAX_REQUEST_BYTES: usize = 64 << 20;
 
 /// The whole HTTP application, trailing slashes tolerated.
 pub fn app(state: AppState) -> axum::routing::IntoMakeService<NormalizePath<Router>> {
@@ -25,6 +29,7 @@ pub fn app(state: AppState) -> axum::routing::IntoMakeService<NormalizePath<Rout
         .route("/plugins", get(plugins::list))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
