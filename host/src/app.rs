@@ -133,10 +133,7 @@ async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginRegistry>> {
         memory_max_bytes: config.plugins.memory_max_bytes,
         max_instances: config.plugins.max_instances,
     };
-    let runtime = Arc::new(PluginRuntime::new(
-        limits,
-        config.schema_registry_url.as_ref().map(Url::to_string),
-    )?);
+    let runtime = Arc::new(PluginRuntime::new(limits, config.schema_registry_url.clone())?);
     let dir = config.plugins.dir.clone();
     let registry = tokio::task::spawn_blocking(move || PluginRegistry::new(runtime, dir)).await??;
     Ok(Arc::new(registry))

@@ -13,3 +13,4 @@ pub mod kafka;
 pub mod metadata;
 pub mod plugins;
 pub mod produce;
+pub mod schema_registry;

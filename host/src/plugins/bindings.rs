@@ -4,6 +4,7 @@ pub mod format {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "format",
+        imports: { "krest:plugin/schema-registry": async },
         exports: { default: async },
         // Produce hands the request's JSON texts to the plugin without copying them.
         ownership: Borrowing { duplicate_if_necessary: true },

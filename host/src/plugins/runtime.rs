@@ -14,6 +14,8 @@ use super::engine::{new_engine, Limits};
 use super::linkers::Linkers;
 use super::plugin::{self, Plugin, Pre, Source};
 use super::state::CallState;
+use crate::schema_registry::SchemaRegistry;
+use url::Url;
 
 static CALLS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
@@ -56,18 +58,19 @@ pub struct PluginRuntime {
     engine: Engine,
     linkers: Linkers,
     limits: Limits,
-    schema_registry_url: Option<Arc<str>>,
+    schema_registry: Option<Arc<SchemaRegistry>>,
 }
 
 impl PluginRuntime {
-    pub fn new(limits: Limits, schema_registry_url: Option<String>) -> anyhow::Result<Self> {
+    /// `schema_registry_url` is where schema formats find the registry (`None`: not configured).
+    pub fn new(limits: Limits, schema_registry_url: Option<Url>) -> anyhow::Result<Self> {
         let engine = new_engine(&limits)?;
         let linkers = Linkers::new(&engine)?;
         Ok(PluginRuntime {
             engine,
             linkers,
             limits,
-            schema_registry_url: schema_registry_url.map(Into::into),
+            schema_registry: schema_registry_url.map(|url| Arc::new(SchemaRegistry::new(url))),
         })
     }
 
@@ -173,7 +176,7 @@ impl PluginRuntime {
         let state = CallState::new(
             Arc::clone(&plugin.name),
             Arc::clone(&plugin.config),
-            self.schema_registry_url.clone(),
+            self.schema_registry.clone(),
             self.limits.memory_max_bytes,
         );
         let mut store = Store::new(&self.engine, state);

@@ -9,6 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::host::{self, Level};
 use super::bindings::schema_registry::{self, RegistryError, Schema};
+use crate::schema_registry::{RegisteredSchema, RegistryFailure, SchemaRegistry};
 
 /// Longest log line a plugin may write; the rest is cut.
 const MAX_LOG_LINE: usize = 4096;
@@ -16,7 +17,7 @@ const MAX_LOG_LINE: usize = 4096;
 pub struct CallState {
     plugin: Arc<str>,
     config: Arc<[(String, String)]>,
-    schema_registry_url: Option<Arc<str>>,
+    schema_registry: Option<Arc<SchemaRegistry>>,
     limits: StoreLimits,
     wasi: WasiCtx,
     table: ResourceTable,
@@ -26,13 +27,13 @@ impl CallState {
     pub fn new(
         plugin: Arc<str>,
         config: Arc<[(String, String)]>,
-        schema_registry_url: Option<Arc<str>>,
+        schema_registry: Option<Arc<SchemaRegistry>>,
         memory_max_bytes: usize,
     ) -> Self {
         CallState {
             plugin,
             config,
-            schema_registry_url,
+            schema_registry,
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_max_bytes)
                 .trap_on_grow_failure(true)
@@ -86,34 +87,50 @@ impl host::Host for CallState {
     }
 }
 
-/// Schema Registry calls are answered once a schema format needs them (the avro issue);
-/// until then a configured registry reports itself unavailable rather than guessing.
+/// Schema formats reach the registry through the host, which caches its answers.
 impl schema_registry::Host for CallState {
-    fn schema_by_id(&mut self, _id: u32) -> Result<Schema, RegistryError> {
-        Err(self.registry_unavailable())
+    async fn schema_by_id(&mut self, id: u32) -> Result<Schema, RegistryError> {
+        let registry = self.registry()?;
+        registry.schema_by_id(id).await.map(wit_schema).map_err(wit_error)
     }
 
-    fn register(
+    async fn register(
         &mut self,
-        _subject: String,
-        _schema_type: String,
-        _text: String,
+        subject: String,
+        schema_type: String,
+        text: String,
     ) -> Result<u32, RegistryError> {
-        Err(self.registry_unavailable())
+        let registry = self.registry()?;
+        registry
+            .register(&subject, &schema_type, &text)
+            .await
+            .map_err(wit_error)
     }
 
-    fn latest(&mut self, _subject: String) -> Result<Schema, RegistryError> {
-        Err(self.registry_unavailable())
+    async fn latest(&mut self, subject: String) -> Result<Schema, RegistryError> {
+        let registry = self.registry()?;
+        registry.latest(&subject).await.map(wit_schema).map_err(wit_error)
     }
 }
 
 impl CallState {
-    fn registry_unavailable(&self) -> RegistryError {
-        match &self.schema_registry_url {
-            None => RegistryError::NotConfigured,
-            Some(url) => {
-                RegistryError::Unavailable(format!("krest does not talk to the Schema Registry at {url} yet"))
-            }
-        }
+    fn registry(&self) -> Result<Arc<SchemaRegistry>, RegistryError> {
+        self.schema_registry.clone().ok_or(RegistryError::NotConfigured)
+    }
+}
+
+fn wit_schema(schema: RegisteredSchema) -> Schema {
+    Schema {
+        id: schema.id,
+        schema_type: schema.schema_type,
+        text: schema.text,
+    }
+}
+
+fn wit_error(failure: RegistryFailure) -> RegistryError {
+    match failure {
+        RegistryFailure::NotFound(m) => RegistryError::NotFound(m),
+        RegistryFailure::Rejected(m) => RegistryError::Rejected(m),
+        RegistryFailure::Unavailable(m) => RegistryError::Unavailable(m),
     }
 }

@@ -1,0 +1,200 @@
+//! Schema formats reach the Schema Registry through the host's `schema-registry` import.
+//! No Schema Registry can run on this machine (Confluent's is not on Maven Central, Karapace
+//! not on PyPI), so a small registry speaking the same REST API runs inside the test; Kafka
+//! is real.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{
+    call, create_topic, install_plugin, plugin_wasm, read_value, temp_dir, unique, Proxy, V2_JSON,
+};
+
+const SR_FORMAT: &str = "application/vnd.kafka.sr.v2+json";
+
+/// (subject, schema) → id, and id → schema.
+#[derive(Default)]
+struct Registry {
+    ids: HashMap<(String, String), u32>,
+    schemas: HashMap<u32, String>,
+}
+
+type Shared = Arc<Mutex<Registry>>;
+
+async fn register(
+    State(r): State<Shared>,
+    Path(subject): Path<String>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut r = r.lock().unwrap();
+    let schema = body["schema"].as_str().unwrap().to_string();
+    let next = r.schemas.len() as u32 + 1;
+    let id = *r.ids.entry((subject, schema.clone())).or_insert(next);
+    r.schemas.insert(id, schema);
+    Json(json!({ "id": id }))
+}
+
+async fn by_id(
+    State(r): State<Shared>,
+    Path(id): Path<u32>,
+) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
+    match r.lock().unwrap().schemas.get(&id) {
+        Some(schema) => Ok(Json(json!({ "schema": schema, "schemaType": "JSON" }))),
+        None => Err((
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error_code": 40403, "message": "Schema not found" })),
+        )),
+    }
+}
+
+async fn start_registry() -> String {
+    let app = Router::new()
+        .route("/subjects/{subject}/versions", post(register))
+        .route("/schemas/ids/{id}", get(by_id))
+        .with_state(Shared::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}")
+}
+
+async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
+    let response = support::http()
+        .post(proxy.url(&format!("/topics/{topic}")))
+        .header("Content-Type", SR_FORMAT)
+        .header("Accept", V2_JSON)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn schema_formats_register_and_look_up_schemas_through_the_host() {
+    let registry = start_registry().await;
+    let dir = temp_dir("krest-plugins");
+    install_plugin(&dir, "sr", &plugin_wasm("krest-fixture-registry"));
+    let topic = unique("schema-registry");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&[
+        "--set",
+        &format!("plugins.dir={}", dir.display()),
+        "--set",
+        &format!("schema.registry.url={registry}"),
+        "--set",
+        "consumer.request.timeout.ms=300",
+    ]);
+
+    let schema = r#"{"type":"object"}"#;
+    let (status, response) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema": schema, "records": [{"value": {"a": 1}}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(
+        (
+            response["value_schema_id"].clone(),
+            response["key_schema_id"].clone()
+        ),
+        (json!(1), Value::Null)
+    );
+    let stored = read_value(&topic, 0).unwrap();
+    assert_eq!(
+        stored,
+        [&[0u8, 0, 0, 0, 1][..], br#"{"a":1}"#].concat(),
+        "Confluent wire format with id 1"
+    );
+
+    let (status, response) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema_id": 1, "records": [{"value": [2]}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, response["value_schema_id"].clone()),
+        (200, json!(1)),
+        "{response}"
+    );
+
+    let (status, response) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema_id": 99, "records": [{"value": 1}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, response["error_code"].clone()),
+        (422, json!(42207)),
+        "{response}"
+    );
+    let (status, response) = produce(&proxy, &topic, json!({"records": [{"value": 1}]})).await;
+    assert_eq!(
+        (status, response["error_code"].clone()),
+        (422, json!(42202)),
+        "{response}"
+    );
+
+    // And back: a consumer of the same format decodes through the registry.
+    let (status, _, created) = call(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{}", unique("group"))),
+        Some(json!({"format": "sr", "auto.offset.reset": "earliest"})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let base = created["base_uri"].as_str().unwrap();
+    call(
+        Method::POST,
+        &format!("{base}/subscription"),
+        Some(json!({"topics": [topic]})),
+        V2_JSON,
+    )
+    .await;
+    let mut values = Vec::new();
+    for _ in 0..40 {
+        let (_, _, records) = call(Method::GET, &format!("{base}/records"), None, SR_FORMAT).await;
+        values.extend(records.as_array().unwrap().iter().map(|r| r["value"].clone()));
+        if values.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(values, vec![json!({"a": 1}), json!([2])]);
+}
+
+#[tokio::test]
+async fn without_a_registry_schema_formats_answer_42206() {
+    let dir = temp_dir("krest-plugins");
+    install_plugin(&dir, "sr", &plugin_wasm("krest-fixture-registry"));
+    let topic = unique("schema-registry-none");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&[
+        "--set",
+        &format!("plugins.dir={}", dir.display()),
+        "--set",
+        "schema.registry.url=",
+    ]);
+    let (status, response) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema": "{}", "records": [{"value": 1}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, response["error_code"].clone()),
+        (422, json!(42206)),
+        "{response}"
+    );
+}
