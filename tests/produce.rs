@@ -29,8 +29,11 @@ async fn post(proxy: &Proxy, path: &str, content_type: &str, body: &str) -> (u16
     (status, content_type, response.json().await.unwrap())
 }
 
+/// A record's key and value bytes.
+type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// (key, value) of `count` records of one partition, read straight from Kafka.
-fn read(topic: &str, partition: i32, count: usize) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+fn read(topic: &str, partition: i32, count: usize) -> Vec<KeyValue> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", support::bootstrap())
         .set("group.id", unique("produce-reader"))

@@ -67,6 +67,9 @@ fn start_krest() -> Krest {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let mut child = child;
+    child.kill().ok();
+    child.wait().ok();
     panic!("krest did not start");
 }
 
