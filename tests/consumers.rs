@@ -50,6 +50,12 @@ impl Consumer {
         response
     }
 
+    /// Status and `error_code` of a call expected to fail.
+    async fn error(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Option<u64>) {
+        let (status, response) = self.call(method, path, body).await;
+        (status, response["error_code"].as_u64())
+    }
+
     async fn read_once(&self, query: &str) -> Vec<Value> {
         let (status, content_type, body) = call(
             Method::GET,
@@ -415,39 +421,25 @@ async fn consumer_errors_use_confluents_codes() {
         );
     }
 
-    let (status, body) = consumer.call(Method::GET, "/records", None).await;
+    let read_first = consumer.error(Method::GET, "/records", None).await;
+    assert_eq!(read_first, (409, Some(40903)), "read before subscribing");
+    let partition = json!({"partitions": [{"topic": topic, "partition": 0}]});
+    consumer.ok(Method::POST, "/assignments", Some(partition)).await;
+    let subscribe = json!({"topics": [topic]});
     assert_eq!(
-        (status, body["error_code"].as_u64()),
-        (409, Some(40903)),
-        "read before subscribing: {body}"
-    );
-    consumer
-        .ok(
-            Method::POST,
-            "/assignments",
-            Some(json!({"partitions": [{"topic": topic, "partition": 0}]})),
-        )
-        .await;
-    let (status, body) = consumer
-        .call(Method::POST, "/subscription", Some(json!({"topics": [topic]})))
-        .await;
-    assert_eq!(
-        (status, body["error_code"].as_u64()),
-        (409, Some(40903)),
-        "{body}"
+        consumer
+            .error(Method::POST, "/subscription", Some(subscribe))
+            .await,
+        (409, Some(40903))
     );
     let other = json!({"offsets": [{"topic": topic, "partition": 9, "offset": 0}]});
-    let (status, body) = consumer.call(Method::POST, "/positions", Some(other)).await;
     assert_eq!(
-        (status, body["error_code"].as_u64()),
-        (409, Some(40903)),
-        "{body}"
+        consumer.error(Method::POST, "/positions", Some(other)).await,
+        (409, Some(40903))
     );
-    let (status, body) = consumer.call(Method::GET, "/offsets", None).await;
     assert_eq!(
-        (status, body["error_code"].as_u64()),
-        (404, Some(40402)),
-        "{body}"
+        consumer.error(Method::GET, "/offsets", None).await,
+        (404, Some(40402))
     );
 
     let gone = format!("/instances/{}", unique("nobody"));
