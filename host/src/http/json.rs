@@ -32,11 +32,23 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, e.to_string()),
+        Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, shape_message(&e)),
         Category::Syntax | Category::Eof | Category::Io => {
             ApiError::new(StatusCode::BAD_REQUEST, 400, format!("Malformed JSON: {e}"))
         }
     })
+}
+
+/// serde's "unknown field `x`, expected …" in Confluent's words: "Unrecognized field: x".
+fn shape_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
+        Some((field, _)) => format!("Unrecognized field: {field}"),
+        None => text,
+    }
 }
 
 #[cfg(test)]
@@ -59,6 +71,22 @@ mod tests {
         assert_eq!(
             parse::<HashMap<String, String>>(b"{\"a\":\"b\"}").unwrap()["a"],
             "b"
+        );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        records: Vec<u8>,
+    }
+
+    #[test]
+    fn unknown_fields_are_named_as_confluent_does() {
+        let error = parse::<Strict>(br#"{"records":[],"headers":[]}"#).unwrap_err();
+        assert_eq!(
+            (error.code, error.message.as_str()),
+            (422, "Unrecognized field: headers")
         );
     }
 }
