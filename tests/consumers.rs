@@ -525,6 +525,12 @@ async fn idle_instances_expire() {
     // Idle for longer than the timeout plus the one-second expiry sweep.
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let (status, _) = consumer.call(Method::GET, "/assignments", None).await;
+    let metrics = proxy.metrics().await;
+    assert!(metrics.contains("krest_consumer_instances 0"), "{metrics}");
+    assert!(
+        metrics.contains("krest_consumer_instances_expired_total 1"),
+        "{metrics}"
+    );
     assert_eq!(
         status, 404,
         "an idle instance is closed after consumer.instance.timeout.ms"

@@ -7,10 +7,11 @@ mod instance;
 mod read;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use prometheus::{register_int_counter, register_int_gauge, IntCounter, IntGauge};
 use rdkafka::config::ClientConfig;
 use tracing::info;
 
@@ -24,6 +25,22 @@ pub use instance::{Instance, Seek};
 pub use read::{ReadLimits, ReadRecord};
 
 type Key = (String, String);
+
+static INSTANCES: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "krest_consumer_instances",
+        "Consumer instances this process holds"
+    )
+    .expect("unique metric")
+});
+
+static EXPIRED: LazyLock<IntCounter> = LazyLock::new(|| {
+    register_int_counter!(
+        "krest_consumer_instances_expired_total",
+        "Consumer instances closed after consumer.instance.timeout.ms of idleness"
+    )
+    .expect("unique metric")
+});
 
 pub struct ConsumerManager {
     settings: ConsumerConfig,
@@ -77,6 +94,7 @@ impl ConsumerManager {
             .expect("instances lock")
             .remove(&(group.to_string(), name.to_string()));
         let instance = removed.ok_or_else(not_found)?;
+        INSTANCES.dec();
         instance.close().await;
         Ok(())
     }
@@ -88,6 +106,7 @@ impl ConsumerManager {
             return Err(instance);
         }
         instances.insert(key, instance);
+        INSTANCES.inc();
         Ok(())
     }
 
@@ -106,6 +125,8 @@ impl ConsumerManager {
                     .collect();
                 keys.iter().filter_map(|k| instances.remove(k)).collect()
             };
+            INSTANCES.sub(expired.len() as i64);
+            EXPIRED.inc_by(expired.len() as u64);
             for instance in expired {
                 info!(group = %instance.group, instance = %instance.name, "consumer instance expired");
                 instance.close().await;
@@ -123,6 +144,7 @@ impl ConsumerManager {
             .map(|(_, i)| i)
             .collect();
         let count = all.len();
+        INSTANCES.sub(count as i64);
         futures_util::future::join_all(all.into_iter().map(|i| async move { i.close().await })).await;
         if count > 0 {
             info!("closed {count} consumer instances");
