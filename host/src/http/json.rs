@@ -23,20 +23,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A required body: an empty one is 422.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(
+    parse_optional(bytes)?.ok_or_else(|| {
+        ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             422,
             "Request body is empty. Data is required.",
-        ));
-    }
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, shape_message(&e)),
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::new(StatusCode::BAD_REQUEST, 400, format!("Malformed JSON: {e}"))
-        }
+        )
     })
+}
+
+/// A body that may be left out: `None` when empty (or only white space).
+pub fn parse_optional<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(|e| match e.classify() {
+            Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, shape_message(&e)),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::new(StatusCode::BAD_REQUEST, 400, format!("Malformed JSON: {e}"))
+            }
+        })
 }
 
 /// serde's "unknown field `x`, expected …" in Confluent's words: "Unrecognized field: x".

@@ -3,20 +3,37 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::consumers::{ConsumerManager, CreateRequest, ReadLimits, Seek};
+use crate::consumers::{ConsumerManager, CreateRequest, Instance, ReadLimits, Seek};
 use crate::error::ApiError;
+use crate::http::state::AppState;
 use crate::http::{json, media};
 
 type Consumers = State<Arc<ConsumerManager>>;
 type InstancePath = Path<(String, String)>;
+
+/// The consumer instance `/consumers/{group}/instances/{instance}` names, marked as used;
+/// 404/40403 when this process has none.
+pub struct Found(Arc<Instance>);
+
+impl FromRequestParts<AppState> for Found {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path((group, name)) = InstancePath::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        state.consumers.get(&group, &name).map(Found)
+    }
+}
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -112,11 +129,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Created>, ApiError> {
-    let request = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateRequest::default()
-    } else {
-        json::parse(&body)?
-    };
+    let request: CreateRequest = json::parse_optional(&body)?.unwrap_or_default();
     let name = consumers.create(&group, request).await?;
     let host = headers
         .get(HOST)
@@ -137,12 +150,7 @@ pub async fn delete(
     Ok(no_content())
 }
 
-pub async fn subscribe(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let instance = consumers.get(&group, &name)?;
+pub async fn subscribe(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
     let request: SubscriptionRequest = json::parse(&body)?;
     let topics = match (request.topics, request.topic_pattern) {
         (Some(topics), _) if !topics.is_empty() => topics,
@@ -160,49 +168,30 @@ pub async fn subscribe(
     Ok(no_content())
 }
 
-pub async fn subscription(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-) -> Result<Json<Value>, ApiError> {
-    let topics = consumers.get(&group, &name)?.subscription().await?;
+pub async fn subscription(Found(instance): Found) -> Result<Json<Value>, ApiError> {
+    let topics = instance.subscription().await?;
     Ok(Json(json!({ "topics": topics })))
 }
 
-pub async fn unsubscribe(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-) -> Result<Response, ApiError> {
-    consumers.get(&group, &name)?.unsubscribe().await;
-    Ok(no_content())
+pub async fn unsubscribe(Found(instance): Found) -> Response {
+    instance.unsubscribe().await;
+    no_content()
 }
 
-pub async fn assign(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let instance = consumers.get(&group, &name)?;
+pub async fn assign(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
     let request: Partitions = json::parse(&body)?;
     instance.assign(pairs(request.partitions)).await?;
     Ok(no_content())
 }
 
-pub async fn assignments(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-) -> Result<Json<Partitions>, ApiError> {
-    let assigned = consumers.get(&group, &name)?.assignment().await?;
+pub async fn assignments(Found(instance): Found) -> Result<Json<Partitions>, ApiError> {
+    let assigned = instance.assignment().await?;
     Ok(Json(Partitions {
         partitions: json_of(assigned),
     }))
 }
 
-pub async fn seek(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let instance = consumers.get(&group, &name)?;
+pub async fn seek(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
     let request: PositionsRequest = json::parse(&body)?;
     let mut seeks: Vec<Seek> = request
         .offsets
@@ -226,30 +215,19 @@ pub async fn seek(
     Ok(no_content())
 }
 
-pub async fn seek_to_beginning(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    seek_to_end_or_beginning(&consumers, &group, &name, &body, true).await
+pub async fn seek_to_beginning(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
+    seek_to_end_or_beginning(&instance, &body, true).await
 }
 
-pub async fn seek_to_end(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    seek_to_end_or_beginning(&consumers, &group, &name, &body, false).await
+pub async fn seek_to_end(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
+    seek_to_end_or_beginning(&instance, &body, false).await
 }
 
 async fn seek_to_end_or_beginning(
-    consumers: &ConsumerManager,
-    group: &str,
-    name: &str,
+    instance: &Instance,
     body: &[u8],
     beginning: bool,
 ) -> Result<Response, ApiError> {
-    let instance = consumers.get(group, name)?;
     let request: Partitions = json::parse(body)?;
     let seeks = request
         .partitions
@@ -270,11 +248,10 @@ async fn seek_to_end_or_beginning(
 /// also answer v2 JSON, `*/*` or no Accept); anything else is 406/40601.
 pub async fn records(
     State(consumers): Consumers,
-    Path((group, name)): InstancePath,
+    Found(instance): Found,
     Query(query): Query<ReadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let instance = consumers.get(&group, &name)?;
     let format_type = format!("application/vnd.kafka.{}.v2+json", instance.format);
     let mut offered = vec![(format_type.as_str(), 1.0)];
     if instance.format == "binary" {
@@ -297,37 +274,24 @@ pub async fn records(
 
 /// `POST .../offsets`: with offsets, commits `offset + 1` of each; without a body, commits
 /// everything returned so far. Answers `[]` as Confluent does.
-pub async fn commit(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let instance = consumers.get(&group, &name)?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        instance.commit_delivered().await?;
-    } else {
-        let request: OffsetsRequest = json::parse(&body)?;
-        let offsets = request
-            .offsets
-            .into_iter()
-            .map(|o| (o.topic, o.partition, o.offset, o.metadata.unwrap_or_default()))
-            .collect();
-        instance.commit(offsets).await?;
+pub async fn commit(Found(instance): Found, body: Bytes) -> Result<Json<Value>, ApiError> {
+    match json::parse_optional::<OffsetsRequest>(&body)? {
+        None => instance.commit_delivered().await?,
+        Some(request) => {
+            let offsets = request
+                .offsets
+                .into_iter()
+                .map(|o| (o.topic, o.partition, o.offset, o.metadata.unwrap_or_default()))
+                .collect();
+            instance.commit(offsets).await?;
+        }
     }
     Ok(Json(json!([])))
 }
 
 /// `GET .../offsets` with a body naming the partitions (404/40402 without one).
-pub async fn committed(
-    State(consumers): Consumers,
-    Path((group, name)): InstancePath,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let instance = consumers.get(&group, &name)?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::partition_not_found());
-    }
-    let request: Partitions = json::parse(&body)?;
+pub async fn committed(Found(instance): Found, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let request: Partitions = json::parse_optional(&body)?.ok_or_else(ApiError::partition_not_found)?;
     let offsets = instance.committed(pairs(request.partitions)).await?;
     let offsets: Vec<Value> = offsets
         .into_iter()
