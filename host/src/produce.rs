@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::kafka::producer::{delivered, Producer};
 use crate::metadata::MetadataService;
 use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
+use crate::plugins::plugin::Plugin;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::runtime::PluginFailure;
 
@@ -75,15 +76,15 @@ impl ProduceService {
         &self.producer
     }
 
-    /// Whether a format plugin of this name is loaded.
-    pub fn has_format(&self, format: &str) -> bool {
-        self.plugins.format(format).is_some()
+    /// The format plugin of this name, if one is loaded.
+    pub fn format(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.plugins.format(name)
     }
 
     /// Produces `request` to `topic` (and `partition`, unless a record names its own).
     pub async fn produce(
         &self,
-        format: &str,
+        plugin: &Plugin,
         topic: &str,
         partition: Option<i32>,
         request: ProduceRequest,
@@ -95,10 +96,6 @@ impl ProduceService {
                 "records may not be empty",
             ));
         }
-        let plugin = self
-            .plugins
-            .format(format)
-            .ok_or_else(ApiError::unsupported_media_type)?;
         self.check_destination(topic, partition, &request.records).await?;
 
         // The JSON texts go to the plugin as slices of the request body: no copy per record.
@@ -114,9 +111,9 @@ impl ProduceService {
             .collect();
         let key_schema = schema_ref(request.key_schema.as_deref(), request.key_schema_id);
         let value_schema = schema_ref(request.value_schema.as_deref(), request.value_schema_id);
-        let (key_schema_id, keys) = self.encode(&plugin, topic, Part::Key, key_schema, keys).await?;
+        let (key_schema_id, keys) = self.encode(plugin, topic, Part::Key, key_schema, keys).await?;
         let (value_schema_id, values) = self
-            .encode(&plugin, topic, Part::Value, value_schema, values)
+            .encode(plugin, topic, Part::Value, value_schema, values)
             .await?;
 
         let mut pending = Vec::with_capacity(request.records.len());
@@ -204,7 +201,7 @@ impl ProduceService {
     /// Encodes one side (keys or values) of the batch; a batch of only nulls needs no call.
     async fn encode(
         &self,
-        plugin: &crate::plugins::plugin::Plugin,
+        plugin: &Plugin,
         topic: &str,
         part: Part,
         schema: Option<SchemaRef<'_>>,

@@ -40,11 +40,12 @@ async fn produce(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    // 415 before the body is looked at: only a loaded format plugin can read it.
-    let format = media::request_format(headers)
-        .filter(|name| service.has_format(name))
+    // 415 before the body is looked at: only a loaded format plugin can read it. The
+    // request keeps this plugin version even if the plugin is replaced meanwhile.
+    let plugin = media::request_format(headers)
+        .and_then(|name| service.format(&name))
         .ok_or_else(ApiError::unsupported_media_type)?;
     let request: ProduceRequest = json::parse(body)?;
-    let (status, response) = service.produce(&format, topic, partition, request).await?;
+    let (status, response) = service.produce(&plugin, topic, partition, request).await?;
     Ok((status, Json(response)).into_response())
 }
