@@ -70,13 +70,19 @@ pub struct Plugin {
     pub pre: Pre,
 }
 
-/// Compiles `bytes` and checks which world it targets. Slow (tens of milliseconds or more):
-/// call it on a blocking thread.
+/// The hex SHA-256 of a plugin file, as `GET /plugins` shows it.
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Compiles `bytes` (whose [`sha256`] the caller has) and checks which world it targets.
+/// Slow (tens of milliseconds or more): call it on a blocking thread.
 pub fn load(
     engine: &Engine,
     linkers: &Linkers,
     name: &str,
     bytes: &[u8],
+    sha256: String,
     source: Source,
     config: Vec<(String, String)>,
 ) -> anyhow::Result<Plugin> {
@@ -107,7 +113,7 @@ pub fn load(
         name: name.into(),
         kind,
         source,
-        sha256: format!("{:x}", Sha256::digest(bytes)),
+        sha256,
         loaded_at: SystemTime::now(),
         config: config.into(),
         pre,
@@ -177,6 +183,7 @@ mod tests {
             &linkers,
             "t",
             text.as_bytes(),
+            sha256(text.as_bytes()),
             Source::Builtin,
             Vec::new(),
         )

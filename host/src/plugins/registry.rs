@@ -9,11 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use super::builtin::BUILTINS;
-use super::plugin::{Kind, Plugin, Source};
+use super::plugin::{self, Kind, Plugin, Source};
 use super::runtime::PluginRuntime;
 
 /// One row of `GET /plugins`.
@@ -47,7 +46,7 @@ impl PluginRegistry {
     pub fn new(runtime: Arc<PluginRuntime>, dir: Option<PathBuf>) -> anyhow::Result<Self> {
         let mut builtins = BTreeMap::new();
         for (name, bytes) in BUILTINS {
-            let plugin = runtime.load(name, bytes, Source::Builtin, Vec::new())?;
+            let plugin = runtime.load(name, bytes, plugin::sha256(bytes), Source::Builtin, Vec::new())?;
             builtins.insert(name.to_string(), Arc::new(plugin));
         }
         let registry = PluginRegistry {
@@ -160,7 +159,7 @@ impl PluginRegistry {
         }
         let config = read_config(&path.with_extension("toml"))?;
         let current = self.active.load().get(name).cloned();
-        let sha256 = format!("{:x}", Sha256::digest(bytes));
+        let sha256 = plugin::sha256(bytes);
         if let Some(current) = &current {
             if current.source != Source::Builtin && current.sha256 == sha256 && *current.config == *config {
                 return Ok(());
@@ -168,7 +167,13 @@ impl PluginRegistry {
         }
         let plugin = self
             .runtime
-            .load(name, bytes, Source::File(path.to_path_buf()), config)
+            .load(
+                name,
+                bytes,
+                sha256.clone(),
+                Source::File(path.to_path_buf()),
+                config,
+            )
             .map_err(|e| format!("{} rejected: {e:#}", path.display()))?;
         let established = current.as_ref().or(self.builtins.get(name));
         if let Some(established) = established {

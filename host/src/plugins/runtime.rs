@@ -74,16 +74,17 @@ impl PluginRuntime {
         })
     }
 
-    /// Compiles and checks a plugin; blocking, takes milliseconds to a second.
+    /// Compiles and checks a plugin (see [`plugin::load`]); blocking, takes milliseconds to
+    /// a second.
     pub fn load(
         &self,
         name: &str,
         bytes: &[u8],
+        sha256: String,
         source: Source,
         config: Vec<(String, String)>,
     ) -> anyhow::Result<Plugin> {
-        let plugin = plugin::load(&self.engine, &self.linkers, name, bytes, source, config)?;
-        Ok(plugin)
+        plugin::load(&self.engine, &self.linkers, name, bytes, sha256, source, config)
     }
 
     /// Encodes JSON texts with a format plugin. The outer error is a plugin failure, the
