@@ -211,20 +211,7 @@ pub fn http() -> reqwest::Client {
 
 /// GETs `url` with the v2 Accept header and returns status, Content-Type and JSON body.
 pub async fn get_v2(url: &str) -> (u16, String, serde_json::Value) {
-    let response = http()
-        .get(url)
-        .header("Accept", V2_JSON)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let body = response.json().await.expect("JSON body");
-    (status, content_type, body)
+    call(reqwest::Method::GET, url, None, V2_JSON).await
 }
 
 /// Builds a plugin crate of this workspace for wasm32-wasip2 (once per test process) and
@@ -331,7 +318,7 @@ pub async fn call(
     (status, content_type, body)
 }
 
-/// Produces binary records `(key, value)` (raw bytes) to partition 0 of `topic` through Kafka directly.
+/// Produces records `(key, value)` of raw bytes to one partition of `topic`, through Kafka directly.
 pub async fn produce_direct(topic: &str, partition: i32, records: &[(Option<&[u8]>, &[u8])]) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let producer: FutureProducer = ClientConfig::new()
