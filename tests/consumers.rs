@@ -586,3 +586,38 @@ async fn id_names_the_instance_and_unsubscribe_clears_the_subscription() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn one_read_returns_records_of_several_topics() {
+    let prefix = unique("consume-multi");
+    let (first, second) = (format!("{prefix}-a"), format!("{prefix}-b"));
+    create_topic(&first, 1, &[]).await;
+    create_topic(&second, 1, &[]).await;
+    produce_direct(&first, 0, &[(None, br#"{"from":"a"}"#)]).await;
+    produce_direct(&second, 0, &[(None, br#"{"from":"b"}"#)]).await;
+    let proxy = start();
+    let mut consumer = Consumer::create(
+        &proxy,
+        &unique("group"),
+        json!({"format": "json", "auto.offset.reset": "earliest"}),
+    )
+    .await;
+    consumer.accept = JSON;
+    consumer
+        .ok(
+            Method::POST,
+            "/subscription",
+            Some(json!({"topic_pattern": format!("{prefix}-.*")})),
+        )
+        .await;
+    let mut records = consumer.read(2).await;
+    records.sort_by_key(|r| r["topic"].as_str().unwrap().to_string());
+    assert_eq!(
+        (records[0]["topic"].clone(), records[0]["value"].clone()),
+        (json!(first), json!({"from": "a"}))
+    );
+    assert_eq!(
+        (records[1]["topic"].clone(), records[1]["value"].clone()),
+        (json!(second), json!({"from": "b"}))
+    );
+}

@@ -111,9 +111,24 @@ impl ConsumerManager {
         Ok(records)
     }
 
-    /// Decodes one side of the batch; an all-null side needs no plugin call. A record the
-    /// format cannot decode fails the read with 408/40801 and stays buffered.
+    /// Decodes one side of the batch, one plugin call per run of records of one topic (the
+    /// context names the topic, e.g. for a schema format's subject). A record the format
+    /// cannot decode fails the read with 408/40801 and stays buffered.
     async fn decode(
+        &self,
+        plugin: &Plugin,
+        batch: &[&FetchedRecord],
+        part: Part,
+    ) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
+        let mut decoded = Vec::with_capacity(batch.len());
+        for run in batch.chunk_by(|a, b| a.topic == b.topic) {
+            decoded.extend(self.decode_topic(plugin, run, part).await?);
+        }
+        Ok(decoded)
+    }
+
+    /// Decodes records of one topic; an all-null side needs no plugin call.
+    async fn decode_topic(
         &self,
         plugin: &Plugin,
         batch: &[&FetchedRecord],
@@ -132,8 +147,10 @@ impl ConsumerManager {
         if items.iter().all(Option::is_none) {
             return Ok(items.iter().map(|_| None).collect());
         }
-        let topic = batch.first().map(|r| r.topic.clone()).unwrap_or_default();
-        let context = DecodeContext { topic: &topic, part };
+        let context = DecodeContext {
+            topic: &batch[0].topic,
+            part,
+        };
         let decoded = self
             .plugins
             .runtime()
