@@ -191,13 +191,11 @@ impl Config {
             },
         };
         // Inert numeric keys are still checked, so a typo does not go unnoticed.
-        for key in [
-            "consumer.iterator.backoff.ms",
-            "consumer.iterator.timeout.ms",
-            "consumer.threads",
-        ] {
+        for key in ["consumer.iterator.backoff.ms", "consumer.iterator.timeout.ms"] {
             r.millis(key)?;
         }
+        // Confluent's `-1` means an unbounded pool.
+        r.int("consumer.threads", -1, i64::from(i32::MAX))?;
         Ok((config, warnings))
     }
 }
@@ -364,6 +362,19 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.key, "listeners");
+    }
+
+    #[test]
+    fn inert_keys_accept_confluents_values_and_still_catch_typos() {
+        assert!(load(&[("bootstrap.servers", "k:9092"), ("consumer.threads", "-1")]).is_ok());
+        let err = load(&[("bootstrap.servers", "k:9092"), ("consumer.threads", "many")]).unwrap_err();
+        assert_eq!(err.key, "consumer.threads");
+        let err = load(&[
+            ("bootstrap.servers", "k:9092"),
+            ("consumer.iterator.backoff.ms", "-5"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.key, "consumer.iterator.backoff.ms");
     }
 
     #[test]

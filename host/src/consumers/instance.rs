@@ -216,8 +216,7 @@ impl Instance {
     pub async fn close(self: std::sync::Arc<Self>) {
         // Wait for a running operation to end; then this is the last handle but for lookups
         // that already finished.
-        let _state = self.state.lock().await;
-        drop(_state);
+        drop(self.state.lock().await);
         match std::sync::Arc::try_unwrap(self) {
             Ok(instance) => instance.consumer.close().await,
             Err(shared) => drop(shared), // the last holder drops (and closes) it
