@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use krest::config::PluginLimits;
 use krest::plugins::bindings::codec::{DecodeContext, EncodeContext, Part};
-use krest::plugins::engine::Limits;
 use krest::plugins::registry::PluginRegistry;
 use krest::plugins::runtime::PluginRuntime;
 use krest_format_binary::Binary;
@@ -93,7 +93,7 @@ async fn compare<F: SimpleFormat>(registry: &PluginRegistry, name: &str, record:
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let limits = Limits {
+    let limits = PluginLimits {
         call_timeout: Duration::from_secs(1),
         memory_max_bytes: 64 << 20,
         max_instances: 128,

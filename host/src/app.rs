@@ -19,7 +19,6 @@ use crate::kafka::client_config::{self, Role};
 use crate::kafka::metadata::KafkaMetadata;
 use crate::kafka::producer::Producer;
 use crate::metadata::MetadataService;
-use crate::plugins::engine::Limits;
 use crate::plugins::registry::PluginRegistry;
 use crate::plugins::runtime::PluginRuntime;
 use crate::plugins::watcher;
@@ -128,11 +127,7 @@ fn role_config(config: &Config, role: Role) -> anyhow::Result<rdkafka::ClientCon
 
 /// The plugin runtime with the built-ins and the files in `plugins.dir` loaded.
 async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginRegistry>> {
-    let limits = Limits {
-        call_timeout: config.plugins.call_timeout,
-        memory_max_bytes: config.plugins.memory_max_bytes,
-        max_instances: config.plugins.max_instances,
-    };
+    let limits = config.plugins.limits.clone();
     let runtime = Arc::new(PluginRuntime::new(limits, config.schema_registry_url.clone())?);
     let dir = config.plugins.dir.clone();
     let registry = tokio::task::spawn_blocking(move || PluginRegistry::new(runtime, dir)).await??;

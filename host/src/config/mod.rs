@@ -44,6 +44,12 @@ pub struct Config {
 pub struct PluginsConfig {
     /// `plugins.dir`: watched directory of `NAME.wasm` (+ `NAME.toml`); `None` = built-ins only.
     pub dir: Option<PathBuf>,
+    pub limits: PluginLimits,
+}
+
+/// Resource bounds of plugin calls.
+#[derive(Clone, Debug)]
+pub struct PluginLimits {
     /// `plugins.call.timeout.ms`: longest one plugin call may run.
     pub call_timeout: Duration,
     /// `plugins.memory.max.bytes`: largest linear memory one plugin call may use.
@@ -185,9 +191,13 @@ impl Config {
                     dir if dir.is_empty() => None,
                     dir => Some(PathBuf::from(dir)),
                 },
-                call_timeout: Duration::from_millis(r.int("plugins.call.timeout.ms", 1, 3_600_000)? as u64),
-                memory_max_bytes: r.int("plugins.memory.max.bytes", 1 << 20, 4 << 30)? as usize,
-                max_instances: r.int("plugins.instances.max", 1, 10_000)? as u32,
+                limits: PluginLimits {
+                    call_timeout: Duration::from_millis(
+                        r.int("plugins.call.timeout.ms", 1, 3_600_000)? as u64
+                    ),
+                    memory_max_bytes: r.int("plugins.memory.max.bytes", 1 << 20, 4 << 30)? as usize,
+                    max_instances: r.int("plugins.instances.max", 1, 10_000)? as u32,
+                },
             },
         };
         // Inert numeric keys are still checked, so a typo does not go unnoticed.

@@ -5,21 +5,13 @@ use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::config::PluginLimits;
+
 /// How often the epoch advances; per-call deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Resource bounds of plugin calls (`plugins.*` configuration).
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// `plugins.call.timeout.ms`: longest one plugin call may run.
-    pub call_timeout: Duration,
-    /// `plugins.memory.max.bytes`: largest linear memory of one call's instance.
-    pub memory_max_bytes: usize,
-    /// `plugins.instances.max`: plugin calls that may run at once.
-    pub max_instances: u32,
-}
-
-pub fn new_engine(limits: &Limits) -> anyhow::Result<Engine> {
+/// The engine for `limits` (`plugins.*` configuration), with its epoch ticker running.
+pub fn new_engine(limits: &PluginLimits) -> anyhow::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(limits.max_instances)
         .total_core_instances(limits.max_instances * 8)

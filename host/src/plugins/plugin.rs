@@ -156,7 +156,8 @@ fn kind_of(engine: &Engine, component: &Component) -> anyhow::Result<Kind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::engine::{new_engine, Limits};
+    use crate::config::PluginLimits;
+    use crate::plugins::engine::new_engine;
 
     /// A component exporting one function `f` under the instance name `export`.
     fn component_exporting(export: &str) -> String {
@@ -171,7 +172,7 @@ mod tests {
     }
 
     fn load_text(text: &str) -> anyhow::Result<Plugin> {
-        let limits = Limits {
+        let limits = PluginLimits {
             call_timeout: std::time::Duration::from_secs(1),
             memory_max_bytes: 1 << 20,
             max_instances: 4,

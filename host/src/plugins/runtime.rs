@@ -10,10 +10,11 @@ use serde_json::value::RawValue;
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::codec::{DecodeContext, EncodeContext, Encoded, FormatError};
-use super::engine::{new_engine, Limits};
+use super::engine::new_engine;
 use super::linkers::Linkers;
 use super::plugin::{self, Plugin, Pre, Source};
 use super::state::CallState;
+use crate::config::PluginLimits;
 use crate::schema_registry::SchemaRegistry;
 use url::Url;
 
@@ -57,13 +58,13 @@ impl std::fmt::Display for PluginFailure {
 pub struct PluginRuntime {
     engine: Engine,
     linkers: Linkers,
-    limits: Limits,
+    limits: PluginLimits,
     schema_registry: Option<Arc<SchemaRegistry>>,
 }
 
 impl PluginRuntime {
     /// `schema_registry_url` is where schema formats find the registry (`None`: not configured).
-    pub fn new(limits: Limits, schema_registry_url: Option<Url>) -> anyhow::Result<Self> {
+    pub fn new(limits: PluginLimits, schema_registry_url: Option<Url>) -> anyhow::Result<Self> {
         let engine = new_engine(&limits)?;
         let linkers = Linkers::new(&engine)?;
         Ok(PluginRuntime {
