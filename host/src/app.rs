@@ -76,11 +76,8 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
     let servers: Vec<_> = listeners
         .into_iter()
         .map(|(listener, _)| {
-            let mut stop = stop_rx.clone();
-            let serve = axum::serve(listener, app.clone()).with_graceful_shutdown(async move {
-                stop.wait_for(|stopped| *stopped).await.map(|_| ()).unwrap_or(())
-            });
-            tokio::spawn(async move { serve.await })
+            let serve = http::serve::serve(listener, app.clone(), config.connections, stop_rx.clone());
+            tokio::spawn(serve)
         })
         .collect();
 
@@ -89,9 +86,7 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
     stop_tx.send(true).ok();
     let drain = async {
         for server in servers {
-            if let Ok(Err(e)) = server.await {
-                warn!("listener failed while draining: {e}");
-            }
+            server.await.ok();
         }
     };
     if tokio::time::timeout(config.shutdown_graceful, drain)

@@ -4,6 +4,8 @@
 use axum::http::StatusCode;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
+use crate::kafka::names;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -49,6 +51,15 @@ impl ApiError {
             40403,
             "This server does not host this topic-partition.",
         )
+    }
+
+    /// 400/40002 unless Kafka would accept every one of these topic names (Kafka's
+    /// `InvalidTopicException`). Checked before a name reaches librdkafka.
+    pub fn check_topics<'a>(topics: impl IntoIterator<Item = &'a str>) -> Result<(), ApiError> {
+        match topics.into_iter().find_map(names::invalid_topic) {
+            Some(message) => Err(Self::new(StatusCode::BAD_REQUEST, 40002, message)),
+            None => Ok(()),
+        }
     }
 
     /// Maps a Kafka client error the way Confluent's `KafkaExceptionMapper` does.

@@ -2,11 +2,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use krest::config::{Config, Origin, RawConfig};
 use krest::kafka::dev::DevCluster;
 use tracing::warn;
+
+/// How long the exit waits for blocking work that outlived the shutdown sequence.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Parser)]
 #[command(
@@ -100,7 +104,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(krest::app::run(config, args.dev));
-    drop(runtime);
+    // A Kafka client still leaving its group on a blocking thread must not hold up the exit.
+    runtime.shutdown_timeout(EXIT_TIMEOUT);
     drop(dev_cluster);
     result
 }

@@ -128,7 +128,9 @@ impl MetadataService {
         })
     }
 
+    /// Every topic route (and produce) passes here first: an illegal name is 400/40002.
     pub async fn partitions(&self, topic: &str) -> Result<Vec<Partition>, ApiError> {
+        ApiError::check_topics([topic])?;
         let metadata = self
             .kafka
             .topic(topic)

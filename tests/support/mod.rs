@@ -36,20 +36,29 @@ pub fn unique(prefix: &str) -> String {
 }
 
 pub fn admin() -> AdminClient<DefaultClientContext> {
+    admin_on(&bootstrap())
+}
+
+pub fn admin_on(bootstrap: &str) -> AdminClient<DefaultClientContext> {
     ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
+        .set("bootstrap.servers", bootstrap)
         .create()
         .expect("admin client")
 }
 
 /// Creates a topic through the Kafka admin API and waits until the broker reports it.
 pub async fn create_topic(name: &str, partitions: i32, configs: &[(&str, &str)]) {
+    create_topic_on(&bootstrap(), name, partitions, configs).await;
+}
+
+/// [`create_topic`] on the broker at `bootstrap`.
+pub async fn create_topic_on(bootstrap: &str, name: &str, partitions: i32, configs: &[(&str, &str)]) {
     let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
     for (k, v) in configs {
         topic = topic.set(k, v);
     }
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin()
+    let results = admin_on(bootstrap)
         .create_topics(&[topic], &options)
         .await
         .expect("create_topics");
@@ -320,9 +329,19 @@ pub async fn call(
 
 /// Produces records `(key, value)` of raw bytes to one partition of `topic`, through Kafka directly.
 pub async fn produce_direct(topic: &str, partition: i32, records: &[(Option<&[u8]>, &[u8])]) {
+    produce_direct_on(&bootstrap(), topic, partition, records).await;
+}
+
+/// [`produce_direct`] on the broker at `bootstrap`.
+pub async fn produce_direct_on(
+    bootstrap: &str,
+    topic: &str,
+    partition: i32,
+    records: &[(Option<&[u8]>, &[u8])],
+) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
+        .set("bootstrap.servers", bootstrap)
         .create()
         .unwrap();
     for (key, value) in records {
@@ -334,5 +353,61 @@ pub async fn produce_direct(topic: &str, partition: i32, records: &[(Option<&[u8
             .send(record, Duration::from_secs(10))
             .await
             .expect("acknowledged");
+    }
+}
+
+/// A Kafka broker of the test's own (scripts/kafka.sh on a free port with its own log dir),
+/// for tests that stop and restart it; stopped and deleted on drop.
+pub struct PrivateBroker {
+    pub port: u16,
+    state: std::path::PathBuf,
+}
+
+impl PrivateBroker {
+    pub fn start() -> PrivateBroker {
+        let port = loop {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            // The controller listens on port + 1.
+            if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+                break port;
+            }
+        };
+        let broker = PrivateBroker {
+            port,
+            state: temp_dir("broker"),
+        };
+        broker.run("start");
+        broker
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&self) {
+        self.run("stop");
+    }
+
+    pub fn restart(&self) {
+        self.run("start");
+    }
+
+    fn run(&self, action: &str) {
+        let status = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka.sh"))
+            .arg(action)
+            .env("KREST_KAFKA_PORT", self.port.to_string())
+            .env("KREST_KAFKA_STATE", &self.state)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run scripts/kafka.sh");
+        assert!(status.success(), "scripts/kafka.sh {action} failed");
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        self.run("stop");
+        std::fs::remove_dir_all(&self.state).ok();
     }
 }

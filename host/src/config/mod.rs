@@ -34,6 +34,7 @@ pub struct Config {
     pub consumer: ConsumerConfig,
     /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
     pub shutdown_graceful: Duration,
+    pub connections: ConnectionTimeouts,
     /// `client.*`, `producer.*`, `consumer.*`, `admin.*`, `schema.registry.*` pass-through.
     pub passthrough: Passthrough,
     pub plugins: PluginsConfig,
@@ -58,6 +59,17 @@ pub struct PluginLimits {
     pub max_instances: u32,
 }
 
+/// Deadlines of client connections.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionTimeouts {
+    /// `request.header.timeout.ms` (krest's own): longest a client may take to send a request's
+    /// headers, counted from when the connection waits for them (so it also closes idle
+    /// keep-alive connections).
+    pub header: Duration,
+    /// `idle.timeout.ms` (Confluent's): a connection that moves no bytes this long is closed.
+    pub idle: Duration,
+}
+
 /// Settings of v2 consumer instances.
 #[derive(Clone, Debug)]
 pub struct ConsumerConfig {
@@ -69,6 +81,11 @@ pub struct ConsumerConfig {
     pub instance_timeout: Duration,
     /// `fetch.min.bytes`: a read returns early once more than this many bytes arrived (-1 = off).
     pub fetch_min_bytes: i64,
+    /// `consumer.instances.max`: instances this process holds at most.
+    pub max_instances: usize,
+    /// `consumer.instances.max.per.group`: instances of one group this process holds at most
+    /// (`None`: no limit beyond `max_instances`).
+    pub max_instances_per_group: Option<usize>,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -183,8 +200,17 @@ impl Config {
                 request_timeout: r.millis("consumer.request.timeout.ms")?,
                 instance_timeout: r.millis("consumer.instance.timeout.ms")?,
                 fetch_min_bytes: r.int("fetch.min.bytes", -1, 10_000_000)?,
+                max_instances: r.int("consumer.instances.max", 1, 1_000_000)? as usize,
+                max_instances_per_group: match r.int("consumer.instances.max.per.group", 0, 1_000_000)? {
+                    0 => None,
+                    n => Some(n as usize),
+                },
             },
             shutdown_graceful: r.millis("shutdown.graceful.ms")?,
+            connections: ConnectionTimeouts {
+                header: Duration::from_millis(r.int("request.header.timeout.ms", 1, 3_600_000)? as u64),
+                idle: Duration::from_millis(r.int("idle.timeout.ms", 1, i64::from(u32::MAX))? as u64),
+            },
             passthrough,
             plugins: PluginsConfig {
                 dir: match r.string("plugins.dir") {

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::{ConsumerManager, Instance};
 use crate::error::ApiError;
 use crate::kafka::consumer::KafkaConsumer;
+use crate::kafka::names;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +93,15 @@ impl ConsumerManager {
         if self.get(group, &name).is_ok() {
             return Err(duplicate());
         }
+        if let Some(message) = names::invalid_group(group) {
+            return Err(unprocessable(
+                42204,
+                format!("Invalid consumer configuration: group.id: {message}"),
+            ));
+        }
+        // Checked again, atomically, when the instance is inserted; checked here too so a
+        // refused request costs no Kafka client.
+        self.check_room(group)?;
         let consumer = KafkaConsumer::new(&self.kafka, group, &overrides).map_err(|e| match e {
             KafkaError::ClientConfig(_, description, key, value) => unprocessable(
                 42204,
@@ -109,9 +119,9 @@ impl ConsumerManager {
         ));
         match self.insert(instance) {
             Ok(()) => Ok(name),
-            Err(lost_race) => {
-                lost_race.close().await;
-                Err(duplicate())
+            Err((refused, error)) => {
+                self.close(refused).await;
+                Err(error)
             }
         }
     }
@@ -126,7 +136,7 @@ impl ConsumerManager {
     }
 }
 
-fn duplicate() -> ApiError {
+pub(super) fn duplicate() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         40902,

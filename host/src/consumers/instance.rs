@@ -39,12 +39,28 @@ pub struct Instance {
     last_used: Mutex<Instant>,
 }
 
+/// What a subscription names: topics, or a regular expression over topic names.
+pub enum Subscription {
+    Topics(Vec<String>),
+    Pattern(String),
+}
+
 /// A position request of `POST .../positions[/beginning|/end]`.
 pub enum Seek {
     Offset(String, i32, i64),
     Timestamp(String, i32, i64),
     Beginning(String, i32),
     End(String, i32),
+}
+
+impl Seek {
+    fn partition(&self) -> (&str, i32) {
+        match self {
+            Seek::Offset(t, p, _) | Seek::Timestamp(t, p, _) | Seek::Beginning(t, p) | Seek::End(t, p) => {
+                (t, *p)
+            }
+        }
+    }
 }
 
 impl Instance {
@@ -84,12 +100,23 @@ impl Instance {
         self.state.try_lock().is_err()
     }
 
-    pub async fn subscribe(&self, topics: Vec<String>) -> Result<(), ApiError> {
+    pub async fn subscribe(&self, subscription: Subscription) -> Result<(), ApiError> {
+        let topics = match subscription {
+            Subscription::Topics(topics) => {
+                ApiError::check_topics(topics.iter().map(String::as_str))?;
+                topics
+            }
+            // librdkafka treats a leading `^` as a regex; anchor both ends as Java's `matches` does.
+            Subscription::Pattern(pattern) => vec![format!("^({pattern})$")],
+        };
         let mut state = self.state.lock().await;
         if state.mode == Mode::Assigned {
             return Err(mutually_exclusive());
         }
-        self.consumer.subscribe(&topics).map_err(|e| illegal_state(&e))?;
+        self.consumer
+            .subscribe(topics)
+            .await
+            .map_err(|e| illegal_state(&e))?;
         state.mode = Mode::Subscribed;
         state.pending.clear();
         Ok(())
@@ -97,7 +124,7 @@ impl Instance {
 
     pub async fn unsubscribe(&self) {
         let mut state = self.state.lock().await;
-        self.consumer.unsubscribe();
+        self.consumer.unsubscribe().await;
         state.mode = Mode::Idle;
         state.pending.clear();
     }
@@ -107,42 +134,50 @@ impl Instance {
         if state.mode != Mode::Subscribed {
             return Ok(Vec::new());
         }
-        self.consumer.subscription().map_err(|e| ApiError::from_kafka(&e))
+        self.consumer
+            .subscription()
+            .await
+            .map_err(|e| ApiError::from_kafka(&e))
     }
 
     pub async fn assign(&self, partitions: Vec<(String, i32)>) -> Result<(), ApiError> {
+        check_partitions(partitions.iter().map(|(t, p)| (t.as_str(), *p)))?;
         let mut state = self.state.lock().await;
         if state.mode == Mode::Subscribed {
             return Err(mutually_exclusive());
         }
-        self.consumer.assign(&partitions).map_err(|e| illegal_state(&e))?;
-        state.mode = if partitions.is_empty() {
-            Mode::Idle
-        } else {
-            Mode::Assigned
-        };
+        let empty = partitions.is_empty();
+        self.consumer
+            .assign(partitions)
+            .await
+            .map_err(|e| illegal_state(&e))?;
+        state.mode = if empty { Mode::Idle } else { Mode::Assigned };
         state.pending.clear();
         Ok(())
     }
 
     pub async fn assignment(&self) -> Result<Vec<(String, i32)>, ApiError> {
         let _state = self.state.lock().await;
-        self.consumer.assignment().map_err(|e| ApiError::from_kafka(&e))
+        self.consumer
+            .assignment()
+            .await
+            .map_err(|e| ApiError::from_kafka(&e))
     }
 
     /// Moves read positions; every partition must be assigned to this instance (else 409/40903).
     pub async fn seek(&self, seeks: Vec<Seek>) -> Result<(), ApiError> {
+        check_partitions(seeks.iter().map(Seek::partition))?;
         let mut state = self.state.lock().await;
-        let assigned = self.consumer.assignment().map_err(|e| ApiError::from_kafka(&e))?;
+        let assigned = self
+            .consumer
+            .assignment()
+            .await
+            .map_err(|e| ApiError::from_kafka(&e))?;
         let mut positions = Vec::new();
         let mut timestamps = Vec::new();
         for seek in seeks {
-            let (topic, partition) = match &seek {
-                Seek::Offset(t, p, _)
-                | Seek::Timestamp(t, p, _)
-                | Seek::Beginning(t, p)
-                | Seek::End(t, p) => (t.clone(), *p),
-            };
+            let (topic, partition) = seek.partition();
+            let topic = topic.to_string();
             if !assigned.contains(&(topic.clone(), partition)) {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
@@ -184,7 +219,7 @@ impl Instance {
                 .any(|(t, p, _)| *t == r.topic && *p == r.partition)
         });
         match state.mode {
-            Mode::Assigned => self.consumer.reassign_at(&positions),
+            Mode::Assigned => self.consumer.reassign_at(positions).await,
             _ => self.consumer.seek(positions).await,
         }
         .map_err(|e| illegal_state(&e))
@@ -193,8 +228,12 @@ impl Instance {
     /// Commits `offset + 1` for each entry (Confluent's rule: clients name the last record
     /// they processed), synchronously.
     pub async fn commit(&self, offsets: Vec<PartitionOffset>) -> Result<(), ApiError> {
+        check_partitions(offsets.iter().map(|(t, p, _, _)| (t.as_str(), *p)))?;
         let _state = self.state.lock().await;
-        let next: Vec<PartitionOffset> = offsets.into_iter().map(|(t, p, o, m)| (t, p, o + 1, m)).collect();
+        let next: Vec<PartitionOffset> = offsets
+            .into_iter()
+            .map(|(t, p, o, m)| (t, p, o.saturating_add(1), m))
+            .collect();
         self.consumer.commit(next).await.map_err(|e| commit_failed(&e))
     }
 
@@ -205,6 +244,7 @@ impl Instance {
     }
 
     pub async fn committed(&self, partitions: Vec<(String, i32)>) -> Result<Vec<PartitionOffset>, ApiError> {
+        check_partitions(partitions.iter().map(|(t, p)| (t.as_str(), *p)))?;
         let _state = self.state.lock().await;
         self.consumer
             .committed(partitions)
@@ -212,15 +252,26 @@ impl Instance {
             .map_err(|e| ApiError::from_kafka(&e))
     }
 
-    /// Leaves the group and frees the Kafka client.
+    /// Leaves the group and frees the Kafka client, once the running operation ended.
     pub async fn close(self: std::sync::Arc<Self>) {
-        // Wait for a running operation to end; then this is the last handle but for lookups
-        // that already finished.
+        // After the running operation this is the last handle but for lookups that already
+        // finished. An operation stuck inside librdkafka keeps its handle; it closes the
+        // client when it ends.
         drop(self.state.lock().await);
         match std::sync::Arc::try_unwrap(self) {
             Ok(instance) => instance.consumer.close().await,
-            Err(shared) => drop(shared), // the last holder drops (and closes) it
+            Err(shared) => drop(shared),
         }
+    }
+}
+
+/// Topic names Kafka would refuse are 400/40002; negative partitions, which librdkafka reads
+/// as "unassigned", are 404/40402.
+fn check_partitions<'a>(partitions: impl Iterator<Item = (&'a str, i32)> + Clone) -> Result<(), ApiError> {
+    ApiError::check_topics(partitions.clone().map(|(topic, _)| topic))?;
+    match partitions.into_iter().any(|(_, partition)| partition < 0) {
+        true => Err(ApiError::partition_not_found()),
+        false => Ok(()),
     }
 }
 

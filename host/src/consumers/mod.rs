@@ -1,5 +1,7 @@
 //! v2 consumer instances: the only state krest keeps. Instances are named per group, owned
-//! by this process, closed when idle longer than `consumer.instance.timeout.ms`.
+//! by this process, limited in number, closed when idle longer than
+//! `consumer.instance.timeout.ms`; closing one never blocks a request or the process exit for
+//! longer than [`CLOSE_TIMEOUT`].
 
 mod base_uri;
 mod create;
@@ -13,7 +15,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use prometheus::{register_int_counter, register_int_gauge, IntCounter, IntGauge};
 use rdkafka::config::ClientConfig;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::config::{Config, ConsumerConfig};
 use crate::error::ApiError;
@@ -21,7 +23,7 @@ use crate::plugins::registry::PluginRegistry;
 
 pub use base_uri::UrlSettings;
 pub use create::CreateRequest;
-pub use instance::{Instance, Seek};
+pub use instance::{Instance, Seek, Subscription};
 pub use read::{ReadLimits, ReadRecord};
 
 type Key = (String, String);
@@ -33,6 +35,18 @@ static INSTANCES: LazyLock<IntGauge> = LazyLock::new(|| {
     )
     .expect("unique metric")
 });
+
+static CLOSING: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "krest_consumer_instances_closing",
+        "Consumer instances removed but whose Kafka client is still leaving its group"
+    )
+    .expect("unique metric")
+});
+
+/// How long a request (or shutdown) waits for an instance's Kafka client to leave its group
+/// and be destroyed; a client that takes longer finishes in the background.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 static EXPIRED: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
@@ -95,19 +109,61 @@ impl ConsumerManager {
             .remove(&(group.to_string(), name.to_string()));
         let instance = removed.ok_or_else(not_found)?;
         INSTANCES.dec();
-        instance.close().await;
+        self.close(instance).await;
         Ok(())
     }
 
-    fn insert(&self, instance: Arc<Instance>) -> Result<(), Arc<Instance>> {
+    /// Adds a created instance unless its name is taken or there is no room for it.
+    fn insert(&self, instance: Arc<Instance>) -> Result<(), (Arc<Instance>, ApiError)> {
         let mut instances = self.instances.lock().expect("instances lock");
         let key = (instance.group.clone(), instance.name.clone());
         if instances.contains_key(&key) {
-            return Err(instance);
+            return Err((instance, create::duplicate()));
+        }
+        if let Err(error) = self.room(&instances, &instance.group) {
+            return Err((instance, error));
         }
         instances.insert(key, instance);
         INSTANCES.inc();
         Ok(())
+    }
+
+    /// 429/42902 unless one more instance of `group` fits `consumer.instances.max` and
+    /// `consumer.instances.max.per.group`. Instances still closing count: they hold their
+    /// Kafka client's threads and sockets until they are gone.
+    fn check_room(&self, group: &str) -> Result<(), ApiError> {
+        self.room(&self.instances.lock().expect("instances lock"), group)
+    }
+
+    fn room(&self, instances: &HashMap<Key, Arc<Instance>>, group: &str) -> Result<(), ApiError> {
+        let max = self.settings.max_instances;
+        if instances.len() + CLOSING.get().max(0) as usize >= max {
+            return Err(too_many(format!(
+                "this proxy already holds consumer.instances.max={max} consumer instances"
+            )));
+        }
+        if let Some(max) = self.settings.max_instances_per_group {
+            if instances.keys().filter(|(g, _)| g == group).count() >= max {
+                return Err(too_many(format!(
+                    "this proxy already holds consumer.instances.max.per.group={max} instances \
+                     of group {group}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes a removed instance within [`CLOSE_TIMEOUT`] (after its running operation).
+    async fn close(&self, instance: Arc<Instance>) {
+        CLOSING.inc();
+        let (group, name) = (instance.group.clone(), instance.name.clone());
+        let closed = tokio::spawn(async move {
+            instance.close().await;
+            CLOSING.dec();
+        });
+        if tokio::time::timeout(CLOSE_TIMEOUT, closed).await.is_err() {
+            warn!(%group, instance = %name, "consumer instance still closing after {CLOSE_TIMEOUT:?}; it finishes in the background");
+        }
     }
 
     /// Closes instances idle for longer than `consumer.instance.timeout.ms`, every second.
@@ -127,10 +183,10 @@ impl ConsumerManager {
             };
             INSTANCES.sub(expired.len() as i64);
             EXPIRED.inc_by(expired.len() as u64);
-            for instance in expired {
+            for instance in &expired {
                 info!(group = %instance.group, instance = %instance.name, "consumer instance expired");
-                instance.close().await;
             }
+            futures_util::future::join_all(expired.into_iter().map(|i| self.close(i))).await;
         }
     }
 
@@ -145,11 +201,19 @@ impl ConsumerManager {
             .collect();
         let count = all.len();
         INSTANCES.sub(count as i64);
-        futures_util::future::join_all(all.into_iter().map(|i| async move { i.close().await })).await;
+        futures_util::future::join_all(all.into_iter().map(|i| self.close(i))).await;
         if count > 0 {
             info!("closed {count} consumer instances");
         }
     }
+}
+
+fn too_many(reason: String) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        42902,
+        format!("Too many consumer instances: {reason}; delete unused instances or let them expire"),
+    )
 }
 
 fn not_found() -> ApiError {

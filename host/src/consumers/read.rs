@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use rdkafka::error::KafkaError;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
+use tracing::debug;
 
 use super::instance::{Instance, Mode};
 use super::ConsumerManager;
@@ -15,6 +17,12 @@ use crate::kafka::consumer::FetchedRecord;
 use crate::plugins::bindings::codec::{DecodeContext, Part};
 use crate::plugins::plugin::Plugin;
 use crate::produce::plugin_failure;
+
+/// Whether a consumer error is one a read waits out (retriable, broker unavailable, topic
+/// or partition unknown) rather than one that fails it (authorization, a broken instance).
+fn passing(error: &KafkaError) -> bool {
+    matches!(ApiError::from_kafka(error).code, 50003 | 50302 | 40403)
+}
 
 /// One record of the response, fields in Confluent's order.
 #[derive(Debug, Serialize)]
@@ -86,6 +94,10 @@ impl ConsumerManager {
                 Err(_) => break,
                 Ok(Ok(record)) => state.pending.push_back(record),
                 Ok(Err(_)) if taken > 0 => break,
+                // A broker outage or a topic not there yet: wait on, as the Java consumer does.
+                Ok(Err(error)) if passing(&error) => {
+                    debug!(group = %instance.group, instance = %instance.name, "read waits out: {error}")
+                }
                 Ok(Err(error)) => return Err(ApiError::from_kafka(&error)),
             }
         }

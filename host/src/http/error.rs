@@ -1,12 +1,21 @@
-//! Renders [`ApiError`] as Confluent's error body and answers unknown paths and methods.
+//! Renders [`ApiError`] as Confluent's error body, answers unknown paths and methods, and
+//! turns the plain-text rejections of the HTTP stack (body too large, bad query string, …)
+//! into the same JSON body.
 
+use axum::body::to_bytes;
+use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::http::media;
+use crate::http::{media, MAX_REQUEST_BYTES};
+
+/// Longest plain-text rejection carried over into a JSON message.
+const MAX_REJECTION_TEXT: usize = 4096;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -23,4 +32,35 @@ pub async fn not_found() -> ApiError {
 /// Fallback for a known path with the wrong method.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
+}
+
+/// Middleware: an error answered as plain text becomes `{"error_code": STATUS, "message"}`,
+/// as Confluent's proxy reports errors it has no specific code for (error_code = HTTP status).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let plain_text = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let status = response.status();
+    if !plain_text || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = match to_bytes(response.into_body(), MAX_REJECTION_TEXT).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => String::new(),
+    };
+    rejection(status, text).into_response()
+}
+
+fn rejection(status: StatusCode, text: String) -> ApiError {
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("Request body too large: krest accepts at most {MAX_REQUEST_BYTES} bytes")
+        }
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("Error").to_string(),
+        _ => text,
+    };
+    ApiError::new(status, u32::from(status.as_u16()), message)
 }

@@ -1,17 +1,18 @@
 //! The HTTP front: routers per API version, content negotiation, error rendering, metrics,
-//! and krest's own endpoints (`/metrics`, `/plugins`).
+//! krest's own endpoints (`/metrics`, `/plugins`), and serving connections with deadlines.
 
 mod error;
 mod json;
 pub mod media;
 mod metrics;
 mod plugins;
+pub mod serve;
 mod state;
 mod v2;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use axum::{middleware, Router, ServiceExt};
+use axum::{middleware, Router};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
 
@@ -19,10 +20,12 @@ pub use state::AppState;
 
 /// Largest request body accepted: produce batches carry Base64, so room for several
 /// maximum-size Kafka records (librdkafka's `message.max.bytes` is 1 MB by default).
-const MAX_REQUEST_BYTES: usize = 64 << 20;
+pub const MAX_REQUEST_BYTES: usize = 64 << 20;
 
 /// The whole HTTP application, trailing slashes tolerated.
-pub fn app(state: AppState) -> axum::routing::IntoMakeService<NormalizePath<Router>> {
+pub type App = NormalizePath<Router>;
+
+pub fn app(state: AppState) -> App {
     let router = Router::new()
         .merge(v2::router())
         .route("/metrics", get(metrics::export))
@@ -30,8 +33,9 @@ pub fn app(state: AppState) -> axum::routing::IntoMakeService<NormalizePath<Rout
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
-    ServiceExt::<Request>::into_make_service(NormalizePath::trim_trailing_slash(router))
+    NormalizePath::trim_trailing_slash(router)
 }

@@ -46,7 +46,8 @@ impl FetchedRecord {
 pub type PartitionOffset = (String, i32, i64, String);
 
 pub struct KafkaConsumer {
-    inner: Arc<StreamConsumer>,
+    /// `None` only while being dropped.
+    inner: Option<Arc<StreamConsumer>>,
 }
 
 impl KafkaConsumer {
@@ -64,13 +65,19 @@ impl KafkaConsumer {
             config.set(*key, value);
         }
         Ok(KafkaConsumer {
-            inner: Arc::new(config.create()?),
+            inner: Some(Arc::new(config.create()?)),
         })
+    }
+
+    fn consumer(&self) -> &Arc<StreamConsumer> {
+        self.inner
+            .as_ref()
+            .expect("the consumer is present until dropped")
     }
 
     /// Waits for the next record (cancel-safe: dropping the future loses nothing).
     pub async fn next(&self) -> KafkaResult<FetchedRecord> {
-        let message = self.inner.recv().await?;
+        let message = self.consumer().recv().await?;
         Ok(FetchedRecord {
             topic: message.topic().to_string(),
             partition: message.partition(),
@@ -82,41 +89,54 @@ impl KafkaConsumer {
 
     /// Marks `record` as delivered to the client: commits (auto or commit-all) include it.
     pub fn delivered(&self, record: &FetchedRecord) -> KafkaResult<()> {
-        self.inner
+        self.consumer()
             .store_offset(&record.topic, record.partition, record.offset)
     }
 
-    pub fn subscribe(&self, topics: &[String]) -> KafkaResult<()> {
-        let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-        self.inner.subscribe(&topics)
+    // Subscription and assignment calls wait for librdkafka's main thread: off the executor.
+
+    pub async fn subscribe(&self, topics: Vec<String>) -> KafkaResult<()> {
+        self.blocking(move |consumer| {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics)
+        })
+        .await
     }
 
-    pub fn unsubscribe(&self) {
-        self.inner.unsubscribe();
+    pub async fn unsubscribe(&self) {
+        self.blocking(|consumer| Ok(consumer.unsubscribe())).await.ok();
     }
 
-    pub fn subscription(&self) -> KafkaResult<Vec<String>> {
-        let list = self.inner.subscription()?;
-        let topics = list.elements().iter().map(|e| e.topic().to_string()).collect();
-        Ok(topics)
+    pub async fn subscription(&self) -> KafkaResult<Vec<String>> {
+        self.blocking(|consumer| {
+            let list = consumer.subscription()?;
+            Ok(list.elements().iter().map(|e| e.topic().to_string()).collect())
+        })
+        .await
     }
 
-    pub fn assign(&self, partitions: &[(String, i32)]) -> KafkaResult<()> {
-        let mut list = TopicPartitionList::new();
-        for (topic, partition) in partitions {
-            list.add_partition(topic, *partition);
-        }
-        self.inner.assign(&list)
+    pub async fn assign(&self, partitions: Vec<(String, i32)>) -> KafkaResult<()> {
+        self.blocking(move |consumer| {
+            let mut list = TopicPartitionList::new();
+            for (topic, partition) in &partitions {
+                list.add_partition(topic, *partition);
+            }
+            consumer.assign(&list)
+        })
+        .await
     }
 
-    pub fn assignment(&self) -> KafkaResult<Vec<(String, i32)>> {
-        let list = self.inner.assignment()?;
-        let partitions = list
-            .elements()
-            .iter()
-            .map(|e| (e.topic().to_string(), e.partition()))
-            .collect();
-        Ok(partitions)
+    pub async fn assignment(&self) -> KafkaResult<Vec<(String, i32)>> {
+        self.blocking(|consumer| {
+            let list = consumer.assignment()?;
+            let partitions = list
+                .elements()
+                .iter()
+                .map(|e| (e.topic().to_string(), e.partition()))
+                .collect();
+            Ok(partitions)
+        })
+        .await
     }
 
     /// Moves the read position of each partition.
@@ -133,21 +153,24 @@ impl KafkaConsumer {
     /// Moves read positions of manually assigned partitions by assigning them again, each at
     /// its new offset or where it was; librdkafka cannot `seek` a partition before its first
     /// fetch, which is right after an assignment.
-    pub fn reassign_at(&self, positions: &[(String, i32, Offset)]) -> KafkaResult<()> {
-        let current = self.inner.assignment()?;
-        let fetched = self.inner.position()?;
-        let mut list = TopicPartitionList::new();
-        for element in current.elements() {
-            let (topic, partition) = (element.topic(), element.partition());
-            let offset = positions
-                .iter()
-                .find(|(t, p, _)| t == topic && *p == partition)
-                .map(|(_, _, o)| *o)
-                .or_else(|| fetched.find_partition(topic, partition).map(|e| e.offset()))
-                .unwrap_or(Offset::Invalid);
-            list.add_partition_offset(topic, partition, offset)?;
-        }
-        self.inner.assign(&list)
+    pub async fn reassign_at(&self, positions: Vec<(String, i32, Offset)>) -> KafkaResult<()> {
+        self.blocking(move |consumer| {
+            let current = consumer.assignment()?;
+            let fetched = consumer.position()?;
+            let mut list = TopicPartitionList::new();
+            for element in current.elements() {
+                let (topic, partition) = (element.topic(), element.partition());
+                let offset = positions
+                    .iter()
+                    .find(|(t, p, _)| t == topic && *p == partition)
+                    .map(|(_, _, o)| *o)
+                    .or_else(|| fetched.find_partition(topic, partition).map(|e| e.offset()))
+                    .unwrap_or(Offset::Invalid);
+                list.add_partition_offset(topic, partition, offset)?;
+            }
+            consumer.assign(&list)
+        })
+        .await
     }
 
     /// `(low, high)` watermarks of a partition.
@@ -204,7 +227,7 @@ impl KafkaConsumer {
     /// Commits the offsets of every record delivered so far, asynchronously (Confluent's
     /// commit without a body).
     pub fn commit_delivered(&self) -> KafkaResult<()> {
-        match self.inner.commit_consumer_state(CommitMode::Async) {
+        match self.consumer().commit_consumer_state(CommitMode::Async) {
             // Nothing delivered since the last commit.
             Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => Ok(()),
             other => other,
@@ -236,18 +259,32 @@ impl KafkaConsumer {
         .await
     }
 
-    /// Leaves the group and destroys the client (blocks ~100 ms; runs on a blocking thread).
-    pub async fn close(self) {
-        tokio::task::spawn_blocking(move || drop(self.inner)).await.ok();
+    /// Leaves the group and destroys the client, on a blocking thread.
+    pub async fn close(mut self) {
+        if let Some(inner) = self.inner.take() {
+            tokio::task::spawn_blocking(move || drop(inner)).await.ok();
+        }
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
         call: impl FnOnce(&StreamConsumer) -> KafkaResult<T> + Send + 'static,
     ) -> KafkaResult<T> {
-        let consumer = Arc::clone(&self.inner);
+        let consumer = Arc::clone(self.consumer());
         tokio::task::spawn_blocking(move || call(&consumer))
             .await
             .unwrap_or(Err(KafkaError::Canceled))
+    }
+}
+
+impl Drop for KafkaConsumer {
+    /// Leaving the group and destroying the client block (for as long as the group takes):
+    /// never on the async executor. A blocking call still running keeps its own handle.
+    fn drop(&mut self) {
+        let Some(inner) = self.inner.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(move || drop(inner))),
+            Err(_) => drop(inner),
+        }
     }
 }

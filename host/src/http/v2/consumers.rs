@@ -12,7 +12,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::consumers::{ConsumerManager, CreateRequest, Instance, ReadLimits, Seek};
+use crate::consumers::{ConsumerManager, CreateRequest, Instance, ReadLimits, Seek, Subscription};
 use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::http::{json, media};
@@ -152,10 +152,9 @@ pub async fn delete(
 
 pub async fn subscribe(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
     let request: SubscriptionRequest = json::parse(&body)?;
-    let topics = match (request.topics, request.topic_pattern) {
-        (Some(topics), _) if !topics.is_empty() => topics,
-        // librdkafka treats a leading `^` as a regex; anchor both ends as Java's `matches` does.
-        (_, Some(pattern)) if !pattern.is_empty() => vec![format!("^({pattern})$")],
+    let subscription = match (request.topics, request.topic_pattern) {
+        (Some(topics), _) if !topics.is_empty() => Subscription::Topics(topics),
+        (_, Some(pattern)) if !pattern.is_empty() => Subscription::Pattern(pattern),
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -164,7 +163,7 @@ pub async fn subscribe(Found(instance): Found, body: Bytes) -> Result<Response, 
             ))
         }
     };
-    instance.subscribe(topics).await?;
+    instance.subscribe(subscription).await?;
     Ok(no_content())
 }
 

@@ -1,0 +1,77 @@
+//! Kafka's rules for names a client sends, checked before the name reaches librdkafka (which
+//! fails, or worse, on names Kafka would refuse anyway).
+
+/// Kafka's limit on topic names (`Topic.MAX_NAME_LENGTH`).
+const MAX_TOPIC_LENGTH: usize = 249;
+
+/// Kafka's protocol encodes group ids as strings with a 16-bit length.
+const MAX_GROUP_BYTES: usize = i16::MAX as usize;
+
+/// Why Kafka would refuse `topic` as a topic name (in the words of Kafka's `Topic.validate`),
+/// or `None` when it is legal.
+pub fn invalid_topic(topic: &str) -> Option<String> {
+    if topic.is_empty() {
+        return Some("Topic name is illegal, it can't be empty".into());
+    }
+    if topic == "." || topic == ".." {
+        return Some("Topic name cannot be \".\" or \"..\"".into());
+    }
+    if topic.len() > MAX_TOPIC_LENGTH {
+        return Some(format!(
+            "Topic name is illegal, it can't be longer than {MAX_TOPIC_LENGTH} characters, \
+             Topic name: {topic}"
+        ));
+    }
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if !topic.chars().all(legal) {
+        return Some(format!(
+            "Topic name \"{topic}\" is illegal, it contains a character other than ASCII \
+             alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    None
+}
+
+/// Why `group` cannot be sent to Kafka as a consumer group id, or `None`.
+pub fn invalid_group(group: &str) -> Option<String> {
+    if group.is_empty() {
+        return Some("Consumer group id may not be empty".into());
+    }
+    if group.len() > MAX_GROUP_BYTES {
+        return Some(format!(
+            "Consumer group id is illegal, it can't be longer than {MAX_GROUP_BYTES} bytes"
+        ));
+    }
+    // librdkafka takes configuration values as C strings.
+    if group.contains('\0') {
+        return Some("Consumer group id is illegal, it contains a NUL character".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_follow_kafka() {
+        assert_eq!(invalid_topic("orders.v1_eu-2"), None);
+        assert_eq!(invalid_topic(&"a".repeat(249)), None);
+        assert!(invalid_topic(&"a".repeat(250))
+            .unwrap()
+            .contains("longer than 249"));
+        assert!(invalid_topic("").is_some());
+        assert!(invalid_topic("..").is_some());
+        assert!(invalid_topic("a b").unwrap().contains("ASCII alphanumerics"));
+        assert!(invalid_topic("é").is_some());
+        assert!(invalid_topic("a/b").is_some());
+    }
+
+    #[test]
+    fn group_ids_fit_the_protocol() {
+        assert_eq!(invalid_group("any group: ü/ok"), None);
+        assert!(invalid_group("").is_some());
+        assert!(invalid_group(&"g".repeat(40_000)).is_some());
+        assert!(invalid_group("a\0b").is_some());
+    }
+}

@@ -1,0 +1,173 @@
+//! Consumer instances are bounded and torn down completely: limits refuse more with
+//! 429/42902, and creating then deleting thousands of instances gives back every thread and
+//! descriptor, after which SIGTERM exits at once.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{call, create_topic, http, unique, Proxy, V2_JSON};
+
+async fn create(proxy: &Proxy, group: &str) -> (u16, Value) {
+    let (status, _, body) = call(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{group}")),
+        Some(json!({})),
+        V2_JSON,
+    )
+    .await;
+    (status, body)
+}
+
+async fn delete(base_uri: &str) -> u16 {
+    http()
+        .delete(base_uri)
+        .send()
+        .await
+        .expect("answered")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn instance_limits_refuse_cleanly_and_free_up_on_delete() {
+    let proxy = Proxy::start(&[
+        "--set",
+        "consumer.instances.max=3",
+        "--set",
+        "consumer.instances.max.per.group=2",
+    ]);
+    let (a, b, c) = (unique("a"), unique("b"), unique("c"));
+    let (_, first) = create(&proxy, &a).await;
+    assert_eq!(create(&proxy, &a).await.0, 200);
+    let (status, refused) = create(&proxy, &a).await;
+    assert_eq!(
+        (status, refused["error_code"].clone()),
+        (429, json!(42902)),
+        "{refused}"
+    );
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("consumer.instances.max.per.group=2"));
+    assert_eq!(create(&proxy, &b).await.0, 200);
+    let (status, refused) = create(&proxy, &c).await;
+    assert_eq!(
+        (status, refused["error_code"].clone()),
+        (429, json!(42902)),
+        "{refused}"
+    );
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("consumer.instances.max=3"));
+
+    assert_eq!(delete(first["base_uri"].as_str().unwrap()).await, 204);
+    assert_eq!(create(&proxy, &c).await.0, 200, "room again after a delete");
+    assert!(proxy.metrics().await.contains("krest_consumer_instances 3"));
+}
+
+/// Threads and open descriptors of a process.
+fn resources(pid: i32) -> (usize, usize) {
+    let count = |dir: String| std::fs::read_dir(dir).map(Iterator::count).unwrap_or(0);
+    (
+        count(format!("/proc/{pid}/task")),
+        count(format!("/proc/{pid}/fd")),
+    )
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits (bounded) until the process is back to at most `limit` threads and descriptors.
+async fn settles(pid: i32, limit: (usize, usize)) -> (usize, usize) {
+    let mut now = resources(pid);
+    for _ in 0..100 {
+        if now.0 <= limit.0 && now.1 <= limit.1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        now = resources(pid);
+    }
+    now
+}
+
+#[tokio::test]
+async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
+    const INSTANCES: usize = 2000;
+    const PARALLEL: usize = 64;
+    let topic = unique("churn");
+    create_topic(&topic, 1, &[]).await;
+    let mut proxy = Proxy::start(&["--set", "consumer.instances.max=5000"]);
+    let pid = proxy.pid();
+    assert_eq!(create(&proxy, &unique("warm-up")).await.0, 200);
+    let baseline = resources(pid);
+    let rss_before = rss_kib(pid);
+
+    // Every tenth instance subscribes, so some have joined a group when they are deleted.
+    let started = Instant::now();
+    let groups: Vec<String> = (0..INSTANCES / 100)
+        .map(|i| unique(&format!("churn-{i}")))
+        .collect();
+    let created: Vec<String> = stream::iter(0..INSTANCES)
+        .map(|i| {
+            let (proxy, group, topic) = (&proxy, &groups[i % groups.len()], &topic);
+            async move {
+                let (status, body) = create(proxy, group).await;
+                assert_eq!(status, 200, "{body}");
+                let base = body["base_uri"].as_str().unwrap().to_string();
+                if i % 10 == 0 {
+                    let url = format!("{base}/subscription");
+                    let (status, _, body) =
+                        call(Method::POST, &url, Some(json!({"topics": [topic]})), V2_JSON).await;
+                    assert_eq!(status, 204, "{body}");
+                }
+                base
+            }
+        })
+        .buffer_unordered(PARALLEL)
+        .collect()
+        .await;
+    let create_secs = started.elapsed().as_secs_f64();
+    let peak = resources(pid);
+    let rss_peak = rss_kib(pid);
+
+    let started = Instant::now();
+    let statuses: Vec<u16> = stream::iter(&created)
+        .map(|base| delete(base))
+        .buffer_unordered(PARALLEL)
+        .collect()
+        .await;
+    let delete_secs = started.elapsed().as_secs_f64();
+    assert!(statuses.iter().all(|s| *s == 204), "every DELETE answers 204");
+    assert!(proxy.metrics().await.contains("krest_consumer_instances 1\n"));
+
+    // Back to the baseline: every librdkafka handle destroyed (threads, sockets, pipes).
+    let after = settles(pid, (baseline.0 + 2, baseline.1 + 2)).await;
+    eprintln!(
+        "{INSTANCES} instances: created in {create_secs:.1} s ({:.0}/s), deleted in {delete_secs:.1} s ({:.0}/s); \
+         threads/fds baseline {baseline:?}, peak {peak:?}, after {after:?}; RSS {rss_before} KiB → {rss_peak} KiB → {} KiB",
+        INSTANCES as f64 / create_secs,
+        INSTANCES as f64 / delete_secs,
+        rss_kib(pid)
+    );
+    assert!(
+        after.0 <= baseline.0 + 2 && after.1 <= baseline.1 + 2,
+        "leaked: baseline {baseline:?}, after {after:?}"
+    );
+
+    kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    let status = proxy.wait(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "stderr:\n{}", proxy.stderr());
+}

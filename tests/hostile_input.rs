@@ -1,0 +1,280 @@
+//! Requests a careless or hostile client sends: topic names Kafka refuses (which once killed
+//! the process inside librdkafka), oversized bodies, malformed query strings, slow and idle
+//! connections. Each gets a clear JSON error or a closed connection, and krest keeps serving.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{call, create_topic, http, unique, Proxy, V2_JSON};
+
+const BINARY: &str = "application/vnd.kafka.binary.v2+json";
+
+/// Names Kafka refuses: too long (513 characters once crashed krest), illegal characters.
+/// (`..`, also illegal, cannot be a path segment: URL resolution removes it.)
+fn illegal_topics() -> Vec<String> {
+    vec![
+        "a".repeat(250),
+        "b".repeat(513),
+        "c".repeat(5000),
+        "bad name".into(),
+        "é".into(),
+    ]
+}
+
+/// Percent-encodes a path segment (the illegal names hold spaces and non-ASCII).
+fn segment(name: &str) -> String {
+    url::form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+async fn status_and_code(method: Method, url: &str, body: Option<Value>, content_type: &str) -> (u16, Value) {
+    let mut request = http().request(method, url).header("Accept", V2_JSON);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", content_type)
+            .body(body.to_string());
+    }
+    let response = request.send().await.expect("krest answers");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("a JSON error body");
+    (status, body["error_code"].clone())
+}
+
+async fn assert_alive(proxy: &Proxy) {
+    let (status, _, body) = call(Method::GET, &proxy.url("/brokers"), None, V2_JSON).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn illegal_topic_names_are_400_40002_on_every_topic_route() {
+    let proxy = Proxy::start(&[]);
+    for topic in illegal_topics() {
+        let t = segment(&topic);
+        let record = json!({"records": [{"value": "aGk="}]});
+        let routes = [
+            (Method::GET, format!("/topics/{t}"), None),
+            (Method::GET, format!("/topics/{t}/partitions"), None),
+            (Method::GET, format!("/topics/{t}/partitions/0"), None),
+            (Method::GET, format!("/topics/{t}/partitions/0/offsets"), None),
+            (Method::POST, format!("/topics/{t}"), Some(record.clone())),
+            (Method::POST, format!("/topics/{t}/partitions/0"), Some(record)),
+        ];
+        for (method, path, body) in routes {
+            let (status, code) = status_and_code(method.clone(), &proxy.url(&path), body, BINARY).await;
+            assert_eq!(
+                (status, code),
+                (400, json!(40002)),
+                "{method} {}",
+                &path[..path.len().min(80)]
+            );
+        }
+    }
+    // The longest legal name reaches Kafka, which does not have it.
+    let longest = "z".repeat(249);
+    let (status, code) = status_and_code(
+        Method::GET,
+        &proxy.url(&format!("/topics/{longest}")),
+        None,
+        BINARY,
+    )
+    .await;
+    assert_eq!((status, code), (404, json!(40403)));
+    assert_alive(&proxy).await;
+}
+
+#[tokio::test]
+async fn illegal_names_and_partitions_never_reach_a_consumer() {
+    let topic = unique("hostile-consumer");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&[]);
+    let group = unique("group");
+    let (status, _, created) = call(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{group}")),
+        Some(json!({})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let base = created["base_uri"].as_str().unwrap().to_string();
+    let instance = |path: &str| format!("{base}{path}");
+
+    for bad in illegal_topics()
+        .into_iter()
+        .chain(["..".to_string(), String::new()])
+    {
+        let partitions = json!({"partitions": [{"topic": bad, "partition": 0}]});
+        let requests = [
+            (Method::POST, "/subscription", json!({"topics": [bad]})),
+            (Method::POST, "/assignments", partitions.clone()),
+            (
+                Method::POST,
+                "/positions",
+                json!({"offsets": [{"topic": bad, "partition": 0, "offset": 1}]}),
+            ),
+            (Method::POST, "/positions/beginning", partitions.clone()),
+            (Method::POST, "/positions/end", partitions.clone()),
+            (
+                Method::POST,
+                "/offsets",
+                json!({"offsets": [{"topic": bad, "partition": 0, "offset": 1}]}),
+            ),
+            (Method::GET, "/offsets", partitions),
+        ];
+        for (method, path, body) in requests {
+            let (status, code) = status_and_code(method.clone(), &instance(path), Some(body), V2_JSON).await;
+            assert_eq!(
+                (status, code),
+                (400, json!(40002)),
+                "{method} {path} with a {}-character name",
+                bad.len()
+            );
+        }
+    }
+    // Negative partitions mean "unassigned" to librdkafka: refused before they reach it.
+    let negative = json!({"partitions": [{"topic": topic, "partition": -1}]});
+    let (status, code) =
+        status_and_code(Method::POST, &instance("/assignments"), Some(negative), V2_JSON).await;
+    assert_eq!((status, code), (404, json!(40402)));
+    // Committing the largest offset does not overflow.
+    let assign = json!({"partitions": [{"topic": topic, "partition": 0}]});
+    let (status, _, body) = call(Method::POST, &instance("/assignments"), Some(assign), V2_JSON).await;
+    assert_eq!(status, 204, "{body}");
+    let huge = json!({"offsets": [{"topic": topic, "partition": 0, "offset": i64::MAX}]});
+    let (status, _) = status_and_code(Method::POST, &instance("/offsets"), Some(huge), V2_JSON).await;
+    assert!(status < 600, "answered");
+
+    // A group id longer than Kafka's protocol carries.
+    let long_group = "g".repeat(40_000);
+    let (status, code) = status_and_code(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{long_group}")),
+        Some(json!({})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!((status, code), (422, json!(42204)));
+    assert_alive(&proxy).await;
+}
+
+#[tokio::test]
+async fn stack_rejections_are_json_errors() {
+    let proxy = Proxy::start(&[]);
+    // A body over the 64 MiB limit: 413 with Confluent's JSON error body.
+    let address = proxy.base.trim_start_matches("http://").to_string();
+    let response = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let length = (64 << 20) + 1;
+        write!(
+            stream,
+            "POST /topics/anything HTTP/1.1\r\nHost: {address}\r\nContent-Type: {BINARY}\r\n\
+             Accept: {V2_JSON}\r\nContent-Length: {length}\r\n\r\n"
+        )
+        .unwrap();
+        // The server may answer before reading the whole body; a failed write is fine.
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..65 {
+            if stream.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).ok();
+        String::from_utf8_lossy(&response).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(
+        response.contains(&format!("content-type: {V2_JSON}")),
+        "{response}"
+    );
+    assert!(response.contains(r#""error_code":413"#), "{response}");
+
+    // A query string that does not parse.
+    let group = unique("group");
+    let (status, _, created) = call(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{group}")),
+        Some(json!({})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let response = http()
+        .get(format!(
+            "{}/records?timeout=soon",
+            created["base_uri"].as_str().unwrap()
+        ))
+        .header("Accept", BINARY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(response.headers()["content-type"], V2_JSON);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error_code"], 400, "{body}");
+    assert_alive(&proxy).await;
+}
+
+/// Reads from `stream` until the server closes it; true if it did within `limit`.
+fn closed_by_server(stream: &mut TcpStream, limit: Duration) -> bool {
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue, // e.g. a 408 before closing
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false, // timed out: still open
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_header_and_idle_connections_are_closed() {
+    let proxy = Proxy::start(&[
+        "--set",
+        "request.header.timeout.ms=1000",
+        "--set",
+        "idle.timeout.ms=1500",
+    ]);
+    let address = proxy.base.trim_start_matches("http://").to_string();
+    let (slow, idle) = tokio::task::spawn_blocking(move || {
+        // Trickles one header byte every 200 ms: never finishes its headers.
+        let mut slow = TcpStream::connect(&address).unwrap();
+        let trickler = {
+            let mut writer = slow.try_clone().unwrap();
+            std::thread::spawn(move || {
+                for byte in
+                    b"GET /brokers HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter()
+                {
+                    if writer.write_all(&[*byte]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
+        };
+        // Sends nothing at all.
+        let mut idle = TcpStream::connect(&address).unwrap();
+        let results = (
+            closed_by_server(&mut slow, Duration::from_secs(20)),
+            closed_by_server(&mut idle, Duration::from_secs(20)),
+        );
+        trickler.join().unwrap();
+        results
+    })
+    .await
+    .unwrap();
+    assert!(slow, "a client trickling its headers keeps its connection");
+    assert!(idle, "a connection sending nothing is never closed");
+    assert_alive(&proxy).await;
+}
