@@ -150,7 +150,10 @@ impl Instance {
         self.consumer
             .assign(partitions)
             .await
-            .map_err(|e| illegal_state(&e))?;
+            .map_err(|e| match ApiError::from_kafka(&e) {
+                unavailable if matches!(unavailable.code, 50003 | 50302) => unavailable,
+                _ => illegal_state(&e),
+            })?;
         state.mode = if empty { Mode::Idle } else { Mode::Assigned };
         state.pending.clear();
         Ok(())

@@ -3,7 +3,7 @@
 //! off the async executor.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -12,6 +12,9 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 
 /// How long a blocking Kafka call of a consumer may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Pause before asking a group coordinator that is not ready again.
+const COORDINATOR_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
 /// librdkafka settings every instance starts from (operators override them with `consumer.*`):
 /// at most 1 MiB and 1000 messages prefetched per instance instead of librdkafka's 64 MiB, and
@@ -115,11 +118,18 @@ impl KafkaConsumer {
         .await
     }
 
+    /// Assigns partitions at their committed offsets (or, without one, where
+    /// `auto.offset.reset` says). The committed offsets are looked up here, with retries:
+    /// librdkafka's own look-up gives up for good on a coordinator error, e.g. while the
+    /// group coordinator loads after a broker start, and the partitions are then never fetched.
     pub async fn assign(&self, partitions: Vec<(String, i32)>) -> KafkaResult<()> {
         self.blocking(move |consumer| {
             let mut list = TopicPartitionList::new();
             for (topic, partition) in &partitions {
                 list.add_partition(topic, *partition);
+            }
+            if list.count() > 0 {
+                list = committed_offsets(consumer, &list)?;
             }
             consumer.assign(&list)
         })
@@ -241,7 +251,7 @@ impl KafkaConsumer {
             for (topic, partition) in &partitions {
                 list.add_partition(topic, *partition);
             }
-            let committed = consumer.committed_offsets(list, CALL_TIMEOUT)?;
+            let committed = committed_offsets(consumer, &list)?;
             let offsets = committed
                 .elements()
                 .iter()
@@ -275,6 +285,31 @@ impl KafkaConsumer {
             .await
             .unwrap_or(Err(KafkaError::Canceled))
     }
+}
+
+/// Committed offsets of `partitions`, asked again while the group coordinator moves or loads
+/// (right after a broker start), which librdkafka answers with an immediate error.
+fn committed_offsets(
+    consumer: &StreamConsumer,
+    partitions: &TopicPartitionList,
+) -> KafkaResult<TopicPartitionList> {
+    let deadline = Instant::now() + CALL_TIMEOUT;
+    loop {
+        match consumer.committed_offsets(partitions.clone(), CALL_TIMEOUT) {
+            Err(e) if coordinator_unavailable(&e) && Instant::now() < deadline => {
+                std::thread::sleep(COORDINATOR_RETRY_BACKOFF)
+            }
+            other => return other,
+        }
+    }
+}
+
+fn coordinator_unavailable(error: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    matches!(
+        error.rdkafka_error_code(),
+        Some(C::NotCoordinator | C::CoordinatorLoadInProgress | C::CoordinatorNotAvailable)
+    )
 }
 
 impl Drop for KafkaConsumer {
