@@ -1,5 +1,5 @@
-//! The plugin runtime through the proxy: hot reload under load, rejected files, fault
-//! plugins, and the example plugins loading.
+//! The plugin runtime through the proxy: hot reload under load, rejected files, an idle
+//! watcher, fault plugins, and the example plugins loading.
 
 mod support;
 
@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use notify::event::AccessKind;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use serde_json::{json, Value};
 use support::{
     create_topic, http, install_plugin, plugin_wasm, read_value, temp_dir, unique, Proxy, V2_JSON,
@@ -91,6 +93,38 @@ async fn until_rejected(proxy: &Proxy, name: &str, needle: &str) -> Value {
 
 fn dir_arg(dir: &Path) -> String {
     format!("plugins.dir={}", dir.display())
+}
+
+/// Places `bytes` in `dir` as `NAME.wasm` the way operators should: write aside, then rename.
+fn install_bytes(dir: &Path, name: &str, bytes: &[u8]) {
+    let temporary = dir.join(format!("{name}.wasm.tmp"));
+    std::fs::write(&temporary, bytes).unwrap();
+    std::fs::rename(&temporary, dir.join(format!("{name}.wasm"))).unwrap();
+}
+
+/// Counts how often any process opens a file in `dir` while the returned watcher lives.
+fn count_opens(dir: &Path) -> (RecommendedWatcher, Arc<AtomicUsize>) {
+    let opens = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&opens);
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(EventKind::Access(AccessKind::Open(_))) = event.map(|e| e.kind) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    })
+    .unwrap();
+    watcher.watch(dir, RecursiveMode::NonRecursive).unwrap();
+    (watcher, opens)
+}
+
+/// Waits until `opens` counted an open; panics after 5 s.
+async fn until_counted(opens: &AtomicUsize) {
+    for _ in 0..100 {
+        if opens.load(Ordering::Relaxed) > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("an open of a file in the directory was not counted");
 }
 
 #[tokio::test]
@@ -199,6 +233,59 @@ async fn corrupt_and_wrong_world_files_never_replace_a_working_plugin() {
     assert_eq!(plugin(&proxy, "json").await["source"], "builtin");
     let (status, _) = produce(&proxy, &topic, JSON, json!({ "ok": true })).await;
     assert_eq!(status, 200);
+}
+
+/// Once plugin files were dropped in, an idle proxy opens none of them and logs nothing (its
+/// own reads used to schedule reloads forever), and files rewritten with the same bytes,
+/// rejected ones included, are neither compiled nor logged again.
+#[tokio::test]
+async fn an_idle_proxy_neither_rereads_nor_relogs_its_plugin_files() {
+    let upper = std::fs::read(plugin_wasm("krest-example-upper")).unwrap();
+    let corrupt = b"\0asm this is not a component";
+    let dir = temp_dir("krest-plugins");
+    let proxy = Proxy::start(&["--set", &dir_arg(&dir)]);
+    install_bytes(&dir, "broken", corrupt);
+    install_bytes(&dir, "shout", &upper);
+    let rejected = format!("{} rejected", dir.join("broken.wasm").display());
+    let loaded = format!("plugin loaded from {}", dir.join("shout.wasm").display());
+    proxy.wait_for_output(&rejected);
+    proxy.wait_for_output(&loaded);
+
+    // Idle: krest's own reads of the files must not schedule more reloads. (Log lines about
+    // the directory are counted: the Kafka client may log about the broker meanwhile.)
+    let (watcher, opens) = count_opens(&dir);
+    let about_dir = || proxy.stderr().matches(&dir.display().to_string()).count();
+    let logged = about_dir();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(
+        opens.load(Ordering::Relaxed),
+        0,
+        "krest opened plugin files while idle"
+    );
+    assert_eq!(
+        about_dir(),
+        logged,
+        "krest logged while idle:\n{}",
+        proxy.stderr()
+    );
+    // The count does see opens, so the zero above means something.
+    std::fs::read(dir.join("shout.wasm")).unwrap();
+    until_counted(&opens).await;
+    drop(watcher);
+
+    // Rewritten with the same bytes, neither file is compiled or logged again. Files are
+    // handled in event order (names of one debounce batch alphabetically), so once `zeta`
+    // loaded, both rewrites were handled.
+    install_bytes(&dir, "broken", corrupt);
+    install_bytes(&dir, "shout", &upper);
+    install_bytes(&dir, "zeta", &upper);
+    proxy.wait_for_output(&format!("plugin loaded from {}", dir.join("zeta.wasm").display()));
+    let log = proxy.stderr();
+    assert_eq!(
+        (log.matches(&rejected).count(), log.matches(&loaded).count()),
+        (1, 1),
+        "{log}"
+    );
 }
 
 #[tokio::test]
