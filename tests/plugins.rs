@@ -328,11 +328,23 @@ async fn fault_plugins_fail_only_their_request() {
                 message.contains(&format!("plugin `{name}` failed ({outcome})")),
                 "{message}"
             );
+            if name == "crash" {
+                assert!(
+                    message.contains("panicked: fixture told to trap (wasm trap: wasm `unreachable`"),
+                    "the panic message is in the response: {message}"
+                );
+            }
             // The proxy stays healthy: the next request through a good plugin works.
             let (status, body) = produce(&proxy, &topic, JSON, json!({ "after": name })).await;
             assert_eq!(status, 200, "{body}");
         }
     }
+    let log = proxy.stderr();
+    assert!(
+        log.lines()
+            .any(|line| line.contains("plugin output: fixture told to trap") && line.contains("\"crash\"")),
+        "the guest's panic output is logged with the plugin's name:\n{log}"
+    );
     let metrics = proxy.metrics().await;
     for (name, outcome) in [
         ("spin", "timeout"),
