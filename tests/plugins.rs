@@ -1,5 +1,5 @@
 //! The plugin runtime through the proxy: hot reload under load, rejected files, an idle
-//! watcher, fault plugins, and the example plugins loading.
+//! watcher, fault plugins on produce and consume, and the example plugins loading.
 
 mod support;
 
@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 
 use notify::event::AccessKind;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    create_topic, http, install_plugin, plugin_wasm, read_value, temp_dir, unique, Proxy, V2_JSON,
+    call, create_topic, http, install_plugin, plugin_wasm, produce_direct, read_value, temp_dir, unique,
+    Proxy, V2_JSON,
 };
 
 const JSON: &str = "application/vnd.kafka.json.v2+json";
@@ -397,4 +399,121 @@ async fn example_plugins_of_every_world_load() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(read_value(&topic, 0).unwrap(), br#"["QUIET"]"#);
+}
+
+/// Creates a v2 consumer instance of `format` reading from the earliest offset; its base URI.
+async fn create_consumer(proxy: &Proxy, format: &str) -> String {
+    let group = unique("group");
+    let (status, _, created) = call(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{group}")),
+        Some(json!({"format": format, "auto.offset.reset": "earliest"})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    created["base_uri"].as_str().unwrap().to_string()
+}
+
+/// POSTs `body` to `base` + `path` where 204 is the answer (assignments, positions).
+async fn post_no_content(base: &str, path: &str, body: Value) {
+    let (status, _, response) = call(Method::POST, &format!("{base}{path}"), Some(body), V2_JSON).await;
+    assert_eq!(status, 204, "POST {path}: {response}");
+}
+
+/// A v2 consumer's read: status and body.
+async fn read_records(base: &str, accept: &str, query: &str) -> (u16, Value) {
+    let (status, _, body) = call(Method::GET, &format!("{base}/records{query}"), None, accept).await;
+    (status, body)
+}
+
+/// The offsets of a successful read's records.
+fn offsets(body: &Value) -> Vec<i64> {
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["offset"].as_i64().unwrap())
+        .collect()
+}
+
+/// Decode traps on consume fail the read naming the record, not the consumer for good: the
+/// failing read delivers nothing and keeps every fetched record buffered, so the records
+/// before the bad one are still read (here one at a time, with `max_bytes`), the bad one fails
+/// each read that reaches it, and a seek past it lets the records after it through.
+#[tokio::test]
+async fn a_record_that_traps_the_decoder_fails_reads_until_the_client_seeks_past_it() {
+    let topic = unique("plugins-decode-trap");
+    create_topic(&topic, 1, &[]).await;
+    produce_direct(&topic, 0, &[(None, b"ok-0"), (None, b"trap-me"), (None, b"ok-2")]).await;
+    let dir = temp_dir("krest-plugins");
+    std::fs::write(dir.join("faulty.toml"), "decode_fault = \"trap\"\n").unwrap();
+    install_plugin(&dir, "faulty", &plugin_wasm("krest-fixture-fault"));
+    let proxy = Proxy::start(&[
+        "--set",
+        &dir_arg(&dir),
+        "--set",
+        "consumer.request.timeout.ms=500",
+    ]);
+    let accept = "application/vnd.kafka.faulty.v2+json";
+    let consumer = create_consumer(&proxy, "faulty").await;
+    let base = consumer.as_str();
+    let partition = json!({"partitions": [{"topic": topic, "partition": 0}]});
+    post_no_content(base, "/assignments", partition).await;
+
+    // Records fetched together with offset 1 (normally all three) fail the read with it.
+    let mut delivered = Vec::new();
+    let mut failure = Value::Null;
+    for _ in 0..40 {
+        let (status, body) = read_records(base, accept, "").await;
+        if status != 200 {
+            assert_eq!(status, 408, "{body}");
+            failure = body;
+            break;
+        }
+        delivered.extend(offsets(&body));
+    }
+    assert_eq!(failure["error_code"], 40801, "{failure}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("Error deserializing {topic}/0@1 with format `faulty`: ")),
+        "{message}"
+    );
+    assert!(message.contains("fixture told to trap on a record"), "{message}");
+
+    // Offset 0 is not lost: still buffered, it is read on its own.
+    for _ in 0..40 {
+        if delivered.contains(&0) {
+            break;
+        }
+        let (status, body) = read_records(base, accept, "?max_bytes=1").await;
+        assert_eq!(status, 200, "{body}");
+        delivered.extend(offsets(&body));
+    }
+    assert_eq!(delivered, vec![0]);
+
+    // Offset 1 stays buffered and fails every read until the client seeks past it.
+    let (status, body) = read_records(base, accept, "").await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (408, json!(40801)),
+        "{body}"
+    );
+    let past = json!({"offsets": [{"topic": topic, "partition": 0, "offset": 2}]});
+    post_no_content(base, "/positions", past).await;
+    let mut after = Vec::new();
+    for _ in 0..40 {
+        let (status, body) = read_records(base, accept, "").await;
+        assert_eq!(status, 200, "{body}");
+        after.extend(body.as_array().unwrap().iter().cloned());
+        if !after.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(
+        after
+            .iter()
+            .map(|r| (r["offset"].clone(), r["value"].clone()))
+            .collect::<Vec<_>>(),
+        vec![(json!(2), json!("ok-2"))]
+    );
 }
