@@ -1,5 +1,5 @@
-//! The plugin runtime through the proxy: hot reload under load, rejected files, fault
-//! plugins, and the example plugins loading.
+//! The plugin runtime through the proxy: hot reload under load, rejected files, an idle
+//! watcher, fault plugins on produce and consume, and the example plugins loading.
 
 mod support;
 
@@ -8,9 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use notify::event::AccessKind;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    create_topic, http, install_plugin, plugin_wasm, read_value, temp_dir, unique, Proxy, V2_JSON,
+    call, create_topic, http, install_plugin, plugin_wasm, produce_direct, read_value, temp_dir, unique,
+    Proxy, V2_JSON,
 };
 
 const JSON: &str = "application/vnd.kafka.json.v2+json";
@@ -91,6 +95,38 @@ async fn until_rejected(proxy: &Proxy, name: &str, needle: &str) -> Value {
 
 fn dir_arg(dir: &Path) -> String {
     format!("plugins.dir={}", dir.display())
+}
+
+/// Places `bytes` in `dir` as `NAME.wasm` the way operators should: write aside, then rename.
+fn install_bytes(dir: &Path, name: &str, bytes: &[u8]) {
+    let temporary = dir.join(format!("{name}.wasm.tmp"));
+    std::fs::write(&temporary, bytes).unwrap();
+    std::fs::rename(&temporary, dir.join(format!("{name}.wasm"))).unwrap();
+}
+
+/// Counts how often any process opens a file in `dir` while the returned watcher lives.
+fn count_opens(dir: &Path) -> (RecommendedWatcher, Arc<AtomicUsize>) {
+    let opens = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&opens);
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(EventKind::Access(AccessKind::Open(_))) = event.map(|e| e.kind) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    })
+    .unwrap();
+    watcher.watch(dir, RecursiveMode::NonRecursive).unwrap();
+    (watcher, opens)
+}
+
+/// Waits until `opens` counted an open; panics after 5 s.
+async fn until_counted(opens: &AtomicUsize) {
+    for _ in 0..100 {
+        if opens.load(Ordering::Relaxed) > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("an open of a file in the directory was not counted");
 }
 
 #[tokio::test]
@@ -201,6 +237,59 @@ async fn corrupt_and_wrong_world_files_never_replace_a_working_plugin() {
     assert_eq!(status, 200);
 }
 
+/// Once plugin files were dropped in, an idle proxy opens none of them and logs nothing (its
+/// own reads used to schedule reloads forever), and files rewritten with the same bytes,
+/// rejected ones included, are neither compiled nor logged again.
+#[tokio::test]
+async fn an_idle_proxy_neither_rereads_nor_relogs_its_plugin_files() {
+    let upper = std::fs::read(plugin_wasm("krest-example-upper")).unwrap();
+    let corrupt = b"\0asm this is not a component";
+    let dir = temp_dir("krest-plugins");
+    let proxy = Proxy::start(&["--set", &dir_arg(&dir)]);
+    install_bytes(&dir, "broken", corrupt);
+    install_bytes(&dir, "shout", &upper);
+    let rejected = format!("{} rejected", dir.join("broken.wasm").display());
+    let loaded = format!("plugin loaded from {}", dir.join("shout.wasm").display());
+    proxy.wait_for_output(&rejected);
+    proxy.wait_for_output(&loaded);
+
+    // Idle: krest's own reads of the files must not schedule more reloads. (Log lines about
+    // the directory are counted: the Kafka client may log about the broker meanwhile.)
+    let (watcher, opens) = count_opens(&dir);
+    let about_dir = || proxy.stderr().matches(&dir.display().to_string()).count();
+    let logged = about_dir();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(
+        opens.load(Ordering::Relaxed),
+        0,
+        "krest opened plugin files while idle"
+    );
+    assert_eq!(
+        about_dir(),
+        logged,
+        "krest logged while idle:\n{}",
+        proxy.stderr()
+    );
+    // The count does see opens, so the zero above means something.
+    std::fs::read(dir.join("shout.wasm")).unwrap();
+    until_counted(&opens).await;
+    drop(watcher);
+
+    // Rewritten with the same bytes, neither file is compiled or logged again. Files are
+    // handled in event order (names of one debounce batch alphabetically), so once `zeta`
+    // loaded, both rewrites were handled.
+    install_bytes(&dir, "broken", corrupt);
+    install_bytes(&dir, "shout", &upper);
+    install_bytes(&dir, "zeta", &upper);
+    proxy.wait_for_output(&format!("plugin loaded from {}", dir.join("zeta.wasm").display()));
+    let log = proxy.stderr();
+    assert_eq!(
+        (log.matches(&rejected).count(), log.matches(&loaded).count()),
+        (1, 1),
+        "{log}"
+    );
+}
+
 #[tokio::test]
 async fn fault_plugins_fail_only_their_request() {
     let fixture = plugin_wasm("krest-fixture-fault");
@@ -241,11 +330,23 @@ async fn fault_plugins_fail_only_their_request() {
                 message.contains(&format!("plugin `{name}` failed ({outcome})")),
                 "{message}"
             );
+            if name == "crash" {
+                assert!(
+                    message.contains("panicked: fixture told to trap (wasm trap: wasm `unreachable`"),
+                    "the panic message is in the response: {message}"
+                );
+            }
             // The proxy stays healthy: the next request through a good plugin works.
             let (status, body) = produce(&proxy, &topic, JSON, json!({ "after": name })).await;
             assert_eq!(status, 200, "{body}");
         }
     }
+    let log = proxy.stderr();
+    assert!(
+        log.lines()
+            .any(|line| line.contains("plugin output: fixture told to trap") && line.contains("\"crash\"")),
+        "the guest's panic output is logged with the plugin's name:\n{log}"
+    );
     let metrics = proxy.metrics().await;
     for (name, outcome) in [
         ("spin", "timeout"),
@@ -298,4 +399,121 @@ async fn example_plugins_of_every_world_load() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(read_value(&topic, 0).unwrap(), br#"["QUIET"]"#);
+}
+
+/// Creates a v2 consumer instance of `format` reading from the earliest offset; its base URI.
+async fn create_consumer(proxy: &Proxy, format: &str) -> String {
+    let group = unique("group");
+    let (status, _, created) = call(
+        Method::POST,
+        &proxy.url(&format!("/consumers/{group}")),
+        Some(json!({"format": format, "auto.offset.reset": "earliest"})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    created["base_uri"].as_str().unwrap().to_string()
+}
+
+/// POSTs `body` to `base` + `path` where 204 is the answer (assignments, positions).
+async fn post_no_content(base: &str, path: &str, body: Value) {
+    let (status, _, response) = call(Method::POST, &format!("{base}{path}"), Some(body), V2_JSON).await;
+    assert_eq!(status, 204, "POST {path}: {response}");
+}
+
+/// A v2 consumer's read: status and body.
+async fn read_records(base: &str, accept: &str, query: &str) -> (u16, Value) {
+    let (status, _, body) = call(Method::GET, &format!("{base}/records{query}"), None, accept).await;
+    (status, body)
+}
+
+/// The offsets of a successful read's records.
+fn offsets(body: &Value) -> Vec<i64> {
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["offset"].as_i64().unwrap())
+        .collect()
+}
+
+/// Decode traps on consume fail the read naming the record, not the consumer for good: the
+/// failing read delivers nothing and keeps every fetched record buffered, so the records
+/// before the bad one are still read (here one at a time, with `max_bytes`), the bad one fails
+/// each read that reaches it, and a seek past it lets the records after it through.
+#[tokio::test]
+async fn a_record_that_traps_the_decoder_fails_reads_until_the_client_seeks_past_it() {
+    let topic = unique("plugins-decode-trap");
+    create_topic(&topic, 1, &[]).await;
+    produce_direct(&topic, 0, &[(None, b"ok-0"), (None, b"trap-me"), (None, b"ok-2")]).await;
+    let dir = temp_dir("krest-plugins");
+    std::fs::write(dir.join("faulty.toml"), "decode_fault = \"trap\"\n").unwrap();
+    install_plugin(&dir, "faulty", &plugin_wasm("krest-fixture-fault"));
+    let proxy = Proxy::start(&[
+        "--set",
+        &dir_arg(&dir),
+        "--set",
+        "consumer.request.timeout.ms=500",
+    ]);
+    let accept = "application/vnd.kafka.faulty.v2+json";
+    let consumer = create_consumer(&proxy, "faulty").await;
+    let base = consumer.as_str();
+    let partition = json!({"partitions": [{"topic": topic, "partition": 0}]});
+    post_no_content(base, "/assignments", partition).await;
+
+    // Records fetched together with offset 1 (normally all three) fail the read with it.
+    let mut delivered = Vec::new();
+    let mut failure = Value::Null;
+    for _ in 0..40 {
+        let (status, body) = read_records(base, accept, "").await;
+        if status != 200 {
+            assert_eq!(status, 408, "{body}");
+            failure = body;
+            break;
+        }
+        delivered.extend(offsets(&body));
+    }
+    assert_eq!(failure["error_code"], 40801, "{failure}");
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("Error deserializing {topic}/0@1 with format `faulty`: ")),
+        "{message}"
+    );
+    assert!(message.contains("fixture told to trap on a record"), "{message}");
+
+    // Offset 0 is not lost: still buffered, it is read on its own.
+    for _ in 0..40 {
+        if delivered.contains(&0) {
+            break;
+        }
+        let (status, body) = read_records(base, accept, "?max_bytes=1").await;
+        assert_eq!(status, 200, "{body}");
+        delivered.extend(offsets(&body));
+    }
+    assert_eq!(delivered, vec![0]);
+
+    // Offset 1 stays buffered and fails every read until the client seeks past it.
+    let (status, body) = read_records(base, accept, "").await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (408, json!(40801)),
+        "{body}"
+    );
+    let past = json!({"offsets": [{"topic": topic, "partition": 0, "offset": 2}]});
+    post_no_content(base, "/positions", past).await;
+    let mut after = Vec::new();
+    for _ in 0..40 {
+        let (status, body) = read_records(base, accept, "").await;
+        assert_eq!(status, 200, "{body}");
+        after.extend(body.as_array().unwrap().iter().cloned());
+        if !after.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(
+        after
+            .iter()
+            .map(|r| (r["offset"].clone(), r["value"].clone()))
+            .collect::<Vec<_>>(),
+        vec![(json!(2), json!("ok-2"))]
+    );
 }

@@ -1,5 +1,7 @@
 //! `GET .../records`: Confluent's read timing and size rules over an async consumer, and
-//! decoding through the instance's format plugin, keys and values one batch call each.
+//! decoding through the instance's format plugin, keys and values one batch call each. A
+//! record the format cannot decode, or that makes the plugin fail, fails the read with
+//! 408/40801 naming it, so the client can seek past it.
 
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use crate::error::ApiError;
 use crate::kafka::consumer::FetchedRecord;
 use crate::plugins::bindings::codec::{DecodeContext, Part};
 use crate::plugins::plugin::Plugin;
+use crate::plugins::runtime::PluginFailure;
 use crate::produce::plugin_failure;
 
 /// Whether a consumer error is one a read waits out (retriable, broker unavailable, topic
@@ -163,27 +166,81 @@ impl ConsumerManager {
             topic: &batch[0].topic,
             part,
         };
-        let decoded = self
+        match self
             .plugins
             .runtime()
-            .decode(plugin, context, &items)
+            .decode(plugin, context.clone(), &items)
             .await
-            .map_err(plugin_failure)?;
-        decoded
-            .into_iter()
-            .zip(batch)
-            .map(|(result, record)| {
-                result.map_err(|message| {
-                    ApiError::new(
-                        StatusCode::REQUEST_TIMEOUT,
-                        40801,
-                        format!(
-                            "Error deserializing {}/{}@{} with format `{}`: {message}",
-                            record.topic, record.partition, record.offset, plugin.name
-                        ),
-                    )
-                })
-            })
-            .collect()
+        {
+            Ok(decoded) => checked(plugin, decoded, batch),
+            Err(failure) if retry_per_record(&failure) => {
+                self.decode_each(plugin, context, batch, &items).await
+            }
+            Err(failure) => Err(plugin_failure(failure)),
+        }
     }
+
+    /// After a batch call failed, decodes record by record to find the first record that
+    /// makes the plugin fail: like a record it cannot decode, that fails the read with
+    /// 408/40801 naming it, and a seek past it gets the consumer going again. If every record
+    /// decodes on its own, their results serve the read.
+    async fn decode_each(
+        &self,
+        plugin: &Plugin,
+        context: DecodeContext<'_>,
+        batch: &[&FetchedRecord],
+        items: &[Option<&[u8]>],
+    ) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
+        let mut decoded = Vec::with_capacity(items.len());
+        for (item, record) in items.iter().zip(batch) {
+            if item.is_none() {
+                decoded.push(None);
+                continue;
+            }
+            let results = match self
+                .plugins
+                .runtime()
+                .decode(plugin, context.clone(), std::slice::from_ref(item))
+                .await
+            {
+                Ok(results) => results,
+                Err(failure) if retry_per_record(&failure) => vec![Err(failure.to_string())],
+                Err(failure) => return Err(plugin_failure(failure)),
+            };
+            decoded.extend(checked(plugin, results, std::slice::from_ref(record))?);
+        }
+        Ok(decoded)
+    }
+}
+
+/// Whether a failed batch decode is retried record by record. Not when the plugin was busy
+/// (retrying adds load), nor after a timeout: a record that makes the plugin spin would then
+/// cost one call timeout (`plugins.call.timeout.ms`) per record retried.
+fn retry_per_record(failure: &PluginFailure) -> bool {
+    !matches!(failure.outcome, "busy" | "timeout")
+}
+
+/// Pairs decode results with their records; the first record the format could not decode
+/// fails the read with 408/40801 naming it (it stays buffered).
+fn checked(
+    plugin: &Plugin,
+    results: Vec<Result<Option<Box<RawValue>>, String>>,
+    batch: &[&FetchedRecord],
+) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
+    results
+        .into_iter()
+        .zip(batch)
+        .map(|(result, record)| {
+            result.map_err(|message| {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    40801,
+                    format!(
+                        "Error deserializing {}/{}@{} with format `{}`: {message}",
+                        record.topic, record.partition, record.offset, plugin.name
+                    ),
+                )
+            })
+        })
+        .collect()
 }

@@ -1,6 +1,8 @@
 //! Plugins by name: the built-in ones, overridden by `NAME.wasm` files in `plugins.dir`.
 //! The active set is swapped atomically, so in-flight calls finish on the version they
-//! started with; a file that fails to load never replaces a working plugin.
+//! started with; a file that fails to load never replaces a working plugin. Files whose
+//! content (and configuration) did not change since they were last loaded or rejected are
+//! left alone, so a bad file is rejected and logged once, not at every touch.
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
@@ -36,8 +38,9 @@ pub struct PluginRegistry {
     builtins: BTreeMap<String, Arc<Plugin>>,
     active: ArcSwap<BTreeMap<String, Arc<Plugin>>>,
     errors: Mutex<BTreeMap<String, String>>,
-    /// Serializes updates; readers never wait on it.
-    updating: Mutex<()>,
+    /// What each name's files held when they were last loaded or rejected. Its lock
+    /// serializes updates; readers never wait on it.
+    seen: Mutex<BTreeMap<String, Fingerprint>>,
 }
 
 impl PluginRegistry {
@@ -55,7 +58,7 @@ impl PluginRegistry {
             active: ArcSwap::from_pointee(builtins.clone()),
             builtins,
             errors: Mutex::new(BTreeMap::new()),
-            updating: Mutex::new(()),
+            seen: Mutex::new(BTreeMap::new()),
         };
         if let Some(dir) = &registry.dir {
             let entries = std::fs::read_dir(dir)
@@ -120,19 +123,33 @@ impl PluginRegistry {
 
     /// Brings plugin `name` in line with `plugins.dir`: loads a new or changed `NAME.wasm`
     /// (with `NAME.toml`), or falls back to the built-in (or nothing) when the file is gone.
+    /// Files that hold what they held at the last attempt, loaded or rejected, are skipped.
     /// Blocking; call from a blocking thread inside the tokio runtime.
     pub fn sync(&self, name: &str) {
         let Some(dir) = &self.dir else { return };
-        let _updating = self.updating.lock().expect("update lock");
+        let mut seen = self.seen.lock().expect("update lock");
         let path = dir.join(format!("{name}.wasm"));
-        let outcome = match std::fs::read(&path) {
-            Err(e) if e.kind() == ErrorKind::NotFound => {
+        let outcome = match PluginFiles::read(&path) {
+            Ok(None) => {
+                seen.remove(name);
                 self.remove_file_plugin(name);
                 Ok(())
             }
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-            Ok(bytes) => self.install(name, &path, &bytes),
+            Ok(Some(files)) => {
+                if seen.get(name) == Some(&files.fingerprint) {
+                    return;
+                }
+                let outcome = self.install(name, &path, &files);
+                seen.insert(name.to_string(), files.fingerprint);
+                outcome
+            }
+            Err(message) => Err(message),
         };
+        self.record(name, outcome);
+    }
+
+    /// Clears or sets the error `GET /plugins` shows for `name`, logging a new one.
+    fn record(&self, name: &str, outcome: Result<(), String>) {
         let mut errors = self.errors.lock().expect("errors lock");
         match outcome {
             Ok(()) => {
@@ -151,15 +168,18 @@ impl PluginRegistry {
         }
     }
 
-    fn install(&self, name: &str, path: &Path, bytes: &[u8]) -> Result<(), String> {
+    fn install(&self, name: &str, path: &Path, files: &PluginFiles) -> Result<(), String> {
         if !valid_name(name) {
             return Err(format!(
                 "`{name}` is not a valid plugin name: use lower-case letters, digits, `-` and `_`"
             ));
         }
-        let config = read_config(&path.with_extension("toml"))?;
+        let config = match &files.fingerprint.config {
+            Some(bytes) => parse_config(&path.with_extension("toml"), bytes)?,
+            None => Vec::new(),
+        };
         let current = self.active.load().get(name).cloned();
-        let sha256 = plugin::sha256(bytes);
+        let sha256 = files.fingerprint.sha256.clone();
         if let Some(current) = &current {
             if current.source != Source::Builtin && current.sha256 == sha256 && *current.config == *config {
                 return Ok(());
@@ -169,7 +189,7 @@ impl PluginRegistry {
             .runtime
             .load(
                 name,
-                bytes,
+                &files.bytes,
                 sha256.clone(),
                 Source::File(path.to_path_buf()),
                 config,
@@ -236,6 +256,45 @@ impl PluginRegistry {
     }
 }
 
+/// What a plugin's files held when the registry read them.
+#[derive(Debug, PartialEq, Eq)]
+struct Fingerprint {
+    /// Of `NAME.wasm`.
+    sha256: String,
+    /// `NAME.toml`, if there is one.
+    config: Option<Vec<u8>>,
+}
+
+/// `NAME.wasm` and the fingerprint of it and `NAME.toml`.
+struct PluginFiles {
+    bytes: Vec<u8>,
+    fingerprint: Fingerprint,
+}
+
+impl PluginFiles {
+    /// Reads `NAME.wasm` (at `path`) and `NAME.toml` beside it; `None` when `NAME.wasm` is gone.
+    fn read(path: &Path) -> Result<Option<PluginFiles>, String> {
+        let Some(bytes) = read_optional(path)? else {
+            return Ok(None);
+        };
+        let config = read_optional(&path.with_extension("toml"))?;
+        let sha256 = plugin::sha256(&bytes);
+        Ok(Some(PluginFiles {
+            bytes,
+            fingerprint: Fingerprint { sha256, config },
+        }))
+    }
+}
+
+/// A file's bytes; `None` when there is no such file.
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
 /// `dir/NAME.wasm` or `dir/NAME.toml` → `NAME`; other files (temporary files included) → none.
 pub fn plugin_name(path: &Path) -> Option<String> {
     let extension = path.extension()?.to_str()?;
@@ -257,13 +316,9 @@ fn short(sha256: &str) -> &str {
     &sha256[..12.min(sha256.len())]
 }
 
-/// `NAME.toml` flattened to dotted keys; no file means no configuration.
-fn read_config(path: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
+/// `NAME.toml` (at `path`) flattened to dotted keys.
+fn parse_config(path: &Path, bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("{} is not UTF-8: {e}", path.display()))?;
     let table: toml::Table = text
         .parse()
         .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;

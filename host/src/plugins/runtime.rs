@@ -1,6 +1,7 @@
 //! Running plugins: one engine, per-call Stores with a memory cap and a deadline, a fresh
 //! instance per call. A plugin that traps, loops, exhausts memory or answers nonsense fails
-//! only the call that hit it.
+//! only the call that hit it. What the guest printed is logged under its name, and a Rust
+//! panic's message becomes part of the failure.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
@@ -12,6 +13,7 @@ use wasmtime::{Engine, Store, Trap};
 use super::bindings::codec::{DecodeContext, EncodeContext, Encoded, FormatError};
 use super::engine::new_engine;
 use super::linkers::Linkers;
+use super::output;
 use super::plugin::{self, Plugin, Pre, Source};
 use super::state::CallState;
 use crate::config::PluginLimits;
@@ -187,7 +189,10 @@ impl PluginRuntime {
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(self.limits.call_timeout, run(&mut store)).await {
+        let result = tokio::time::timeout(self.limits.call_timeout, run(&mut store)).await;
+        let printed = store.data().output().take();
+        output::log(&plugin.name, &printed);
+        let outcome = match result {
             Err(_) => Err(failure(
                 plugin,
                 "timeout",
@@ -196,7 +201,7 @@ impl PluginRuntime {
                     self.limits.call_timeout.as_millis()
                 ),
             )),
-            Ok(Err(error)) => Err(classify(plugin, &error)),
+            Ok(Err(error)) => Err(classify(plugin, &error, &printed)),
             Ok(Ok(value)) => Ok(value),
         };
         DURATION
@@ -234,7 +239,8 @@ fn failure(plugin: &Plugin, outcome: &'static str, detail: String) -> PluginFail
     }
 }
 
-fn classify(plugin: &Plugin, error: &wasmtime::Error) -> PluginFailure {
+/// Names the failure; a trap after a Rust panic carries the panic message from `printed`.
+fn classify(plugin: &Plugin, error: &wasmtime::Error, printed: &[u8]) -> PluginFailure {
     let text = format!("{error:#}");
     if text.contains("growing memory") || text.contains("memory allocation") {
         return failure(
@@ -251,7 +257,10 @@ fn classify(plugin: &Plugin, error: &wasmtime::Error) -> PluginFailure {
         );
     }
     match error.downcast_ref::<Trap>() {
-        Some(trap) => failure(plugin, "trap", format!("trapped: {trap}")),
+        Some(trap) => match output::panic_message(printed) {
+            Some(message) => failure(plugin, "trap", format!("panicked: {message} ({trap})")),
+            None => failure(plugin, "trap", format!("trapped: {trap}")),
+        },
         None => failure(plugin, "trap", text),
     }
 }

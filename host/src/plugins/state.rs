@@ -1,5 +1,6 @@
 //! What a plugin call's Store holds, and the host functions plugins import: logging, their
-//! own configuration, Schema Registry access. WASI is linked but grants nothing.
+//! own configuration, Schema Registry access. WASI is linked but grants nothing; what the
+//! guest writes to stdout and stderr is captured for the log.
 
 use std::sync::Arc;
 
@@ -9,16 +10,15 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::host::{self, Level};
 use super::bindings::schema_registry::{self, RegistryError, Schema};
+use super::output::{cut, GuestOutput, MAX_LINE};
 use crate::schema_registry::{RegisteredSchema, RegistryFailure, SchemaRegistry};
-
-/// Longest log line a plugin may write; the rest is cut.
-const MAX_LOG_LINE: usize = 4096;
 
 pub struct CallState {
     plugin: Arc<str>,
     config: Arc<[(String, String)]>,
     schema_registry: Option<Arc<SchemaRegistry>>,
     limits: StoreLimits,
+    output: GuestOutput,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -30,6 +30,7 @@ impl CallState {
         schema_registry: Option<Arc<SchemaRegistry>>,
         memory_max_bytes: usize,
     ) -> Self {
+        let output = GuestOutput::default();
         CallState {
             plugin,
             config,
@@ -40,16 +41,24 @@ impl CallState {
                 .build(),
             // No preopened directories, environment, arguments or sockets.
             wasi: WasiCtx::builder()
+                .stdout(output.clone())
+                .stderr(output.clone())
                 .allow_tcp(false)
                 .allow_udp(false)
                 .allow_ip_name_lookup(false)
                 .build(),
+            output,
             table: ResourceTable::new(),
         }
     }
 
     pub fn limits(&mut self) -> &mut StoreLimits {
         &mut self.limits
+    }
+
+    /// What the guest wrote to stdout and stderr.
+    pub fn output(&self) -> &GuestOutput {
+        &self.output
     }
 }
 
@@ -64,14 +73,7 @@ impl WasiView for CallState {
 
 impl host::Host for CallState {
     fn log(&mut self, level: Level, message: String) {
-        let mut message = message;
-        if message.len() > MAX_LOG_LINE {
-            let mut cut = MAX_LOG_LINE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
+        let message = cut(&message, MAX_LINE);
         let plugin = &*self.plugin;
         match level {
             Level::Trace => tracing::trace!(plugin, "{message}"),

@@ -1,11 +1,13 @@
 //! Watches `plugins.dir` (notify, debounced) and hands changed plugin names to the registry,
-//! which compiles them on a blocking thread.
+//! which compiles them on a blocking thread. Only events that can change what a file holds
+//! count: the registry's own reads raise access events, which must not schedule a reload.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use notify::event::{AccessKind, AccessMode, ModifyKind};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::registry::{plugin_name, PluginRegistry};
 
@@ -19,13 +21,14 @@ pub fn watch(registry: Arc<PluginRegistry>) -> anyhow::Result<Option<Recommended
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-        Ok(event) => event
+        Ok(event) if changes_content(&event.kind) => event
             .paths
             .iter()
             .filter_map(|p| plugin_name(p))
             .for_each(|name| {
                 tx.send(name).ok();
             }),
+        Ok(_) => {}
         Err(e) => tracing::warn!("plugin directory watch error: {e}"),
     })?;
     watcher
@@ -46,4 +49,43 @@ pub fn watch(registry: Arc<PluginRegistry>) -> anyhow::Result<Option<Recommended
         }
     });
     Ok(Some(watcher))
+}
+
+/// Whether an event can mean a file appeared, vanished, was renamed or got new content. Opens,
+/// reads, closes without writing and metadata changes (atime, permissions) cannot.
+fn changes_content(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Create(_)
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Any | ModifyKind::Data(_) | ModifyKind::Name(_))
+            | EventKind::Access(AccessKind::Close(AccessMode::Write))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, DataChange, MetadataKind, RemoveKind, RenameMode};
+
+    #[test]
+    fn writes_renames_and_removals_count_but_reads_do_not() {
+        for kind in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+        ] {
+            assert!(changes_content(&kind), "{kind:?}");
+        }
+        for kind in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+        ] {
+            assert!(!changes_content(&kind), "{kind:?}");
+        }
+    }
 }
