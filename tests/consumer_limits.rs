@@ -90,10 +90,11 @@ fn rss_kib(pid: i32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Waits (bounded) until the process is back to at most `limit` threads and descriptors.
+/// Waits (bounded) until the process is back to at most `limit` threads and descriptors. A
+/// client that was mid-rebalance when deleted may take its group's rebalance to leave it.
 async fn settles(pid: i32, limit: (usize, usize)) -> (usize, usize) {
     let mut now = resources(pid);
-    for _ in 0..100 {
+    for _ in 0..450 {
         if now.0 <= limit.0 && now.1 <= limit.1 {
             break;
         }
@@ -112,6 +113,8 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
     let mut proxy = Proxy::start(&["--set", "consumer.instances.max=5000"]);
     let pid = proxy.pid();
     assert_eq!(create(&proxy, &unique("warm-up")).await.0, 200);
+    // The warm-up instance connects lazily: let its sockets settle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let baseline = resources(pid);
     let rss_before = rss_kib(pid);
 
@@ -153,8 +156,10 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
     assert!(statuses.iter().all(|s| *s == 204), "every DELETE answers 204");
     assert!(proxy.metrics().await.contains("krest_consumer_instances 1\n"));
 
-    // Back to the baseline: every librdkafka handle destroyed (threads, sockets, pipes).
-    let after = settles(pid, (baseline.0 + 2, baseline.1 + 2)).await;
+    // Back to the baseline: every librdkafka handle destroyed (threads, sockets, pipes). The
+    // slack is less than one handle's 4 threads and 8 descriptors.
+    let slack = (baseline.0 + 3, baseline.1 + 7);
+    let after = settles(pid, slack).await;
     eprintln!(
         "{INSTANCES} instances: created in {create_secs:.1} s ({:.0}/s), deleted in {delete_secs:.1} s ({:.0}/s); \
          threads/fds baseline {baseline:?}, peak {peak:?}, after {after:?}; RSS {rss_before} KiB → {rss_peak} KiB → {} KiB",
@@ -163,8 +168,10 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
         rss_kib(pid)
     );
     assert!(
-        after.0 <= baseline.0 + 2 && after.1 <= baseline.1 + 2,
-        "leaked: baseline {baseline:?}, after {after:?}"
+        after.0 <= slack.0 && after.1 <= slack.1,
+        "leaked: baseline {baseline:?}, after {after:?}; {}\nstderr:\n{}",
+        proxy.metrics().await.lines().filter(|l| l.starts_with("krest_consumer")).collect::<Vec<_>>().join("\n"),
+        proxy.stderr().lines().filter(|l| !l.contains("librdkafka")).collect::<Vec<_>>().join("\n")
     );
 
     kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();

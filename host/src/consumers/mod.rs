@@ -9,6 +9,7 @@ mod instance;
 mod read;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
@@ -160,17 +161,22 @@ impl ConsumerManager {
         let closed = tokio::spawn(async move {
             instance.close().await;
             CLOSING.dec();
+            CLOSED_SINCE_TRIM.fetch_add(1, Ordering::Relaxed);
         });
         if tokio::time::timeout(CLOSE_TIMEOUT, closed).await.is_err() {
             warn!(%group, instance = %name, "consumer instance still closing after {CLOSE_TIMEOUT:?}; it finishes in the background");
         }
     }
 
-    /// Closes instances idle for longer than `consumer.instance.timeout.ms`, every second.
+    /// Closes instances idle for longer than `consumer.instance.timeout.ms`, every second;
+    /// then gives memory of instances closed since back to the operating system.
     pub async fn expire_idle(self: Arc<Self>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
+            if CLOSED_SINCE_TRIM.swap(0, Ordering::Relaxed) > 0 {
+                tokio::task::spawn_blocking(release_freed_memory).await.ok();
+            }
             let expired: Vec<Arc<Instance>> = {
                 let mut instances = self.instances.lock().expect("instances lock");
                 let timeout = self.settings.instance_timeout;
@@ -207,6 +213,22 @@ impl ConsumerManager {
         }
     }
 }
+
+/// Instances whose Kafka client was destroyed since memory was last handed back.
+static CLOSED_SINCE_TRIM: AtomicUsize = AtomicUsize::new(0);
+
+/// Hands memory freed by destroyed Kafka clients back to the operating system: glibc keeps it
+/// in the arenas of librdkafka's (now ended) threads, where it would go on counting as RSS.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 fn too_many(reason: String) -> ApiError {
     ApiError::new(

@@ -107,10 +107,20 @@ impl ConsumerManager {
         let batch: Vec<&FetchedRecord> = state.pending.iter().take(taken).collect();
         let keys = self.decode(&plugin, &batch, Part::Key).await?;
         let values = self.decode(&plugin, &batch, Part::Value).await?;
+        // As Java's consumer does: the records before one that cannot be decoded are
+        // returned; the next read fails on it, naming its offset, until the client seeks past.
+        let mut decoded = Vec::with_capacity(taken);
+        for (key, value) in keys.into_iter().zip(values) {
+            match (key, value) {
+                (Ok(key), Ok(value)) => decoded.push((key, value)),
+                (Err(error), _) | (_, Err(error)) if decoded.is_empty() => return Err(error),
+                _ => break,
+            }
+        }
         let records: Vec<ReadRecord> = state
             .pending
-            .drain(..taken)
-            .zip(keys.into_iter().zip(values))
+            .drain(..decoded.len())
+            .zip(decoded)
             .map(|(record, (key, value))| {
                 instance.consumer.delivered(&record).ok();
                 ReadRecord {
@@ -128,16 +138,18 @@ impl ConsumerManager {
 
     /// Decodes one side of the batch, one plugin call per run of records of one topic (the
     /// context names the topic, e.g. for a schema format's subject). A record the format
-    /// cannot decode fails the read with 408/40801 and stays buffered.
-    async fn decode(
-        &self,
-        plugin: &Plugin,
-        batch: &[&FetchedRecord],
-        part: Part,
-    ) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
+    /// cannot decode gets 408/40801 naming it; a failure no record can be blamed for fails
+    /// the whole read.
+    async fn decode(&self, plugin: &Plugin, batch: &[&FetchedRecord], part: Part) -> Result<Vec<Decoded>, ApiError> {
         let mut decoded = Vec::with_capacity(batch.len());
+        // Records after the first failure are not delivered by this read: not decoded either.
         for run in batch.chunk_by(|a, b| a.topic == b.topic) {
-            decoded.extend(self.decode_topic(plugin, run, part).await?);
+            let results = self.decode_topic(plugin, run, part).await?;
+            let failed = results.iter().any(Result::is_err);
+            decoded.extend(results);
+            if failed {
+                break;
+            }
         }
         Ok(decoded)
     }
@@ -148,7 +160,7 @@ impl ConsumerManager {
         plugin: &Plugin,
         batch: &[&FetchedRecord],
         part: Part,
-    ) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
+    ) -> Result<Vec<Decoded>, ApiError> {
         let items: Vec<Option<&[u8]>> = batch
             .iter()
             .map(|r| {
@@ -160,7 +172,7 @@ impl ConsumerManager {
             })
             .collect();
         if items.iter().all(Option::is_none) {
-            return Ok(items.iter().map(|_| None).collect());
+            return Ok(items.iter().map(|_| Ok(None)).collect());
         }
         let context = DecodeContext {
             topic: &batch[0].topic,
@@ -172,7 +184,7 @@ impl ConsumerManager {
             .decode(plugin, context.clone(), &items)
             .await
         {
-            Ok(decoded) => checked(plugin, decoded, batch),
+            Ok(decoded) => Ok(checked(plugin, decoded, batch)),
             Err(failure) if retry_per_record(&failure) => {
                 self.decode_each(plugin, context, batch, &items).await
             }
@@ -180,21 +192,21 @@ impl ConsumerManager {
         }
     }
 
-    /// After a batch call failed, decodes record by record to find the first record that
-    /// makes the plugin fail: like a record it cannot decode, that fails the read with
-    /// 408/40801 naming it, and a seek past it gets the consumer going again. If every record
-    /// decodes on its own, their results serve the read.
+    /// After a batch call failed, decodes record by record up to the first record that makes
+    /// the plugin fail: like a record it cannot decode, it gets 408/40801 naming it, and a
+    /// seek past it gets the consumer going again. If every record decodes on its own, their
+    /// results serve the read.
     async fn decode_each(
         &self,
         plugin: &Plugin,
         context: DecodeContext<'_>,
         batch: &[&FetchedRecord],
         items: &[Option<&[u8]>],
-    ) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
+    ) -> Result<Vec<Decoded>, ApiError> {
         let mut decoded = Vec::with_capacity(items.len());
         for (item, record) in items.iter().zip(batch) {
             if item.is_none() {
-                decoded.push(None);
+                decoded.push(Ok(None));
                 continue;
             }
             let results = match self
@@ -207,7 +219,10 @@ impl ConsumerManager {
                 Err(failure) if retry_per_record(&failure) => vec![Err(failure.to_string())],
                 Err(failure) => return Err(plugin_failure(failure)),
             };
-            decoded.extend(checked(plugin, results, std::slice::from_ref(record))?);
+            decoded.extend(checked(plugin, results, std::slice::from_ref(record)));
+            if decoded.last().is_some_and(Result::is_err) {
+                break;
+            }
         }
         Ok(decoded)
     }
@@ -220,13 +235,12 @@ fn retry_per_record(failure: &PluginFailure) -> bool {
     !matches!(failure.outcome, "busy" | "timeout")
 }
 
-/// Pairs decode results with their records; the first record the format could not decode
-/// fails the read with 408/40801 naming it (it stays buffered).
-fn checked(
-    plugin: &Plugin,
-    results: Vec<Result<Option<Box<RawValue>>, String>>,
-    batch: &[&FetchedRecord],
-) -> Result<Vec<Option<Box<RawValue>>>, ApiError> {
+/// One decoded key or value (`None`: null), or 408/40801 naming the record.
+type Decoded = Result<Option<Box<RawValue>>, ApiError>;
+
+/// Pairs decode results with their records; a record the format could not decode gets
+/// 408/40801 naming it.
+fn checked(plugin: &Plugin, results: Vec<Result<Option<Box<RawValue>>, String>>, batch: &[&FetchedRecord]) -> Vec<Decoded> {
     results
         .into_iter()
         .zip(batch)
