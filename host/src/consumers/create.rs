@@ -71,12 +71,16 @@ impl ConsumerManager {
         };
         let request_timeout = match scalar(&request.request_timeout_ms) {
             None => None,
-            Some(text) => Some(Duration::from_millis(text.parse::<u64>().map_err(|_| {
-                unprocessable(
-                    42204,
-                    format!("Invalid consumer configuration: consumer.request.timeout.ms={text}"),
-                )
-            })?)),
+            // An int in Confluent's request (and a read's deadline must stay representable).
+            Some(text) => match text.parse::<i32>() {
+                Ok(ms) if ms >= 0 => Some(Duration::from_millis(ms as u64)),
+                _ => {
+                    return Err(unprocessable(
+                        42204,
+                        format!("Invalid consumer configuration: consumer.request.timeout.ms={text}"),
+                    ))
+                }
+            },
         };
         let mut overrides: Vec<(&str, String)> = Vec::new();
         if let Some(reset) = scalar(&request.auto_offset_reset) {
@@ -106,6 +110,10 @@ impl ConsumerManager {
             KafkaError::ClientConfig(_, description, key, value) => unprocessable(
                 42204,
                 format!("Invalid consumer configuration: {key}={value}: {description}"),
+            ),
+            KafkaError::Nul(_) => unprocessable(
+                42204,
+                "Invalid consumer configuration: a value contains a NUL character",
             ),
             other => ApiError::from_kafka(&other),
         })?;

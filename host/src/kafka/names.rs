@@ -1,11 +1,11 @@
-//! Kafka's rules for names a client sends, checked before the name reaches librdkafka (which
-//! fails, or worse, on names Kafka would refuse anyway).
+//! Kafka's rules for names and strings a client sends, checked before they reach librdkafka
+//! (which fails, or worse, on what Kafka would refuse anyway).
 
 /// Kafka's limit on topic names (`Topic.MAX_NAME_LENGTH`).
 const MAX_TOPIC_LENGTH: usize = 249;
 
-/// Kafka's protocol encodes group ids as strings with a 16-bit length.
-const MAX_GROUP_BYTES: usize = i16::MAX as usize;
+/// Kafka's protocol encodes group ids and offset metadata as strings with a 16-bit length.
+const MAX_STRING_BYTES: usize = i16::MAX as usize;
 
 /// Why Kafka would refuse `topic` as a topic name (in the words of Kafka's `Topic.validate`),
 /// or `None` when it is legal.
@@ -37,9 +37,9 @@ pub fn invalid_group(group: &str) -> Option<String> {
     if group.is_empty() {
         return Some("Consumer group id may not be empty".into());
     }
-    if group.len() > MAX_GROUP_BYTES {
+    if group.len() > MAX_STRING_BYTES {
         return Some(format!(
-            "Consumer group id is illegal, it can't be longer than {MAX_GROUP_BYTES} bytes"
+            "Consumer group id is illegal, it can't be longer than {MAX_STRING_BYTES} bytes"
         ));
     }
     // librdkafka takes configuration values as C strings.
@@ -47,6 +47,13 @@ pub fn invalid_group(group: &str) -> Option<String> {
         return Some("Consumer group id is illegal, it contains a NUL character".into());
     }
     None
+}
+
+/// Why `metadata` cannot be committed with an offset, or `None`. (Brokers refuse more than
+/// `offset.metadata.max.bytes`, 4096 by default, themselves.)
+pub fn invalid_offset_metadata(metadata: &str) -> Option<String> {
+    (metadata.len() > MAX_STRING_BYTES)
+        .then(|| format!("Offset metadata is illegal, it can't be longer than {MAX_STRING_BYTES} bytes"))
 }
 
 #[cfg(test)]
@@ -73,5 +80,7 @@ mod tests {
         assert!(invalid_group("").is_some());
         assert!(invalid_group(&"g".repeat(40_000)).is_some());
         assert!(invalid_group("a\0b").is_some());
+        assert_eq!(invalid_offset_metadata(&"m".repeat(32_767)), None);
+        assert!(invalid_offset_metadata(&"m".repeat(32_768)).is_some());
     }
 }
