@@ -72,6 +72,20 @@ async fn instance_limits_refuse_cleanly_and_free_up_on_delete() {
     assert!(proxy.metrics().await.contains("krest_consumer_instances 3"));
 }
 
+/// Raises this process's (and so krest's) soft limit of open files to `needed`, within the
+/// hard limit.
+fn open_files_for(needed: usize) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    assert!(
+        hard >= needed as u64,
+        "this test needs {needed} open files (ulimit -Hn is {hard}); run it where the limit is higher"
+    );
+    if soft < needed as u64 {
+        setrlimit(Resource::RLIMIT_NOFILE, needed as u64, hard).unwrap();
+    }
+}
+
 /// Threads and open descriptors of a process.
 fn resources(pid: i32) -> (usize, usize) {
     let count = |dir: String| std::fs::read_dir(dir).map(Iterator::count).unwrap_or(0);
@@ -108,6 +122,7 @@ async fn settles(pid: i32, limit: (usize, usize)) -> (usize, usize) {
 async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
     const INSTANCES: usize = 2000;
     const PARALLEL: usize = 64;
+    open_files_for(INSTANCES * 8 + 1000);
     let topic = unique("churn");
     create_topic(&topic, 1, &[]).await;
     let mut proxy = Proxy::start(&["--set", "consumer.instances.max=5000"]);
@@ -170,8 +185,19 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
     assert!(
         after.0 <= slack.0 && after.1 <= slack.1,
         "leaked: baseline {baseline:?}, after {after:?}; {}\nstderr:\n{}",
-        proxy.metrics().await.lines().filter(|l| l.starts_with("krest_consumer")).collect::<Vec<_>>().join("\n"),
-        proxy.stderr().lines().filter(|l| !l.contains("librdkafka")).collect::<Vec<_>>().join("\n")
+        proxy
+            .metrics()
+            .await
+            .lines()
+            .filter(|l| l.starts_with("krest_consumer"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        proxy
+            .stderr()
+            .lines()
+            .filter(|l| !l.contains("librdkafka"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 
     kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();

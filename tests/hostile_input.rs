@@ -148,13 +148,22 @@ async fn illegal_names_and_partitions_never_reach_a_consumer() {
     assert_eq!(status, 204, "{body}");
     let huge = json!({"offsets": [{"topic": topic, "partition": 0, "offset": i64::MAX}]});
     let (status, code) = status_and_code(Method::POST, &instance("/offsets"), Some(huge), V2_JSON).await;
-    assert_eq!((status, code), (200, Value::Null), "commits offset + 1, saturated");
+    assert_eq!(
+        (status, code),
+        (200, Value::Null),
+        "commits offset + 1, saturated"
+    );
     // Offset metadata longer than Kafka's protocol carries (it once broke the connection).
-    let long_metadata = json!({"offsets": [{"topic": topic, "partition": 0, "offset": 1, "metadata": "m".repeat(40_000)}]});
-    let (status, code) = status_and_code(Method::POST, &instance("/offsets"), Some(long_metadata), V2_JSON).await;
+    let long_metadata =
+        json!({"offsets": [{"topic": topic, "partition": 0, "offset": 1, "metadata": "m".repeat(40_000)}]});
+    let (status, code) =
+        status_and_code(Method::POST, &instance("/offsets"), Some(long_metadata), V2_JSON).await;
     assert_eq!((status, code), (400, json!(40002)));
     // Settings librdkafka cannot take (a NUL) or a read could not wait (beyond an int).
-    for settings in [json!({"auto.offset.reset": "earliest\0"}), json!({"consumer.request.timeout.ms": u64::MAX.to_string()})] {
+    for settings in [
+        json!({"auto.offset.reset": "earliest\0"}),
+        json!({"consumer.request.timeout.ms": u64::MAX.to_string()}),
+    ] {
         let url = proxy.url(&format!("/consumers/{}", unique("group")));
         let (status, code) = status_and_code(Method::POST, &url, Some(settings.clone()), V2_JSON).await;
         assert_eq!((status, code), (422, json!(42204)), "{settings}");

@@ -197,7 +197,11 @@ impl Config {
             schema_registry_url,
             consumer: ConsumerConfig {
                 request_max_bytes: r.int("consumer.request.max.bytes", 1, i64::MAX)? as u64,
-                request_timeout: Duration::from_millis(r.int("consumer.request.timeout.ms", 0, i64::from(i32::MAX))? as u64),
+                request_timeout: Duration::from_millis(r.int(
+                    "consumer.request.timeout.ms",
+                    0,
+                    i64::from(i32::MAX),
+                )? as u64),
                 instance_timeout: r.millis("consumer.instance.timeout.ms")?,
                 fetch_min_bytes: r.int("fetch.min.bytes", -1, 10_000_000)?,
                 max_instances: r.int("consumer.instances.max", 1, 1_000_000)? as usize,

@@ -233,7 +233,10 @@ impl Instance {
     /// they processed), synchronously.
     pub async fn commit(&self, offsets: Vec<PartitionOffset>) -> Result<(), ApiError> {
         check_partitions(offsets.iter().map(|(t, p, _, _)| (t.as_str(), *p)))?;
-        if let Some(message) = offsets.iter().find_map(|(_, _, _, m)| names::invalid_offset_metadata(m)) {
+        if let Some(message) = offsets
+            .iter()
+            .find_map(|(_, _, _, m)| names::invalid_offset_metadata(m))
+        {
             return Err(ApiError::new(StatusCode::BAD_REQUEST, 40002, message));
         }
         let _state = self.state.lock().await;

@@ -140,7 +140,12 @@ impl ConsumerManager {
     /// context names the topic, e.g. for a schema format's subject). A record the format
     /// cannot decode gets 408/40801 naming it; a failure no record can be blamed for fails
     /// the whole read.
-    async fn decode(&self, plugin: &Plugin, batch: &[&FetchedRecord], part: Part) -> Result<Vec<Decoded>, ApiError> {
+    async fn decode(
+        &self,
+        plugin: &Plugin,
+        batch: &[&FetchedRecord],
+        part: Part,
+    ) -> Result<Vec<Decoded>, ApiError> {
         let mut decoded = Vec::with_capacity(batch.len());
         // Records after the first failure are not delivered by this read: not decoded either.
         for run in batch.chunk_by(|a, b| a.topic == b.topic) {
@@ -240,7 +245,11 @@ type Decoded = Result<Option<Box<RawValue>>, ApiError>;
 
 /// Pairs decode results with their records; a record the format could not decode gets
 /// 408/40801 naming it.
-fn checked(plugin: &Plugin, results: Vec<Result<Option<Box<RawValue>>, String>>, batch: &[&FetchedRecord]) -> Vec<Decoded> {
+fn checked(
+    plugin: &Plugin,
+    results: Vec<Result<Option<Box<RawValue>>, String>>,
+    batch: &[&FetchedRecord],
+) -> Vec<Decoded> {
     results
         .into_iter()
         .zip(batch)

@@ -107,7 +107,12 @@ impl KafkaConsumer {
     }
 
     pub async fn unsubscribe(&self) {
-        self.blocking(|consumer| Ok(consumer.unsubscribe())).await.ok();
+        self.blocking(|consumer| {
+            consumer.unsubscribe();
+            Ok(())
+        })
+        .await
+        .ok();
     }
 
     pub async fn subscription(&self) -> KafkaResult<Vec<String>> {
