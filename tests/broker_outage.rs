@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, create_topic_on, produce_direct_on, unique, PrivateBroker, Proxy, V2_JSON};
+use support::{
+    call, create_topic_on, new_consumer, produce_direct_on, unique, PrivateBroker, Proxy, V2_JSON,
+};
 
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
 
@@ -26,16 +28,7 @@ async fn reads_wait_out_a_broker_outage_and_resume() {
     let topic = unique("outage");
     create_topic_on(&bootstrap, &topic, 1, &[]).await;
     let proxy = Proxy::spawn(&["--bootstrap-servers", &bootstrap], &[]);
-    let group = unique("group");
-    let (status, _, created) = call(
-        Method::POST,
-        &proxy.url(&format!("/consumers/{group}")),
-        Some(json!({"auto.offset.reset": "earliest"})),
-        V2_JSON,
-    )
-    .await;
-    assert_eq!(status, 200, "{created}");
-    let base = created["base_uri"].as_str().unwrap().to_string();
+    let base = new_consumer(&proxy, &unique("group"), json!({"auto.offset.reset": "earliest"})).await;
     let assign = json!({"partitions": [{"topic": topic, "partition": 0}]});
     let (status, _, body) = call(
         Method::POST,

@@ -45,31 +45,23 @@ async fn instance_limits_refuse_cleanly_and_free_up_on_delete() {
     let (a, b, c) = (unique("a"), unique("b"), unique("c"));
     let (_, first) = create(&proxy, &a).await;
     assert_eq!(create(&proxy, &a).await.0, 200);
-    let (status, refused) = create(&proxy, &a).await;
-    assert_eq!(
-        (status, refused["error_code"].clone()),
-        (429, json!(42902)),
-        "{refused}"
-    );
-    assert!(refused["message"]
-        .as_str()
-        .unwrap()
-        .contains("consumer.instances.max.per.group=2"));
+    refused(create(&proxy, &a).await, "consumer.instances.max.per.group=2");
     assert_eq!(create(&proxy, &b).await.0, 200);
-    let (status, refused) = create(&proxy, &c).await;
-    assert_eq!(
-        (status, refused["error_code"].clone()),
-        (429, json!(42902)),
-        "{refused}"
-    );
-    assert!(refused["message"]
-        .as_str()
-        .unwrap()
-        .contains("consumer.instances.max=3"));
+    refused(create(&proxy, &c).await, "consumer.instances.max=3");
 
     assert_eq!(delete(first["base_uri"].as_str().unwrap()).await, 204);
     assert_eq!(create(&proxy, &c).await.0, 200, "room again after a delete");
     assert!(proxy.metrics().await.contains("krest_consumer_instances 3"));
+}
+
+/// Asserts a create was refused with 429/42902 naming the `limit`.
+fn refused((status, body): (u16, Value), limit: &str) {
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (429, json!(42902)),
+        "{body}"
+    );
+    assert!(body["message"].as_str().unwrap().contains(limit), "{body}");
 }
 
 /// Raises this process's (and so krest's) soft limit of open files to `needed`, within the

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, create_topic, http, unique, Proxy, V2_JSON};
+use support::{call, create_topic, http, new_consumer, unique, Proxy, V2_JSON};
 
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
 
@@ -93,16 +93,7 @@ async fn illegal_names_and_partitions_never_reach_a_consumer() {
     let topic = unique("hostile-consumer");
     create_topic(&topic, 1, &[]).await;
     let proxy = Proxy::start(&[]);
-    let group = unique("group");
-    let (status, _, created) = call(
-        Method::POST,
-        &proxy.url(&format!("/consumers/{group}")),
-        Some(json!({})),
-        V2_JSON,
-    )
-    .await;
-    assert_eq!(status, 200, "{created}");
-    let base = created["base_uri"].as_str().unwrap().to_string();
+    let base = new_consumer(&proxy, &unique("group"), json!({})).await;
     let instance = |path: &str| format!("{base}{path}");
 
     for bad in illegal_topics()
@@ -218,20 +209,9 @@ async fn stack_rejections_are_json_errors() {
     assert!(response.contains(r#""error_code":413"#), "{response}");
 
     // A query string that does not parse.
-    let group = unique("group");
-    let (status, _, created) = call(
-        Method::POST,
-        &proxy.url(&format!("/consumers/{group}")),
-        Some(json!({})),
-        V2_JSON,
-    )
-    .await;
-    assert_eq!(status, 200, "{created}");
+    let base = new_consumer(&proxy, &unique("group"), json!({})).await;
     let response = http()
-        .get(format!(
-            "{}/records?timeout=soon",
-            created["base_uri"].as_str().unwrap()
-        ))
+        .get(format!("{base}/records?timeout=soon"))
         .header("Accept", BINARY)
         .send()
         .await

@@ -411,3 +411,11 @@ impl Drop for PrivateBroker {
         std::fs::remove_dir_all(&self.state).ok();
     }
 }
+
+/// Creates a v2 consumer instance in `group` with `settings`; returns its `base_uri`.
+pub async fn new_consumer(proxy: &Proxy, group: &str, settings: serde_json::Value) -> String {
+    let url = proxy.url(&format!("/consumers/{group}"));
+    let (status, _, created) = call(reqwest::Method::POST, &url, Some(settings), V2_JSON).await;
+    assert_eq!(status, 200, "{created}");
+    created["base_uri"].as_str().expect("base_uri").to_string()
+}
