@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use krest::config::PluginLimits;
 use krest::plugins::bindings::codec::{DecodeContext, EncodeContext, Part};
-use krest::plugins::registry::PluginRegistry;
+use krest::plugins::catalog::PluginCatalog;
 use krest::plugins::runtime::PluginRuntime;
 use krest_format_binary::Binary;
 use krest_format_json::Json;
@@ -34,7 +34,7 @@ async fn per_record<F: AsyncFnMut()>(batch: usize, mut body: F) -> f64 {
     started.elapsed().as_nanos() as f64 / (batches as f64 * batch as f64)
 }
 
-async fn compare<F: SimpleFormat>(registry: &PluginRegistry, name: &str, record: &str) {
+async fn compare<F: SimpleFormat>(registry: &PluginCatalog, name: &str, record: &str) {
     let plugin = registry.format(name).expect("built-in format");
     let runtime = registry.runtime();
     let encode_context = EncodeContext {
@@ -99,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
         max_instances: 128,
     };
     let runtime = Arc::new(PluginRuntime::new(limits, None)?);
-    let registry = tokio::task::spawn_blocking(move || PluginRegistry::new(runtime, None)).await??;
+    let registry = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, None)).await??;
     println!("ns per record, Wasm plugin call (fresh instance per call) vs the same codec natively");
     println!();
     println!("| format | batch | op | wasm ns/record | native ns/record | ratio |");

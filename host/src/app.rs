@@ -19,7 +19,7 @@ use crate::kafka::client_config::{self, Role};
 use crate::kafka::metadata::KafkaMetadata;
 use crate::kafka::producer::Producer;
 use crate::metadata::MetadataService;
-use crate::plugins::registry::PluginRegistry;
+use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::runtime::PluginRuntime;
 use crate::plugins::watcher;
 use crate::produce::ProduceService;
@@ -121,12 +121,12 @@ fn role_config(config: &Config, role: Role) -> anyhow::Result<rdkafka::ClientCon
 }
 
 /// The plugin runtime with the built-ins and the files in `plugins.dir` loaded.
-async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginRegistry>> {
+async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginCatalog>> {
     let limits = config.plugins.limits.clone();
     let runtime = Arc::new(PluginRuntime::new(limits, config.schema_registry_url.clone())?);
     let dir = config.plugins.dir.clone();
-    let registry = tokio::task::spawn_blocking(move || PluginRegistry::new(runtime, dir)).await??;
-    Ok(Arc::new(registry))
+    let catalog = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, dir)).await??;
+    Ok(Arc::new(catalog))
 }
 
 async fn bind(url: &Url) -> anyhow::Result<TcpListener> {

@@ -13,8 +13,8 @@ use crate::error::ApiError;
 use crate::kafka::producer::{delivered, Producer};
 use crate::metadata::MetadataService;
 use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
+use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::plugin::Plugin;
-use crate::plugins::registry::PluginRegistry;
 use crate::plugins::runtime::PluginFailure;
 
 #[derive(Debug, Deserialize)]
@@ -58,13 +58,13 @@ pub struct RecordResult {
 }
 
 pub struct ProduceService {
-    plugins: Arc<PluginRegistry>,
+    plugins: Arc<PluginCatalog>,
     producer: Producer,
     metadata: Arc<MetadataService>,
 }
 
 impl ProduceService {
-    pub fn new(plugins: Arc<PluginRegistry>, producer: Producer, metadata: Arc<MetadataService>) -> Self {
+    pub fn new(plugins: Arc<PluginCatalog>, producer: Producer, metadata: Arc<MetadataService>) -> Self {
         ProduceService {
             plugins,
             producer,

@@ -20,7 +20,7 @@ use tracing::{info, warn};
 
 use crate::config::{Config, ConsumerConfig};
 use crate::error::ApiError;
-use crate::plugins::registry::PluginRegistry;
+use crate::plugins::catalog::PluginCatalog;
 
 pub use base_uri::UrlSettings;
 pub use create::CreateRequest;
@@ -61,14 +61,14 @@ pub struct ConsumerManager {
     settings: ConsumerConfig,
     proxy_id: String,
     kafka: ClientConfig,
-    plugins: Arc<PluginRegistry>,
+    plugins: Arc<PluginCatalog>,
     urls: UrlSettings,
     instances: Mutex<HashMap<Key, Arc<Instance>>>,
 }
 
 impl ConsumerManager {
     /// `kafka` is the consumer role's librdkafka configuration.
-    pub fn new(config: &Config, kafka: ClientConfig, plugins: Arc<PluginRegistry>) -> Arc<Self> {
+    pub fn new(config: &Config, kafka: ClientConfig, plugins: Arc<PluginCatalog>) -> Arc<Self> {
         Arc::new(ConsumerManager {
             settings: config.consumer.clone(),
             proxy_id: config.id.clone(),
@@ -79,7 +79,7 @@ impl ConsumerManager {
         })
     }
 
-    pub fn plugins(&self) -> &PluginRegistry {
+    pub fn plugins(&self) -> &PluginCatalog {
         &self.plugins
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 
-use crate::plugins::registry::{PluginInfo, PluginRegistry};
+use crate::plugins::catalog::{PluginCatalog, PluginInfo};
 
-pub async fn list(State(registry): State<Arc<PluginRegistry>>) -> Json<Vec<PluginInfo>> {
-    Json(registry.list())
+pub async fn list(State(catalog): State<Arc<PluginCatalog>>) -> Json<Vec<PluginInfo>> {
+    Json(catalog.list())
 }

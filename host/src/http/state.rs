@@ -6,14 +6,14 @@ use axum::extract::FromRef;
 
 use crate::consumers::ConsumerManager;
 use crate::metadata::MetadataService;
-use crate::plugins::registry::PluginRegistry;
+use crate::plugins::catalog::PluginCatalog;
 use crate::produce::ProduceService;
 
 #[derive(Clone)]
 pub struct AppState {
     pub metadata: Arc<MetadataService>,
     pub produce: Arc<ProduceService>,
-    pub plugins: Arc<PluginRegistry>,
+    pub plugins: Arc<PluginCatalog>,
     pub consumers: Arc<ConsumerManager>,
 }
 
@@ -35,7 +35,7 @@ impl FromRef<AppState> for Arc<ProduceService> {
     }
 }
 
-impl FromRef<AppState> for Arc<PluginRegistry> {
+impl FromRef<AppState> for Arc<PluginCatalog> {
     fn from_ref(state: &AppState) -> Self {
         Arc::clone(&state.plugins)
     }

@@ -1,13 +1,13 @@
 //! The WebAssembly plugin runtime: the `krest:plugin` bindings, a wasmtime engine with
-//! per-call limits, loaded plugins, their captured output, the registry with its built-ins and the directory watcher.
+//! per-call limits, loaded plugins, their captured output, the catalog of active plugins with its built-ins and the directory watcher.
 
 pub mod bindings;
 mod builtin;
+pub mod catalog;
 pub mod engine;
 mod linkers;
 mod output;
 pub mod plugin;
-pub mod registry;
 pub mod runtime;
 mod state;
 pub mod watcher;

@@ -17,7 +17,7 @@ use super::output;
 use super::plugin::{self, Plugin, Pre, Source};
 use super::state::CallState;
 use crate::config::PluginLimits;
-use crate::schema_registry::SchemaRegistry;
+use crate::schema_registry::client::RegistryClient;
 use url::Url;
 
 static CALLS: LazyLock<IntCounterVec> = LazyLock::new(|| {
@@ -61,7 +61,7 @@ pub struct PluginRuntime {
     engine: Engine,
     linkers: Linkers,
     limits: PluginLimits,
-    schema_registry: Option<Arc<SchemaRegistry>>,
+    schema_registry: Option<Arc<RegistryClient>>,
 }
 
 impl PluginRuntime {
@@ -73,7 +73,7 @@ impl PluginRuntime {
             engine,
             linkers,
             limits,
-            schema_registry: schema_registry_url.map(|url| Arc::new(SchemaRegistry::new(url))),
+            schema_registry: schema_registry_url.map(|url| Arc::new(RegistryClient::new(url))),
         })
     }
 

@@ -11,12 +11,12 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::host::{self, Level};
 use super::bindings::schema_registry::{self, RegistryError, Schema};
 use super::output::{cut, GuestOutput, MAX_LINE};
-use crate::schema_registry::{RegisteredSchema, RegistryFailure, SchemaRegistry};
+use crate::schema_registry::client::{RegisteredSchema, RegistryClient, RegistryFailure};
 
 pub struct CallState {
     plugin: Arc<str>,
     config: Arc<[(String, String)]>,
-    schema_registry: Option<Arc<SchemaRegistry>>,
+    schema_registry: Option<Arc<RegistryClient>>,
     limits: StoreLimits,
     output: GuestOutput,
     wasi: WasiCtx,
@@ -27,7 +27,7 @@ impl CallState {
     pub fn new(
         plugin: Arc<str>,
         config: Arc<[(String, String)]>,
-        schema_registry: Option<Arc<SchemaRegistry>>,
+        schema_registry: Option<Arc<RegistryClient>>,
         memory_max_bytes: usize,
     ) -> Self {
         let output = GuestOutput::default();
@@ -89,7 +89,7 @@ impl host::Host for CallState {
     }
 }
 
-/// Schema formats reach the registry through the host, which caches its answers.
+/// Schema formats reach the Schema Registry through the host, which caches its answers.
 impl schema_registry::Host for CallState {
     async fn schema_by_id(&mut self, id: u32) -> Result<Schema, RegistryError> {
         let registry = self.registry()?;
@@ -116,7 +116,7 @@ impl schema_registry::Host for CallState {
 }
 
 impl CallState {
-    fn registry(&self) -> Result<Arc<SchemaRegistry>, RegistryError> {
+    fn registry(&self) -> Result<Arc<RegistryClient>, RegistryError> {
         self.schema_registry.clone().ok_or(RegistryError::NotConfigured)
     }
 }

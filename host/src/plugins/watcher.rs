@@ -1,6 +1,6 @@
-//! Watches `plugins.dir` (notify, debounced) and hands changed plugin names to the registry,
+//! Watches `plugins.dir` (notify, debounced) and hands changed plugin names to the catalog,
 //! which compiles them on a blocking thread. Only events that can change what a file holds
-//! count: the registry's own reads raise access events, which must not schedule a reload.
+//! count: the catalog's own reads raise access events, which must not schedule a reload.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,14 +9,14 @@ use std::time::Duration;
 use notify::event::{AccessKind, AccessMode, ModifyKind};
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
-use super::registry::{plugin_name, PluginRegistry};
+use super::catalog::{plugin_name, PluginCatalog};
 
 /// Quiet time after the last event before a name is reloaded: lets a copy finish.
 const DEBOUNCE: Duration = Duration::from_millis(100);
 
 /// Starts watching; changes apply until the returned watcher is dropped.
-pub fn watch(registry: Arc<PluginRegistry>) -> anyhow::Result<Option<RecommendedWatcher>> {
-    let Some(dir) = registry.dir().map(|d| d.to_path_buf()) else {
+pub fn watch(catalog: Arc<PluginCatalog>) -> anyhow::Result<Option<RecommendedWatcher>> {
+    let Some(dir) = catalog.dir().map(|d| d.to_path_buf()) else {
         return Ok(None);
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -41,8 +41,8 @@ pub fn watch(registry: Arc<PluginRegistry>) -> anyhow::Result<Option<Recommended
                 names.insert(name);
             }
             for name in names {
-                let registry = Arc::clone(&registry);
-                tokio::task::spawn_blocking(move || registry.sync(&name))
+                let catalog = Arc::clone(&catalog);
+                tokio::task::spawn_blocking(move || catalog.sync(&name))
                     .await
                     .ok();
             }

@@ -32,7 +32,7 @@ pub struct PluginInfo {
     pub last_error: Option<String>,
 }
 
-pub struct PluginRegistry {
+pub struct PluginCatalog {
     runtime: Arc<PluginRuntime>,
     dir: Option<PathBuf>,
     builtins: BTreeMap<String, Arc<Plugin>>,
@@ -43,7 +43,7 @@ pub struct PluginRegistry {
     seen: Mutex<BTreeMap<String, Fingerprint>>,
 }
 
-impl PluginRegistry {
+impl PluginCatalog {
     /// Loads the built-in plugins and every `*.wasm` in `dir`. Blocking: call it from a
     /// blocking thread inside the tokio runtime.
     pub fn new(runtime: Arc<PluginRuntime>, dir: Option<PathBuf>) -> anyhow::Result<Self> {
@@ -52,7 +52,7 @@ impl PluginRegistry {
             let plugin = runtime.load(name, bytes, plugin::sha256(bytes), Source::Builtin, Vec::new())?;
             builtins.insert(name.to_string(), Arc::new(plugin));
         }
-        let registry = PluginRegistry {
+        let catalog = PluginCatalog {
             runtime,
             dir,
             active: ArcSwap::from_pointee(builtins.clone()),
@@ -60,7 +60,7 @@ impl PluginRegistry {
             errors: Mutex::new(BTreeMap::new()),
             seen: Mutex::new(BTreeMap::new()),
         };
-        if let Some(dir) = &registry.dir {
+        if let Some(dir) = &catalog.dir {
             let entries = std::fs::read_dir(dir)
                 .map_err(|e| anyhow::anyhow!("cannot read plugins.dir {}: {e}", dir.display()))?;
             let mut names: Vec<String> = entries
@@ -69,10 +69,10 @@ impl PluginRegistry {
             names.sort();
             names.dedup();
             for name in names {
-                registry.sync(&name);
+                catalog.sync(&name);
             }
         }
-        Ok(registry)
+        Ok(catalog)
     }
 
     pub fn runtime(&self) -> &PluginRuntime {
@@ -256,7 +256,7 @@ impl PluginRegistry {
     }
 }
 
-/// What a plugin's files held when the registry read them.
+/// What a plugin's files held when the catalog read them.
 #[derive(Debug, PartialEq, Eq)]
 struct Fingerprint {
     /// Of `NAME.wasm`.

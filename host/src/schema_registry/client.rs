@@ -45,20 +45,20 @@ struct ErrorBody {
     message: String,
 }
 
-pub struct SchemaRegistry {
+pub struct RegistryClient {
     base: Url,
     http: reqwest::Client,
     by_id: Mutex<HashMap<u32, RegisteredSchema>>,
     registered: Mutex<HashMap<(String, String, String), u32>>,
 }
 
-impl SchemaRegistry {
+impl RegistryClient {
     pub fn new(base: Url) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .expect("HTTP client");
-        SchemaRegistry {
+        RegistryClient {
             base,
             http,
             by_id: Mutex::default(),
