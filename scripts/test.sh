@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a real Kafka broker. Starts the broker with
-# scripts/kafka.sh (and stops it afterwards) unless one is already running.
+# scripts/kafka.sh (and stops it afterwards) unless one is already running; prepares the
+# Python environment of the interoperability tests (scripts/python-env.sh).
 # Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +14,7 @@ if ! scripts/kafka.sh status >/dev/null 2>&1; then
   started=1
 fi
 export KREST_TEST_BOOTSTRAP="127.0.0.1:${KREST_KAFKA_PORT:-19092}"
+# Confluent's Python client, for the interoperability tests.
+KREST_TEST_PYTHON="$(scripts/python-env.sh)"
+export KREST_TEST_PYTHON
 cargo test --workspace "$@"

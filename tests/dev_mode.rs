@@ -13,7 +13,8 @@ async fn dev_mode_answers_topics_and_brokers() {
 
     let (status, _, topics) = get_v2(&proxy.url("/topics")).await;
     assert_eq!(status, 200);
-    assert_eq!(topics, json!(["demo"]));
+    // The Schema Registry of --dev keeps its schemas in `_schemas`, a topic like any other.
+    assert_eq!(topics, json!(["_schemas", "demo"]));
 
     let (status, _, brokers) = get_v2(&proxy.url("/brokers")).await;
     assert_eq!(status, 200);

@@ -1,70 +1,16 @@
-//! Schema formats reach the Schema Registry through the host's `schema-registry` import.
-//! No Schema Registry can run on this machine (Confluent's is not on Maven Central, Karapace
-//! not on PyPI), so a small registry speaking the same REST API runs inside the test; Kafka
-//! is real.
+//! Schema formats reach the Schema Registry through the host's `schema-registry` import:
+//! here the registry krest serves itself, stored in Kafka; Kafka is real.
 
 mod support;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    call, create_topic, install_plugin, plugin_wasm, read_value, temp_dir, unique, Proxy, V2_JSON,
+    call, create_topic, free_port, install_plugin, plugin_wasm, read_value, registry_args, temp_dir, unique,
+    Proxy, V2_JSON,
 };
 
 const SR_FORMAT: &str = "application/vnd.kafka.sr.v2+json";
-
-/// (subject, schema) → id, and id → schema.
-#[derive(Default)]
-struct Registry {
-    ids: HashMap<(String, String), u32>,
-    schemas: HashMap<u32, String>,
-}
-
-type Shared = Arc<Mutex<Registry>>;
-
-async fn register(
-    State(r): State<Shared>,
-    Path(subject): Path<String>,
-    Json(body): Json<Value>,
-) -> Json<Value> {
-    let mut r = r.lock().unwrap();
-    let schema = body["schema"].as_str().unwrap().to_string();
-    let next = r.schemas.len() as u32 + 1;
-    let id = *r.ids.entry((subject, schema.clone())).or_insert(next);
-    r.schemas.insert(id, schema);
-    Json(json!({ "id": id }))
-}
-
-async fn by_id(
-    State(r): State<Shared>,
-    Path(id): Path<u32>,
-) -> Result<Json<Value>, (StatusCode, Json<Value>)> {
-    match r.lock().unwrap().schemas.get(&id) {
-        Some(schema) => Ok(Json(json!({ "schema": schema, "schemaType": "JSON" }))),
-        None => Err((
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error_code": 40403, "message": "Schema not found" })),
-        )),
-    }
-}
-
-async fn start_registry() -> String {
-    let app = Router::new()
-        .route("/subjects/{subject}/versions", post(register))
-        .route("/schemas/ids/{id}", get(by_id))
-        .with_state(Shared::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{address}")
-}
 
 async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
     let response = support::http()
@@ -80,19 +26,22 @@ async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
 
 #[tokio::test]
 async fn schema_formats_register_and_look_up_schemas_through_the_host() {
-    let registry = start_registry().await;
     let dir = temp_dir("krest-plugins");
     install_plugin(&dir, "sr", &plugin_wasm("krest-fixture-registry"));
     let topic = unique("schema-registry");
     create_topic(&topic, 1, &[]).await;
-    let proxy = Proxy::start(&[
-        "--set",
-        &format!("plugins.dir={}", dir.display()),
-        "--set",
-        &format!("schema.registry.url={registry}"),
-        "--set",
-        "consumer.request.timeout.ms=300",
-    ]);
+    let mut args = registry_args(free_port(), &unique("_schemas"));
+    args.extend(
+        [
+            "--set",
+            &format!("plugins.dir={}", dir.display()),
+            "--set",
+            "consumer.request.timeout.ms=300",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let proxy = Proxy::start(&args);
 
     let schema = r#"{"type":"object"}"#;
     let (status, response) = produce(

@@ -6,11 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::watch;
 use tracing::{info, warn};
-use url::Url;
 
 use crate::config::Config;
 use crate::consumers::ConsumerManager;
@@ -23,13 +21,14 @@ use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::runtime::PluginRuntime;
 use crate::plugins::watcher;
 use crate::produce::ProduceService;
+use crate::schema_registry;
 
 /// How long one metadata call may wait for Kafka.
 const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until a termination signal, then drains for at most `shutdown.graceful.ms`.
 /// `dev` adds a try-it hint to the start-up banner.
-pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     // Installed before the banner: a signal right after start-up must still drain gracefully.
     let signals = TerminationSignals::install()?;
     let admin_config = role_config(&config, Role::Admin)?;
@@ -38,6 +37,19 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
     let kafka =
         KafkaMetadata::new(&admin_config, KAFKA_CALL_TIMEOUT, !dev).context("cannot create Kafka clients")?;
     let metadata = Arc::new(MetadataService::new(kafka));
+    let registry = match &config.registry_server {
+        Some(settings) => {
+            let server = schema_registry::server::start(settings, &admin_config, &config.host_name)
+                .await
+                .context("cannot start the Schema Registry")?;
+            // --dev's registry on a free port (port 0): the proxy uses the port it got.
+            if config.schema_registry_url.as_ref() == Some(&settings.listeners[0]) {
+                config.schema_registry_url = Some(server.url.clone());
+            }
+            Some(server)
+        }
+        None => None,
+    };
     let plugins = start_plugins(&config).await?;
     let _watcher = watcher::watch(Arc::clone(&plugins))?;
     let producer = Producer::new(&producer_config).context("cannot create the Kafka producer")?;
@@ -57,7 +69,7 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
 
     let mut listeners = Vec::new();
     for url in &config.listeners {
-        let listener = bind(url).await?;
+        let listener = http::serve::bind(url).await.context("listeners")?;
         let address = listener.local_addr()?;
         println!("krest listening on http://{address}");
         listeners.push((listener, address));
@@ -73,13 +85,22 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let servers: Vec<_> = listeners
+    let mut servers: Vec<_> = listeners
         .into_iter()
         .map(|(listener, _)| {
             let serve = http::serve::serve(listener, app.clone(), config.connections, stop_rx.clone());
             tokio::spawn(serve)
         })
         .collect();
+    let mut leadership = None;
+    if let Some(registry) = registry {
+        leadership = Some(registry.leadership);
+        for (listener, address) in registry.listeners {
+            println!("krest schema registry listening on http://{address}");
+            let serve = http::serve::serve(listener, registry.app.clone(), config.connections, stop_rx.clone());
+            servers.push(tokio::spawn(serve));
+        }
+    }
 
     let signal = signals.recv().await;
     info!("received {signal}: no new connections; finishing in-flight requests");
@@ -99,6 +120,9 @@ pub async fn run(config: Config, dev: bool) -> anyhow::Result<()> {
         );
     }
     expiry.abort();
+    if let Some(leadership) = leadership {
+        tokio::task::spawn_blocking(move || leadership.resign()).await.ok();
+    }
     // Every instance leaves its group now, so the groups rebalance at once.
     consumers.close_all().await;
     // Flushing and destroying librdkafka handles blocks; keep that off the executor.
@@ -127,15 +151,6 @@ async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginCatalog>> {
     let dir = config.plugins.dir.clone();
     let catalog = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, dir)).await??;
     Ok(Arc::new(catalog))
-}
-
-async fn bind(url: &Url) -> anyhow::Result<TcpListener> {
-    let host = url.host_str().context("listener without host")?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = url.port_or_known_default().context("listener without port")?;
-    TcpListener::bind((host, port))
-        .await
-        .with_context(|| format!("cannot listen on {url} (listeners)"))
 }
 
 /// A URL a local user can paste: wildcard addresses become `localhost`.

@@ -96,7 +96,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if !config.bootstrap_servers.is_empty() {
             warn!("--dev ignores bootstrap.servers={}", config.bootstrap_servers);
         }
-        let cluster = DevCluster::start()?;
+        let schema_topic = config.registry_server.as_ref().map(|r| r.store.topic.as_str());
+        let cluster = DevCluster::start(schema_topic)?;
         config.bootstrap_servers = cluster.bootstrap_servers();
         Some(cluster)
     } else {

@@ -200,6 +200,10 @@ pub fn krest(args: &[&str], env: &[(&str, &str)]) -> Command {
         .arg("serve")
         .args(["--listeners", "http://127.0.0.1:0"])
         .args(args);
+    if args.contains(&"--dev") {
+        // --dev serves a Schema Registry on :8081; tests run side by side.
+        command.args(["--set", "schema.registry.listeners=http://127.0.0.1:0"]);
+    }
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("KAFKA_REST_")) {
         command.env_remove(key);
     }
@@ -418,4 +422,27 @@ pub async fn new_consumer(proxy: &Proxy, group: &str, settings: serde_json::Valu
     let (status, _, created) = call(reqwest::Method::POST, &url, Some(settings), V2_JSON).await;
     assert_eq!(status, 200, "{created}");
     created["base_uri"].as_str().expect("base_uri").to_string()
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Settings for a krest that serves a Schema Registry of its own on `port`, stored in
+/// `topic` (a topic per test: ids then start at 1), with the proxy pointed at it.
+pub fn registry_args(port: u16, topic: &str) -> Vec<String> {
+    [
+        format!("schema.registry.listeners=http://127.0.0.1:{port}"),
+        format!("schema.registry.url=http://127.0.0.1:{port}"),
+        format!("kafkastore.topic={topic}"),
+        format!("schema.registry.group.id={topic}-writers"),
+    ]
+    .into_iter()
+    .flat_map(|setting| ["--set".to_string(), setting])
+    .collect()
 }

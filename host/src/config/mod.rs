@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::schema_registry::kafka_store::StoreConfig;
 use keys::{Key, KeyUse};
 pub use sources::{Origin, RawConfig};
 
@@ -31,6 +32,8 @@ pub struct Config {
     pub bootstrap_servers: String,
     /// `schema.registry.url`; `None` when set to the empty string.
     pub schema_registry_url: Option<Url>,
+    /// The Schema Registry krest serves itself; `None` unless `schema.registry.listeners`.
+    pub registry_server: Option<RegistryServerConfig>,
     pub consumer: ConsumerConfig,
     /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
     pub shutdown_graceful: Duration,
@@ -57,6 +60,20 @@ pub struct PluginLimits {
     pub memory_max_bytes: usize,
     /// `plugins.instances.max`: plugin calls that may run at once.
     pub max_instances: u32,
+}
+
+/// The Schema Registry served by krest, with Confluent's key names.
+#[derive(Clone, Debug)]
+pub struct RegistryServerConfig {
+    /// `schema.registry.listeners`: `http://HOST:PORT` URLs.
+    pub listeners: Vec<Url>,
+    /// `schema.registry.group.id`: the group whose member holding the topic's partition writes.
+    pub group_id: String,
+    /// `leader.eligibility`: whether this instance may be that writer.
+    pub leader_eligible: bool,
+    /// `schema.compatibility.level`: the level when none is configured.
+    pub default_compatibility: String,
+    pub store: StoreConfig,
 }
 
 /// Deadlines of client connections.
@@ -118,6 +135,9 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// Where `krest serve --dev` serves its Schema Registry (Confluent's default port).
+pub const DEV_REGISTRY: &str = "http://127.0.0.1:8081";
 
 /// Non-fatal findings, logged at start-up.
 pub type Warnings = Vec<String>;
@@ -187,6 +207,40 @@ impl Config {
             s if s.is_empty() => None,
             s => Some(r.url("schema.registry.url", &s)?),
         };
+        let mut registry_listeners = r.url_list("schema.registry.listeners")?;
+        if dev && registry_listeners.is_empty() {
+            registry_listeners.push(Url::parse(DEV_REGISTRY).expect("valid URL"));
+        }
+        for url in &registry_listeners {
+            r.check_listener("schema.registry.listeners", url)?;
+        }
+        let default_compatibility = r.string("schema.compatibility.level");
+        if crate::schema_registry::schema_types::Compatibility::parse(&default_compatibility).is_none() {
+            return Err(r.invalid(
+                "schema.compatibility.level",
+                "expected none, backward, forward, full, backward_transitive, forward_transitive or full_transitive",
+            ));
+        }
+        let registry_server = match registry_listeners.is_empty() {
+            true => None,
+            false => Some(RegistryServerConfig {
+                listeners: registry_listeners,
+                group_id: r.string("schema.registry.group.id"),
+                leader_eligible: r.boolean("leader.eligibility")?,
+                default_compatibility,
+                store: StoreConfig {
+                    topic: r.string("kafkastore.topic"),
+                    replication_factor: r.int("kafkastore.topic.replication.factor", 1, i64::from(i16::MAX))? as i32,
+                    timeout: Duration::from_millis(r.int("kafkastore.timeout.ms", 1, 3_600_000)? as u64),
+                    init_timeout: Duration::from_millis(r.int("kafkastore.init.timeout.ms", 1, 3_600_000)? as u64),
+                },
+            }),
+        };
+        let schema_registry_url = match (dev, raw.get("schema.registry.url")) {
+            // --dev points the proxy at its own registry unless told otherwise.
+            (true, None) => registry_server.as_ref().map(|s| s.listeners[0].clone()),
+            _ => schema_registry_url,
+        };
         let config = Config {
             id: r.string("id"),
             listeners,
@@ -195,6 +249,7 @@ impl Config {
             port,
             bootstrap_servers,
             schema_registry_url,
+            registry_server,
             consumer: ConsumerConfig {
                 request_max_bytes: r.int("consumer.request.max.bytes", 1, i64::MAX)? as u64,
                 request_timeout: Duration::from_millis(r.int(
@@ -290,6 +345,14 @@ impl Reader<'_> {
 
     fn millis(&self, key: &str) -> Result<Duration, ConfigError> {
         Ok(Duration::from_millis(self.int(key, 0, i64::MAX)? as u64))
+    }
+
+    fn boolean(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.string(key).to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(self.invalid(key, "expected true or false")),
+        }
     }
 
     fn port(&self, key: &str) -> Result<u16, ConfigError> {

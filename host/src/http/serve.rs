@@ -13,7 +13,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use anyhow::Context as _;
 use tokio::net::{TcpListener, TcpStream};
+use url::Url;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -172,4 +174,14 @@ impl AsyncWrite for Tracked {
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
     }
+}
+
+/// Binds the address of a `http://HOST:PORT` listener URL.
+pub async fn bind(url: &Url) -> anyhow::Result<TcpListener> {
+    let host = url.host_str().context("listener without host")?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = url.port_or_known_default().context("listener without port")?;
+    TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("cannot listen on {url}"))
 }

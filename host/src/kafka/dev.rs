@@ -14,9 +14,13 @@ pub struct DevCluster {
 }
 
 impl DevCluster {
-    pub fn start() -> anyhow::Result<Self> {
+    /// `schema_topic`: the Schema Registry's topic, created with its one partition.
+    pub fn start(schema_topic: Option<&str>) -> anyhow::Result<Self> {
         let mock = MockCluster::new(1)?;
         mock.create_topic(DEMO_TOPIC, 1, 1)?;
+        if let Some(topic) = schema_topic {
+            mock.create_topic(topic, 1, 1)?;
+        }
         Ok(DevCluster { mock })
     }
 

@@ -1,0 +1,189 @@
+//! The Schema Registry krest serves, against a real broker: registration latency, and schema
+//! look-ups by id per second, from the registry over HTTP and through the proxy's cached
+//! client (what schema-format plugins call), side by side in one run.
+//!
+//! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench schema_registry`
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use krest::schema_registry::client::RegistryClient;
+use serde_json::json;
+
+const SCHEMAS: usize = 200;
+const CONCURRENCY: usize = 8;
+const RUN_FOR: Duration = Duration::from_secs(5);
+
+struct Krest(Child);
+
+impl Drop for Krest {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// krest with a registry in a topic of its own; returns the registry's URL once it answers.
+async fn start_krest() -> (Krest, String) {
+    let bootstrap = std::env::var("KREST_TEST_BOOTSTRAP")
+        .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let topic = format!("_schemas-bench-{}", std::process::id());
+    let child = Command::new(env!("CARGO_BIN_EXE_krest"))
+        .args(["serve", "--bootstrap-servers", &bootstrap])
+        .args(["--listeners", &format!("http://127.0.0.1:{}", free_port())])
+        .args(["--set", &format!("schema.registry.listeners={url}")])
+        .args(["--set", &format!("kafkastore.topic={topic}")])
+        .args(["--set", &format!("schema.registry.group.id={topic}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn krest");
+    let krest = Krest(child);
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client
+            .get(format!("{url}/subjects"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (krest, url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the registry did not answer");
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// Registers SCHEMAS distinct schemas one after another; returns their ids.
+async fn bench_register(url: &str) -> Vec<u32> {
+    let client = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..SCHEMAS {
+        let schema =
+            json!({"type": "record", "name": format!("R{i}"), "fields": [{"name": "f", "type": "string"}]});
+        let started = Instant::now();
+        let response: serde_json::Value = client
+            .post(format!("{url}/subjects/bench-{i}-value/versions"))
+            .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+            .json(&json!({ "schema": schema.to_string() }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        latencies.push(started.elapsed());
+        ids.push(response["id"].as_u64().expect("an id") as u32);
+    }
+    latencies.sort();
+    println!("## Registration ({SCHEMAS} new schemas, one at a time)\n");
+    println!("| p50 ms | p99 ms |\n|---|---|");
+    println!(
+        "| {:.2} | {:.2} |\n",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99)
+    );
+    ids
+}
+
+/// Look-ups by id for RUN_FOR from CONCURRENCY workers; returns (per second, p50 ms, p99 ms).
+async fn drive<F, Fut>(one: F) -> (f64, f64, f64)
+where
+    F: Fn(u32) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let one = Arc::new(one);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|worker| {
+            let (one, stop) = (Arc::clone(&one), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = worker as u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    one(n).await;
+                    latencies.push(t.elapsed());
+                    n = n.wrapping_add(1);
+                }
+                latencies
+            })
+        })
+        .collect();
+    tokio::time::sleep(RUN_FOR).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort();
+    (rate, percentile(&latencies, 0.5), percentile(&latencies, 0.99))
+}
+
+async fn bench_lookups(url: &str, ids: Vec<u32>) {
+    println!(
+        "## Schema look-ups by id ({} ids, {CONCURRENCY} concurrent callers, {RUN_FOR:?} each)\n",
+        ids.len()
+    );
+    println!("| Path | look-ups/s | p50 ms | p99 ms |\n|---|---|---|---|");
+    let ids = Arc::new(ids);
+    let http = reqwest::Client::new();
+    let direct = {
+        let (ids, url) = (Arc::clone(&ids), url.to_string());
+        drive(move |n| {
+            let request = http.get(format!("{url}/schemas/ids/{}", ids[n as usize % ids.len()]));
+            async move {
+                let response = request.send().await.unwrap();
+                assert!(response.status().is_success());
+                response.bytes().await.unwrap();
+            }
+        })
+        .await
+    };
+    println!(
+        "| registry over HTTP (`GET /schemas/ids/{{id}}`) | {:.0} | {:.3} | {:.3} |",
+        direct.0, direct.1, direct.2
+    );
+    let cached = Arc::new(RegistryClient::new(url.parse().unwrap()));
+    let through_proxy = {
+        let ids = Arc::clone(&ids);
+        drive(move |n| {
+            let (cached, id) = (Arc::clone(&cached), ids[n as usize % ids.len()]);
+            async move {
+                cached.schema_by_id(id).await.unwrap();
+            }
+        })
+        .await
+    };
+    println!(
+        "| proxy's cached client (plugins' `schema-by-id`) | {:.0} | {:.4} | {:.4} |\n",
+        through_proxy.0, through_proxy.1, through_proxy.2
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let (_krest, url) = start_krest().await;
+    let ids = bench_register(&url).await;
+    bench_lookups(&url, ids).await;
+}

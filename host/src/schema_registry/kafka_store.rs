@@ -1,0 +1,261 @@
+//! Kafka is the registry's store, as for Confluent's: a compacted one-partition topic read from
+//! the start by every instance into [`RegistryState`], written by the leader only. A write
+//! returns once this instance has read it back, so a client reads its own writes.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Message, Offset, TopicPartitionList};
+use tokio::sync::{watch, Mutex, MutexGuard};
+use tracing::{info, warn};
+
+use super::records::Key;
+use super::state::RegistryState;
+
+/// The store's settings, Confluent's `kafkastore.*` keys.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// `kafkastore.topic`.
+    pub topic: String,
+    /// `kafkastore.topic.replication.factor`: at most this many replicas (fewer brokers, fewer).
+    pub replication_factor: i32,
+    /// `kafkastore.timeout.ms`: how long a write may wait for Kafka and for its read-back.
+    pub timeout: Duration,
+    /// `kafkastore.init.timeout.ms`: how long start-up may take to read the topic.
+    pub init_timeout: Duration,
+}
+
+/// Why a store operation failed: Confluent's 50002 (timed out) or 50001 (store error).
+#[derive(Debug)]
+pub enum StoreError {
+    TimedOut(String),
+    Failed(String),
+}
+
+pub struct KafkaStore {
+    config: StoreConfig,
+    state: Arc<RwLock<RegistryState>>,
+    producer: FutureProducer,
+    /// Asks the topic's end offset.
+    watermarks: Arc<BaseConsumer>,
+    /// The next offset the reader will apply.
+    read_up_to: watch::Receiver<i64>,
+    writes: Mutex<()>,
+    stop_reader: Arc<AtomicBool>,
+}
+
+impl KafkaStore {
+    /// Creates (or checks) the topic, starts reading it and returns once the whole topic has
+    /// been read. `kafka` is the client configuration (bootstrap servers and security).
+    pub async fn open(config: StoreConfig, kafka: &ClientConfig) -> anyhow::Result<Arc<Self>> {
+        ensure_topic(&config, kafka).await?;
+        let state = Arc::new(RwLock::new(RegistryState::default()));
+        let (read_tx, read_up_to) = watch::channel(0);
+        let stop_reader = Arc::new(AtomicBool::new(false));
+        // librdkafka assigns only with a group id; this one never joins or commits.
+        let consumer: BaseConsumer = kafka
+            .clone()
+            .set("group.id", "krest-schema-store")
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .create()?;
+        let mut assignment = TopicPartitionList::new();
+        assignment.add_partition_offset(&config.topic, 0, Offset::Beginning)?;
+        consumer.assign(&assignment)?;
+        let reader = Reader {
+            consumer,
+            state: Arc::clone(&state),
+            read_up_to: read_tx,
+            stop: Arc::clone(&stop_reader),
+        };
+        std::thread::Builder::new()
+            .name("schema-store-reader".into())
+            .spawn(move || reader.run())?;
+        let producer: FutureProducer = kafka
+            .clone()
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .create()?;
+        let watermarks: BaseConsumer = kafka.create()?;
+        let store = Arc::new(KafkaStore {
+            config,
+            state,
+            producer,
+            watermarks: Arc::new(watermarks),
+            read_up_to,
+            writes: Mutex::new(()),
+            stop_reader,
+        });
+        let init_timeout = store.config.init_timeout;
+        store
+            .catch_up(init_timeout)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the schema topic `{}`: {e:?}", store.config.topic))?;
+        info!(topic = %store.config.topic, "schema registry store ready");
+        Ok(store)
+    }
+
+    /// `kafkastore.timeout.ms`.
+    pub fn timeout(&self) -> Duration {
+        self.config.timeout
+    }
+
+    pub fn state(&self) -> RwLockReadGuard<'_, RegistryState> {
+        self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Serializes writers: hold it from reading the state to writing what follows from it.
+    pub async fn lock(&self) -> MutexGuard<'_, ()> {
+        self.writes.lock().await
+    }
+
+    /// Waits until this instance has read everything written to the topic so far (a NOOP
+    /// record marks the end).
+    pub async fn catch_up(&self, timeout: Duration) -> Result<(), StoreError> {
+        let offset = self.send(&Key::Noop, None, timeout).await?;
+        self.wait_read(offset, timeout).await
+    }
+
+    /// Waits until this instance has read what the topic held when called (by its end
+    /// offset, writing nothing): after another instance wrote, its writes are visible here.
+    pub async fn read_to_end(&self) -> Result<(), StoreError> {
+        let (consumer, topic, timeout) = (Arc::clone(&self.watermarks), self.config.topic.clone(), self.config.timeout);
+        let end = tokio::task::spawn_blocking(move || consumer.fetch_watermarks(&topic, 0, timeout))
+            .await
+            .map_err(|e| StoreError::Failed(e.to_string()))?
+            .map_err(|e| StoreError::Failed(format!("Error reading the schema topic's end: {e}")))?
+            .1;
+        if end == 0 {
+            return Ok(());
+        }
+        self.wait_read(end - 1, timeout).await
+    }
+
+    /// Writes records in order and returns once they are read back. Call with [`Self::lock`]
+    /// held.
+    pub async fn write(&self, records: Vec<(Key, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+        let timeout = self.config.timeout;
+        let mut last = None;
+        for (key, value) in &records {
+            last = Some(self.send(key, value.as_deref(), timeout).await?);
+        }
+        match last {
+            Some(offset) => self.wait_read(offset, timeout).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn send(&self, key: &Key, value: Option<&[u8]>, timeout: Duration) -> Result<i64, StoreError> {
+        let key = key.to_bytes();
+        let mut record = FutureRecord::<[u8], [u8]>::to(&self.config.topic)
+            .key(&key)
+            .partition(0);
+        record.payload = value;
+        match self.producer.send(record, timeout).await {
+            Ok(delivery) => Ok(delivery.offset),
+            Err((error, _)) if error.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageTimedOut) => {
+                Err(StoreError::TimedOut(format!("Write to the schema topic timed out: {error}")))
+            }
+            Err((error, _)) => Err(StoreError::Failed(format!("Error writing to the schema topic: {error}"))),
+        }
+    }
+
+    async fn wait_read(&self, offset: i64, timeout: Duration) -> Result<(), StoreError> {
+        let mut read_up_to = self.read_up_to.clone();
+        let read = async move { read_up_to.wait_for(|next| *next > offset).await.is_ok() };
+        match tokio::time::timeout(timeout, read).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::Failed("the schema topic reader stopped".into())),
+            Err(_) => Err(StoreError::TimedOut(format!(
+                "Timed out waiting for the schema topic to be read up to offset {offset}"
+            ))),
+        }
+    }
+}
+
+impl Drop for KafkaStore {
+    fn drop(&mut self) {
+        self.stop_reader.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Applies the topic's records to the state, in order, on a thread of its own.
+struct Reader {
+    consumer: BaseConsumer,
+    state: Arc<RwLock<RegistryState>>,
+    read_up_to: watch::Sender<i64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Reader {
+    fn run(self) {
+        while !self.stop.load(Ordering::Relaxed) {
+            let Some(polled) = self.consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            let message = match polled {
+                Ok(message) => message,
+                Err(e) => {
+                    warn!("schema topic read: {e}");
+                    continue;
+                }
+            };
+            match Key::parse(message.key().unwrap_or_default()) {
+                Ok(key) => {
+                    let mut state = self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if let Err(reason) = state.apply(&key, message.payload()) {
+                        warn!(offset = message.offset(), "schema topic record skipped: {reason}");
+                    }
+                }
+                Err(reason) => warn!(offset = message.offset(), "schema topic record skipped: {reason}"),
+            }
+            self.read_up_to.send_replace(message.offset() + 1);
+        }
+    }
+}
+
+/// Creates the topic (compacted, one partition) or checks that the existing one has one
+/// partition, as Confluent's registry requires.
+async fn ensure_topic(config: &StoreConfig, kafka: &ClientConfig) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = kafka.create()?;
+    let metadata_consumer: BaseConsumer = kafka.create()?;
+    let topic = config.topic.clone();
+    let (brokers, partitions) = tokio::task::spawn_blocking(move || {
+        let metadata = metadata_consumer.fetch_metadata(None, Duration::from_secs(10))?;
+        let partitions = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map(|t| t.partitions().len());
+        Ok::<_, rdkafka::error::KafkaError>((metadata.brokers().len(), partitions))
+    })
+    .await??;
+    match partitions {
+        Some(1) => Ok(()),
+        Some(n) => anyhow::bail!(
+            "the schema topic `{}` has {n} partitions; the registry needs exactly one (kafkastore.topic)",
+            config.topic
+        ),
+        None => {
+            let replication = config.replication_factor.min(brokers.max(1) as i32);
+            let topic = NewTopic::new(&config.topic, 1, TopicReplication::Fixed(replication))
+                .set("cleanup.policy", "compact");
+            let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+            for result in admin.create_topics(&[topic], &options).await? {
+                match result {
+                    Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                    Err((name, code)) => anyhow::bail!("cannot create the schema topic `{name}`: {code}"),
+                }
+            }
+            info!(topic = %config.topic, replication, "created the schema topic");
+            Ok(())
+        }
+    }
+}

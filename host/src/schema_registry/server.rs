@@ -1,0 +1,82 @@
+//! Starts the Schema Registry krest serves: binds its listeners, reads the schema topic,
+//! joins the leader election, and hands back the HTTP app to serve with the proxy's.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rdkafka::config::ClientConfig;
+use tokio::net::TcpListener;
+use tower_http::normalize_path::NormalizePath;
+use tracing::warn;
+use url::Url;
+
+use super::api::{self, Registry};
+use super::kafka_store::KafkaStore;
+use super::leadership::Leadership;
+use super::schema_types::Compatibility;
+use super::service::RegistryService;
+use crate::config::RegistryServerConfig;
+use crate::http::serve::bind;
+use crate::http::App;
+
+/// How long forwarding a write to the leader may take (Confluent's `leader.read.timeout.ms`).
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct RegistryServer {
+    pub app: App,
+    pub listeners: Vec<(TcpListener, SocketAddr)>,
+    /// How clients and the other instances reach this one.
+    pub url: Url,
+    /// Resign at shutdown, so another instance takes over writing at once.
+    pub leadership: Arc<Leadership>,
+}
+
+/// `kafka` is the client configuration (bootstrap servers and security); `host_name` is
+/// `host.name`, used in this instance's URL when set.
+pub async fn start(config: &RegistryServerConfig, kafka: &ClientConfig, host_name: &str) -> anyhow::Result<RegistryServer> {
+    let mut listeners = Vec::new();
+    for url in &config.listeners {
+        let listener = bind(url).await.context("schema.registry.listeners")?;
+        let address = listener.local_addr()?;
+        listeners.push((listener, address));
+    }
+    let url = instance_url(listeners[0].1, host_name)?;
+    let store = KafkaStore::open(config.store.clone(), kafka).await?;
+    let leadership = Leadership::start(
+        kafka,
+        &config.store.topic,
+        &config.group_id,
+        url.as_str().trim_end_matches('/'),
+        config.leader_eligible,
+    )?;
+    let level = Compatibility::parse(&config.default_compatibility).unwrap_or(Compatibility::Backward);
+    let leadership = Arc::new(leadership);
+    let registry = Registry {
+        service: Arc::new(RegistryService::new(store, level)),
+        leadership: Arc::clone(&leadership),
+        forwarder: reqwest::Client::builder().timeout(FORWARD_TIMEOUT).build()?,
+    };
+    let app = NormalizePath::trim_trailing_slash(api::router(registry));
+    Ok(RegistryServer {
+        app,
+        listeners,
+        url,
+        leadership,
+    })
+}
+
+/// `http://HOST:PORT` of the first listener: `host.name` if set, else the bound address
+/// (`localhost` for a wildcard address, which other instances cannot use: set `host.name`).
+fn instance_url(address: SocketAddr, host_name: &str) -> anyhow::Result<Url> {
+    let host = if !host_name.is_empty() {
+        host_name.to_string()
+    } else if address.ip().is_unspecified() {
+        warn!("schema.registry.listeners binds a wildcard address; set host.name so other instances can forward writes here");
+        "localhost".to_string()
+    } else {
+        address.ip().to_string()
+    };
+    Ok(Url::parse(&format!("http://{host}:{}", address.port()))?)
+}
