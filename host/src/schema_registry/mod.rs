@@ -2,7 +2,8 @@
 //! `schema-registry` import (`client`), and the registry krest serves itself (`server`):
 //! its REST API (`api`, `service`), its state replayed from the `_schemas` topic (`records`,
 //! `state`, `kafka_store`), the election of the one instance that writes (`leadership`), and
-//! the schema types it parses and checks (`schema_types`).
+//! the schema types it parses, prints canonically and checks for compatibility
+//! (`schema_types`: Avro, JSON Schema, Protobuf).
 
 mod api;
 pub mod client;
