@@ -87,6 +87,9 @@ async fn register_look_up_and_list() {
     types.sort();
     assert_eq!(types, ["AVRO", "JSON", "PROTOBUF"]);
 
+    // Unrelated schemas follow each other under one subject here.
+    r.ok(Method::PUT, "/config", Some(json!({"compatibility": "NONE"})))
+        .await;
     assert_eq!(r.register("a-value", STRING).await, 1);
     assert_eq!(
         r.register("a-value", STRING).await,
@@ -367,6 +370,9 @@ async fn compatibility_levels_refuse_incompatible_schemas_with_409() {
 #[tokio::test]
 async fn soft_then_permanent_deletes() {
     let r = Registry::start(&unique("_schemas"), &[]);
+    // Unrelated schemas follow each other under one subject here.
+    r.ok(Method::PUT, "/config", Some(json!({"compatibility": "NONE"})))
+        .await;
     r.register("d", STRING).await;
     let second = r.register("d", RECORD_V1).await;
     assert_eq!(
@@ -442,6 +448,8 @@ async fn a_restart_keeps_every_subject_version_and_id() {
     let topic = unique("_schemas");
     let ids = {
         let r = Registry::start(&topic, &[]);
+        r.ok(Method::PUT, "/config", Some(json!({"compatibility": "NONE"})))
+            .await;
         let ids = (
             r.register("k", STRING).await,
             r.register("k", RECORD_V1).await,

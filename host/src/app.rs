@@ -97,7 +97,12 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         leadership = Some(registry.leadership);
         for (listener, address) in registry.listeners {
             println!("krest schema registry listening on http://{address}");
-            let serve = http::serve::serve(listener, registry.app.clone(), config.connections, stop_rx.clone());
+            let serve = http::serve::serve(
+                listener,
+                registry.app.clone(),
+                config.connections,
+                stop_rx.clone(),
+            );
             servers.push(tokio::spawn(serve));
         }
     }
@@ -121,7 +126,9 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     }
     expiry.abort();
     if let Some(leadership) = leadership {
-        tokio::task::spawn_blocking(move || leadership.resign()).await.ok();
+        tokio::task::spawn_blocking(move || leadership.resign())
+            .await
+            .ok();
     }
     // Every instance leaves its group now, so the groups rebalance at once.
     consumers.close_all().await;

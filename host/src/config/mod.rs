@@ -230,9 +230,15 @@ impl Config {
                 default_compatibility,
                 store: StoreConfig {
                     topic: r.string("kafkastore.topic"),
-                    replication_factor: r.int("kafkastore.topic.replication.factor", 1, i64::from(i16::MAX))? as i32,
+                    replication_factor: r.int(
+                        "kafkastore.topic.replication.factor",
+                        1,
+                        i64::from(i16::MAX),
+                    )? as i32,
                     timeout: Duration::from_millis(r.int("kafkastore.timeout.ms", 1, 3_600_000)? as u64),
-                    init_timeout: Duration::from_millis(r.int("kafkastore.init.timeout.ms", 1, 3_600_000)? as u64),
+                    init_timeout: Duration::from_millis(
+                        r.int("kafkastore.init.timeout.ms", 1, 3_600_000)? as u64
+                    ),
                 },
             }),
         };

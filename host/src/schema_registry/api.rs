@@ -69,7 +69,8 @@ impl IntoResponse for SrError {
 type Answer = Result<Response, SrError>;
 
 fn ok(body: impl serde::Serialize) -> Answer {
-    let text = serde_json::to_string(&body).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 500, e.to_string()))?;
+    let text = serde_json::to_string(&body)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 500, e.to_string()))?;
     Ok(([(CONTENT_TYPE, SR_V1)], text).into_response())
 }
 
@@ -79,20 +80,53 @@ pub fn router(registry: Registry) -> Router {
         .route("/subjects", get(subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
         .route("/subjects/{subject}/versions", get(versions).post(register))
-        .route("/subjects/{subject}/versions/{version}", get(version).delete(delete_version))
-        .route("/subjects/{subject}/versions/{version}/schema", get(version_schema))
-        .route("/subjects/{subject}/versions/{version}/referencedby", get(referenced_by))
+        .route(
+            "/subjects/{subject}/versions/{version}",
+            get(version).delete(delete_version),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/schema",
+            get(version_schema),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(referenced_by),
+        )
         .route("/schemas/types", get(types))
         .route("/schemas/ids/{id}", get(by_id))
         .route("/schemas/ids/{id}/schema", get(by_id_schema))
         .route("/schemas/ids/{id}/subjects", get(id_subjects))
         .route("/schemas/ids/{id}/versions", get(id_versions))
-        .route("/config", get(global_config).put(put_global_config).delete(delete_global_config))
-        .route("/config/{subject}", get(subject_config).put(put_subject_config).delete(delete_subject_config))
-        .route("/mode", get(global_mode).put(put_global_mode).delete(delete_global_mode))
-        .route("/mode/{subject}", get(subject_mode).put(put_subject_mode).delete(delete_subject_mode))
-        .route("/compatibility/subjects/{subject}/versions", post(compatible_with_all))
-        .route("/compatibility/subjects/{subject}/versions/{version}", post(compatible_with))
+        .route(
+            "/config",
+            get(global_config)
+                .put(put_global_config)
+                .delete(delete_global_config),
+        )
+        .route(
+            "/config/{subject}",
+            get(subject_config)
+                .put(put_subject_config)
+                .delete(delete_subject_config),
+        )
+        .route(
+            "/mode",
+            get(global_mode).put(put_global_mode).delete(delete_global_mode),
+        )
+        .route(
+            "/mode/{subject}",
+            get(subject_mode)
+                .put(put_subject_mode)
+                .delete(delete_subject_mode),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(compatible_with_all),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            post(compatible_with),
+        )
         .fallback(|| async { SrError(ApiError::not_found()) })
         .method_not_allowed_fallback(|| async { SrError(ApiError::method_not_allowed()) })
         .layer(middleware::from_fn(negotiate))
@@ -105,7 +139,12 @@ pub fn router(registry: Registry) -> Router {
 async fn negotiate(request: Request, next: Next) -> Response {
     let content_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     if let Some(content_type) = content_type {
-        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if !ACCEPTED_BODIES.contains(&essence.as_str()) {
             return SrError(ApiError::unsupported_media_type()).into_response();
         }
@@ -114,7 +153,11 @@ async fn negotiate(request: Request, next: Next) -> Response {
         .headers()
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("schemaregistry") && !accept.contains("*/*"));
+        .is_some_and(|accept| {
+            accept.contains("application/json")
+                && !accept.contains("schemaregistry")
+                && !accept.contains("*/*")
+        });
     let mut response = next.run(request).await;
     if plain_json {
         response
@@ -146,20 +189,28 @@ fn flag(params: &HashMap<String, String>, name: &str) -> bool {
 /// A JSON body; malformed JSON is 400, a missing body 422, as Confluent's registry answers.
 fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, SrError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, 422, "Request body may not be null").into());
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            422,
+            "Request body may not be null",
+        )
+        .into());
     }
     serde_json::from_slice(bytes).map_err(|e| {
         let (status, code) = match e.classify() {
             serde_json::error::Category::Data => (StatusCode::UNPROCESSABLE_ENTITY, 422),
             _ => (StatusCode::BAD_REQUEST, 400),
         };
-        SrError(ApiError::new(status, code, format!("Unrecognized request body: {e}")))
+        SrError(ApiError::new(
+            status,
+            code,
+            format!("Unrecognized request body: {e}"),
+        ))
     })
 }
 
 fn schema_id(text: &str) -> Result<i32, SrError> {
-    text.parse::<i32>()
-        .map_err(|_| SrError(ApiError::not_found()))
+    text.parse::<i32>().map_err(|_| SrError(ApiError::not_found()))
 }
 
 /// Runs a write here when this instance leads, else forwards the request to the leader.
@@ -177,7 +228,11 @@ where
 }
 
 fn leader_not_known() -> SrError {
-    SrError(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, 50004, "Leader not known."))
+    SrError(ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        50004,
+        "Leader not known.",
+    ))
 }
 
 /// What a follower re-sends to the leader.
@@ -205,7 +260,10 @@ async fn forward(registry: &Registry, leader: &str, request: Forwardable) -> Ans
         SrError(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             50003,
-            format!("Error while forwarding {} request to the leader: {e}", request.method),
+            format!(
+                "Error while forwarding {} request to the leader: {e}",
+                request.method
+            ),
         ))
     };
     let response = outgoing.send().await.map_err(failed)?;
@@ -238,16 +296,29 @@ async fn subjects(State(r): Shared, Query(q): Params) -> Answer {
 }
 
 async fn versions(State(r): Shared, Path(subject): Path<String>, Query(q): Params) -> Answer {
-    ok(r.service.versions(&subject, flag(&q, "deleted"), flag(&q, "deletedOnly"))?)
+    ok(r.service
+        .versions(&subject, flag(&q, "deleted"), flag(&q, "deletedOnly"))?)
 }
 
-async fn version(State(r): Shared, Path((subject, version)): Path<(String, String)>, Query(q): Params) -> Answer {
+async fn version(
+    State(r): Shared,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> Answer {
     let spec = VersionSpec::parse(&version)?;
-    ok(SchemaResponse::from(&r.service.version(&subject, spec, flag(&q, "deleted"))?))
+    ok(SchemaResponse::from(&r.service.version(
+        &subject,
+        spec,
+        flag(&q, "deleted"),
+    )?))
 }
 
 /// The schema text itself is the body.
-async fn version_schema(State(r): Shared, Path((subject, version)): Path<(String, String)>, Query(q): Params) -> Answer {
+async fn version_schema(
+    State(r): Shared,
+    Path((subject, version)): Path<(String, String)>,
+    Query(q): Params,
+) -> Answer {
     let spec = VersionSpec::parse(&version)?;
     let record = r.service.version(&subject, spec, flag(&q, "deleted"))?;
     Ok(([(CONTENT_TYPE, SR_V1)], record.schema).into_response())
@@ -292,7 +363,11 @@ async fn id_versions(State(r): Shared, Path(id): Path<String>, Query(q): Params)
 
 async fn lookup(State(r): Shared, Path(subject): Path<String>, Query(q): Params, bytes: Bytes) -> Answer {
     let request: SchemaRequest = body(&bytes)?;
-    ok(SchemaResponse::from(&r.service.lookup(&subject, &request, flag(&q, "deleted"))?))
+    ok(SchemaResponse::from(&r.service.lookup(
+        &subject,
+        &request,
+        flag(&q, "deleted"),
+    )?))
 }
 
 async fn register(
@@ -311,9 +386,17 @@ async fn register(
             return ok(registered(&existing));
         }
     }
-    let forwardable = Forwardable { method, uri, headers, body: bytes };
+    let forwardable = Forwardable {
+        method,
+        uri,
+        headers,
+        body: bytes,
+    };
     write(&r, forwardable, || async {
-        let record = r.service.register(&subject, request, flag(&q, "normalize")).await?;
+        let record = r
+            .service
+            .register(&subject, request, flag(&q, "normalize"))
+            .await?;
         ok(registered(&record))
     })
     .await
@@ -337,8 +420,16 @@ async fn delete_subject(
     uri: Uri,
     headers: HeaderMap,
 ) -> Answer {
-    let forwardable = Forwardable { method, uri, headers, body: Bytes::new() };
-    write(&r, forwardable, || async { ok(r.service.delete_subject(&subject, flag(&q, "permanent")).await?) }).await
+    let forwardable = Forwardable {
+        method,
+        uri,
+        headers,
+        body: Bytes::new(),
+    };
+    write(&r, forwardable, || async {
+        ok(r.service.delete_subject(&subject, flag(&q, "permanent")).await?)
+    })
+    .await
 }
 
 async fn delete_version(
@@ -350,11 +441,26 @@ async fn delete_version(
     headers: HeaderMap,
 ) -> Answer {
     let spec = VersionSpec::parse(&version)?;
-    let forwardable = Forwardable { method, uri, headers, body: Bytes::new() };
-    write(&r, forwardable, || async { ok(r.service.delete_version(&subject, spec, flag(&q, "permanent")).await?) }).await
+    let forwardable = Forwardable {
+        method,
+        uri,
+        headers,
+        body: Bytes::new(),
+    };
+    write(&r, forwardable, || async {
+        ok(r.service
+            .delete_version(&subject, spec, flag(&q, "permanent"))
+            .await?)
+    })
+    .await
 }
 
-async fn compatible_with_all(State(r): Shared, Path(subject): Path<String>, Query(q): Params, bytes: Bytes) -> Answer {
+async fn compatible_with_all(
+    State(r): Shared,
+    Path(subject): Path<String>,
+    Query(q): Params,
+    bytes: Bytes,
+) -> Answer {
     compatibility(&r, &subject, None, &q, &bytes)
 }
 
@@ -368,7 +474,13 @@ async fn compatible_with(
     compatibility(&r, &subject, Some(spec), &q, &bytes)
 }
 
-fn compatibility(r: &Registry, subject: &str, spec: Option<VersionSpec>, q: &HashMap<String, String>, bytes: &[u8]) -> Answer {
+fn compatibility(
+    r: &Registry,
+    subject: &str,
+    spec: Option<VersionSpec>,
+    q: &HashMap<String, String>,
+    bytes: &[u8],
+) -> Answer {
     let request: SchemaRequest = body(bytes)?;
     let verbose = flag(q, "verbose");
     let (compatible, messages) = r.service.test_compatibility(subject, spec, &request, verbose)?;
@@ -399,11 +511,29 @@ async fn global_config(State(r): Shared) -> Answer {
 }
 
 async fn subject_config(State(r): Shared, Path(subject): Path<String>, Query(q): Params) -> Answer {
-    ok(config_body(r.service.config(Some(&subject), flag(&q, "defaultToGlobal"))?))
+    ok(config_body(
+        r.service.config(Some(&subject), flag(&q, "defaultToGlobal"))?,
+    ))
 }
 
-async fn put_global_config(State(r): Shared, method: Method, uri: Uri, headers: HeaderMap, bytes: Bytes) -> Answer {
-    put_config(&r, None, Forwardable { method, uri, headers, body: bytes }).await
+async fn put_global_config(
+    State(r): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    put_config(
+        &r,
+        None,
+        Forwardable {
+            method,
+            uri,
+            headers,
+            body: bytes,
+        },
+    )
+    .await
 }
 
 async fn put_subject_config(
@@ -414,7 +544,17 @@ async fn put_subject_config(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
-    put_config(&r, Some(&subject), Forwardable { method, uri, headers, body: bytes }).await
+    put_config(
+        &r,
+        Some(&subject),
+        Forwardable {
+            method,
+            uri,
+            headers,
+            body: bytes,
+        },
+    )
+    .await
 }
 
 async fn put_config(r: &Registry, subject: Option<&str>, request: Forwardable) -> Answer {
@@ -434,8 +574,16 @@ async fn put_config(r: &Registry, subject: Option<&str>, request: Forwardable) -
 }
 
 async fn delete_global_config(State(r): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Answer {
-    let forwardable = Forwardable { method, uri, headers, body: Bytes::new() };
-    write(&r, forwardable, || async { ok(config_body(r.service.delete_config(None).await?)) }).await
+    let forwardable = Forwardable {
+        method,
+        uri,
+        headers,
+        body: Bytes::new(),
+    };
+    write(&r, forwardable, || async {
+        ok(config_body(r.service.delete_config(None).await?))
+    })
+    .await
 }
 
 async fn delete_subject_config(
@@ -445,8 +593,16 @@ async fn delete_subject_config(
     uri: Uri,
     headers: HeaderMap,
 ) -> Answer {
-    let forwardable = Forwardable { method, uri, headers, body: Bytes::new() };
-    write(&r, forwardable, || async { ok(config_body(r.service.delete_config(Some(&subject)).await?)) }).await
+    let forwardable = Forwardable {
+        method,
+        uri,
+        headers,
+        body: Bytes::new(),
+    };
+    write(&r, forwardable, || async {
+        ok(config_body(r.service.delete_config(Some(&subject)).await?))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -462,8 +618,26 @@ async fn subject_mode(State(r): Shared, Path(subject): Path<String>, Query(q): P
     ok(json!({ "mode": r.service.mode(Some(&subject), flag(&q, "defaultToGlobal"))? }))
 }
 
-async fn put_global_mode(State(r): Shared, Query(q): Params, method: Method, uri: Uri, headers: HeaderMap, bytes: Bytes) -> Answer {
-    put_mode(&r, None, flag(&q, "force"), Forwardable { method, uri, headers, body: bytes }).await
+async fn put_global_mode(
+    State(r): Shared,
+    Query(q): Params,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    put_mode(
+        &r,
+        None,
+        flag(&q, "force"),
+        Forwardable {
+            method,
+            uri,
+            headers,
+            body: bytes,
+        },
+    )
+    .await
 }
 
 async fn put_subject_mode(
@@ -475,17 +649,39 @@ async fn put_subject_mode(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
-    put_mode(&r, Some(&subject), flag(&q, "force"), Forwardable { method, uri, headers, body: bytes }).await
+    put_mode(
+        &r,
+        Some(&subject),
+        flag(&q, "force"),
+        Forwardable {
+            method,
+            uri,
+            headers,
+            body: bytes,
+        },
+    )
+    .await
 }
 
 async fn put_mode(r: &Registry, subject: Option<&str>, force: bool, request: Forwardable) -> Answer {
     let update: ModeUpdate = body(&request.body)?;
-    write(r, request, || async { ok(json!({ "mode": r.service.set_mode(subject, &update.mode, force).await? })) }).await
+    write(r, request, || async {
+        ok(json!({ "mode": r.service.set_mode(subject, &update.mode, force).await? }))
+    })
+    .await
 }
 
 async fn delete_global_mode(State(r): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Answer {
-    let forwardable = Forwardable { method, uri, headers, body: Bytes::new() };
-    write(&r, forwardable, || async { ok(json!({ "mode": r.service.delete_mode(None).await? })) }).await
+    let forwardable = Forwardable {
+        method,
+        uri,
+        headers,
+        body: Bytes::new(),
+    };
+    write(&r, forwardable, || async {
+        ok(json!({ "mode": r.service.delete_mode(None).await? }))
+    })
+    .await
 }
 
 async fn delete_subject_mode(
@@ -495,6 +691,14 @@ async fn delete_subject_mode(
     uri: Uri,
     headers: HeaderMap,
 ) -> Answer {
-    let forwardable = Forwardable { method, uri, headers, body: Bytes::new() };
-    write(&r, forwardable, || async { ok(json!({ "mode": r.service.delete_mode(Some(&subject)).await? })) }).await
+    let forwardable = Forwardable {
+        method,
+        uri,
+        headers,
+        body: Bytes::new(),
+    };
+    write(&r, forwardable, || async {
+        ok(json!({ "mode": r.service.delete_mode(Some(&subject)).await? }))
+    })
+    .await
 }

@@ -126,7 +126,11 @@ impl KafkaStore {
     /// Waits until this instance has read what the topic held when called (by its end
     /// offset, writing nothing): after another instance wrote, its writes are visible here.
     pub async fn read_to_end(&self) -> Result<(), StoreError> {
-        let (consumer, topic, timeout) = (Arc::clone(&self.watermarks), self.config.topic.clone(), self.config.timeout);
+        let (consumer, topic, timeout) = (
+            Arc::clone(&self.watermarks),
+            self.config.topic.clone(),
+            self.config.timeout,
+        );
         let end = tokio::task::spawn_blocking(move || consumer.fetch_watermarks(&topic, 0, timeout))
             .await
             .map_err(|e| StoreError::Failed(e.to_string()))?
@@ -160,10 +164,12 @@ impl KafkaStore {
         record.payload = value;
         match self.producer.send(record, timeout).await {
             Ok(delivery) => Ok(delivery.offset),
-            Err((error, _)) if error.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageTimedOut) => {
-                Err(StoreError::TimedOut(format!("Write to the schema topic timed out: {error}")))
-            }
-            Err((error, _)) => Err(StoreError::Failed(format!("Error writing to the schema topic: {error}"))),
+            Err((error, _)) if error.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageTimedOut) => Err(
+                StoreError::TimedOut(format!("Write to the schema topic timed out: {error}")),
+            ),
+            Err((error, _)) => Err(StoreError::Failed(format!(
+                "Error writing to the schema topic: {error}"
+            ))),
         }
     }
 
@@ -209,7 +215,10 @@ impl Reader {
             };
             match Key::parse(message.key().unwrap_or_default()) {
                 Ok(key) => {
-                    let mut state = self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let mut state = self
+                        .state
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
                     if let Err(reason) = state.apply(&key, message.payload()) {
                         warn!(offset = message.offset(), "schema topic record skipped: {reason}");
                     }

@@ -37,7 +37,13 @@ pub enum Writer {
 
 impl Leadership {
     /// Joins the election when `eligible`. `url` is how other instances reach this one.
-    pub fn start(kafka: &ClientConfig, topic: &str, group: &str, url: &str, eligible: bool) -> anyhow::Result<Self> {
+    pub fn start(
+        kafka: &ClientConfig,
+        topic: &str,
+        group: &str,
+        url: &str,
+        eligible: bool,
+    ) -> anyhow::Result<Self> {
         let describer: BaseConsumer = kafka.create()?;
         let leading = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
@@ -140,7 +146,10 @@ fn assigns_a_partition(assignment: &[u8]) -> bool {
     let Some(topics) = read_i32(2) else { return false };
     let mut at = 6;
     for _ in 0..topics.max(0) {
-        let Some(name_length) = assignment.get(at..at + 2).map(|b| i16::from_be_bytes([b[0], b[1]])) else {
+        let Some(name_length) = assignment
+            .get(at..at + 2)
+            .map(|b| i16::from_be_bytes([b[0], b[1]]))
+        else {
             return false;
         };
         at += 2 + name_length.max(0) as usize;
@@ -160,7 +169,9 @@ mod tests {
     #[test]
     fn assignments_with_a_partition_are_told_apart_from_empty_ones() {
         // version 0, one topic "_s" with one partition (0).
-        let assigned = [0, 0, 0, 0, 0, 1, 0, 2, b'_', b's', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let assigned = [
+            0, 0, 0, 0, 0, 1, 0, 2, b'_', b's', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
         assert!(assigns_a_partition(&assigned));
         let empty = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         assert!(!assigns_a_partition(&empty));

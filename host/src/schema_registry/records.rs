@@ -15,12 +15,23 @@ pub struct SchemaReference {
 /// What a key of the topic names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
-    Schema { subject: String, version: i32 },
+    Schema {
+        subject: String,
+        version: i32,
+    },
     /// `None`: the global setting.
-    Config { subject: Option<String> },
-    Mode { subject: Option<String> },
-    DeleteSubject { subject: String },
-    ClearSubject { subject: String },
+    Config {
+        subject: Option<String>,
+    },
+    Mode {
+        subject: Option<String>,
+    },
+    DeleteSubject {
+        subject: String,
+    },
+    ClearSubject {
+        subject: String,
+    },
     Noop,
 }
 
@@ -58,11 +69,18 @@ impl Key {
     /// The key, or why it is skipped (unknown type, bad magic, not JSON).
     pub fn parse(bytes: &[u8]) -> Result<Key, String> {
         let raw: RawKey = serde_json::from_slice(bytes).map_err(|e| format!("not a registry key: {e}"))?;
-        let subject = || raw.subject.clone().ok_or_else(|| format!("{} key without subject", raw.keytype));
+        let subject = || {
+            raw.subject
+                .clone()
+                .ok_or_else(|| format!("{} key without subject", raw.keytype))
+        };
         match raw.keytype.as_str() {
             "SCHEMA" => {
                 if raw.magic != 0 && raw.magic != 1 {
-                    return Err(format!("Can't deserialize schema for the magic byte {}", raw.magic));
+                    return Err(format!(
+                        "Can't deserialize schema for the magic byte {}",
+                        raw.magic
+                    ));
                 }
                 let version = raw.version.ok_or("SCHEMA key without version")?;
                 Ok(Key::Schema {
@@ -70,12 +88,8 @@ impl Key {
                     version,
                 })
             }
-            "CONFIG" => Ok(Key::Config {
-                subject: raw.subject,
-            }),
-            "MODE" => Ok(Key::Mode {
-                subject: raw.subject,
-            }),
+            "CONFIG" => Ok(Key::Config { subject: raw.subject }),
+            "MODE" => Ok(Key::Mode { subject: raw.subject }),
             "DELETE_SUBJECT" => Ok(Key::DeleteSubject { subject: subject()? }),
             "CLEAR_SUBJECT" => Ok(Key::ClearSubject { subject: subject()? }),
             "NOOP" => Ok(Key::Noop),
@@ -112,7 +126,11 @@ impl SchemaValue {
 pub struct ConfigValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    #[serde(rename = "compatibilityLevel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "compatibilityLevel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub compatibility_level: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalize: Option<bool>,
@@ -182,6 +200,9 @@ mod tests {
         assert_eq!(to_bytes(&value), written.to_vec());
         let with_type = br#"{"subject":"t","version":2,"id":7,"schemaType":"JSON","references":[{"name":"r","subject":"x","version":1}],"schema":"{}","deleted":true,"md5":"abc"}"#;
         let value: SchemaValue = serde_json::from_slice(with_type).unwrap();
-        assert_eq!((value.schema_type(), value.deleted, value.references.len()), ("JSON", true, 1));
+        assert_eq!(
+            (value.schema_type(), value.deleted, value.references.len()),
+            ("JSON", true, 1)
+        );
     }
 }

@@ -35,7 +35,11 @@ pub struct RegistryServer {
 
 /// `kafka` is the client configuration (bootstrap servers and security); `host_name` is
 /// `host.name`, used in this instance's URL when set.
-pub async fn start(config: &RegistryServerConfig, kafka: &ClientConfig, host_name: &str) -> anyhow::Result<RegistryServer> {
+pub async fn start(
+    config: &RegistryServerConfig,
+    kafka: &ClientConfig,
+    host_name: &str,
+) -> anyhow::Result<RegistryServer> {
     let mut listeners = Vec::new();
     for url in &config.listeners {
         let listener = bind(url).await.context("schema.registry.listeners")?;

@@ -149,7 +149,11 @@ impl RegistryService {
     pub fn by_id(&self, id: i32) -> Result<(String, String, Vec<SchemaReference>), ApiError> {
         let state = self.state();
         let schema = state.by_id(id).ok_or_else(|| schema_not_found(Some(id)))?;
-        Ok((schema.schema_type.clone(), schema.schema.clone(), schema.references.clone()))
+        Ok((
+            schema.schema_type.clone(),
+            schema.schema.clone(),
+            schema.references.clone(),
+        ))
     }
 
     /// The (subject, version) pairs holding `id`.
@@ -174,7 +178,12 @@ impl RegistryService {
     }
 
     /// POST /subjects/{s}: the version of `subject` holding this schema.
-    pub fn lookup(&self, subject: &str, request: &SchemaRequest, deleted: bool) -> Result<SchemaValue, ApiError> {
+    pub fn lookup(
+        &self,
+        subject: &str,
+        request: &SchemaRequest,
+        deleted: bool,
+    ) -> Result<SchemaValue, ApiError> {
         let state = self.state();
         if state.versions(subject, deleted).is_empty() {
             return Err(subject_not_found(subject));
@@ -186,9 +195,17 @@ impl RegistryService {
     }
 
     /// POST /subjects/{s}/versions on the leader: the id (existing or new) and version.
-    pub async fn register(&self, subject: &str, request: SchemaRequest, normalize: bool) -> Result<SchemaValue, ApiError> {
+    pub async fn register(
+        &self,
+        subject: &str,
+        request: SchemaRequest,
+        normalize: bool,
+    ) -> Result<SchemaValue, ApiError> {
         let _writer = self.store.lock().await;
-        self.store.catch_up(self.store.timeout()).await.map_err(store_error)?;
+        self.store
+            .catch_up(self.store.timeout())
+            .await
+            .map_err(store_error)?;
         let record = {
             let state = self.state();
             let mode = effective_mode(&state, Some(subject));
@@ -204,22 +221,34 @@ impl RegistryService {
                 }
                 let parsed = parse(&state, &request)?;
                 let normalize = normalize || config_normalize(&state, subject);
-                let text = if normalize { parsed.normalized() } else { parsed.canonical() };
-                if let Some(existing) = find_in_subject(&state, subject, &parsed, &request.references, false) {
+                let text = if normalize {
+                    parsed.normalized()
+                } else {
+                    parsed.canonical()
+                };
+                if let Some(existing) = find_in_subject(&state, subject, &parsed, &request.references, false)
+                {
                     return Ok(existing.clone());
                 }
                 let previous = live_parsed(&state, subject)?;
                 let previous: Vec<&ParsedSchema> = previous.iter().collect();
                 let level = effective_level(&state, Some(subject), self.default_level);
-                level.check(&parsed, &previous).map_err(|messages| incompatible(subject, level, &messages))?;
+                level
+                    .check(&parsed, &previous)
+                    .map_err(|messages| incompatible(subject, &messages))?;
                 let version = state.next_version(subject);
                 if request.version.is_some_and(|v| v > 0 && v != version) {
-                    return Err(unprocessable(42201, "Version is not one more than previous version"));
+                    return Err(unprocessable(
+                        42201,
+                        "Version is not one more than previous version",
+                    ));
                 }
                 SchemaValue {
                     subject: subject.to_string(),
                     version,
-                    id: state.id_of(&text, &request.references).unwrap_or_else(|| state.next_id()),
+                    id: state
+                        .id_of(&text, &request.references)
+                        .unwrap_or_else(|| state.next_id()),
                     schema_type: Some(parsed.schema_type().as_str().to_string()),
                     references: request.references.clone(),
                     schema: text,
@@ -239,9 +268,17 @@ impl RegistryService {
     }
 
     /// DELETE /subjects/{s}/versions/{v}: soft, or `permanent` after a soft delete.
-    pub async fn delete_version(&self, subject: &str, spec: VersionSpec, permanent: bool) -> Result<i32, ApiError> {
+    pub async fn delete_version(
+        &self,
+        subject: &str,
+        spec: VersionSpec,
+        permanent: bool,
+    ) -> Result<i32, ApiError> {
         let _writer = self.store.lock().await;
-        self.store.catch_up(self.store.timeout()).await.map_err(store_error)?;
+        self.store
+            .catch_up(self.store.timeout())
+            .await
+            .map_err(store_error)?;
         let writes = {
             let state = self.state();
             check_writable(&state, subject)?;
@@ -291,7 +328,10 @@ impl RegistryService {
     /// DELETE /subjects/{s}: soft (one DELETE_SUBJECT record), or `permanent` after that.
     pub async fn delete_subject(&self, subject: &str, permanent: bool) -> Result<Vec<i32>, ApiError> {
         let _writer = self.store.lock().await;
-        self.store.catch_up(self.store.timeout()).await.map_err(store_error)?;
+        self.store
+            .catch_up(self.store.timeout())
+            .await
+            .map_err(store_error)?;
         let (versions, writes) = {
             let state = self.state();
             check_writable(&state, subject)?;
@@ -300,7 +340,10 @@ impl RegistryService {
                 return Err(subject_not_found(subject));
             }
             let live: Vec<&SchemaValue> = all.iter().copied().filter(|v| !v.deleted).collect();
-            if let Some(record) = live.iter().find(|v| !state.referrers(subject, v.version).is_empty()) {
+            if let Some(record) = live
+                .iter()
+                .find(|v| !state.referrers(subject, v.version).is_empty())
+            {
                 return Err(referenced(record));
             }
             if permanent {
@@ -323,14 +366,21 @@ impl RegistryService {
                     })
                     .collect();
                 let owned = Some(subject.to_string());
-                writes.push((Key::Mode { subject: owned.clone() }, None));
+                writes.push((
+                    Key::Mode {
+                        subject: owned.clone(),
+                    },
+                    None,
+                ));
                 writes.push((Key::Config { subject: owned }, None));
                 (versions, writes)
             } else {
                 if live.is_empty() {
                     return Err(not_found(
                         40404,
-                        format!("Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"),
+                        format!(
+                            "Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"
+                        ),
                     ));
                 }
                 let versions: Vec<i32> = live.iter().map(|v| v.version).collect();
@@ -366,7 +416,9 @@ impl RegistryService {
         let level = effective_level(&state, Some(subject), self.default_level);
         let previous = match spec {
             Some(VersionSpec::Number(n)) => {
-                let record = state.version(subject, n, false).ok_or_else(|| version_not_found(n))?;
+                let record = state
+                    .version(subject, n, false)
+                    .ok_or_else(|| version_not_found(n))?;
                 vec![parse_stored(&state, record)?]
             }
             Some(VersionSpec::Latest) => live_parsed(&state, subject)?.into_iter().take(1).collect(),
@@ -397,14 +449,23 @@ impl RegistryService {
             )),
             _ => Ok(ConfigValue {
                 subject: None,
-                compatibility_level: Some(effective_level(&state, None, self.default_level).as_str().to_string()),
+                compatibility_level: Some(
+                    effective_level(&state, None, self.default_level)
+                        .as_str()
+                        .to_string(),
+                ),
                 normalize: state.config(None).and_then(|c| c.normalize),
             }),
         }
     }
 
     /// PUT /config[/{s}]: merges the fields sent into the stored setting.
-    pub async fn set_config(&self, subject: Option<&str>, level: Option<&str>, normalize: Option<bool>) -> Result<ConfigValue, ApiError> {
+    pub async fn set_config(
+        &self,
+        subject: Option<&str>,
+        level: Option<&str>,
+        normalize: Option<bool>,
+    ) -> Result<ConfigValue, ApiError> {
         let level = match level {
             Some(text) => Some(Compatibility::parse(text).ok_or_else(|| {
                 unprocessable(
@@ -416,7 +477,10 @@ impl RegistryService {
             None => None,
         };
         let _writer = self.store.lock().await;
-        self.store.catch_up(self.store.timeout()).await.map_err(store_error)?;
+        self.store
+            .catch_up(self.store.timeout())
+            .await
+            .map_err(store_error)?;
         let value = {
             let state = self.state();
             if let Some(subject) = subject {
@@ -445,7 +509,10 @@ impl RegistryService {
     /// DELETE /config[/{s}]: the setting it removes (40401 for a subject without one).
     pub async fn delete_config(&self, subject: Option<&str>) -> Result<ConfigValue, ApiError> {
         let _writer = self.store.lock().await;
-        self.store.catch_up(self.store.timeout()).await.map_err(store_error)?;
+        self.store
+            .catch_up(self.store.timeout())
+            .await
+            .map_err(store_error)?;
         let previous = self.state().config(subject).cloned();
         let previous = match (previous, subject) {
             (Some(previous), _) => previous,
@@ -456,7 +523,10 @@ impl RegistryService {
             subject: subject.map(str::to_string),
         };
         self.store.write(vec![(key, None)]).await.map_err(store_error)?;
-        Ok(ConfigValue { subject: None, ..previous })
+        Ok(ConfigValue {
+            subject: None,
+            ..previous
+        })
     }
 
     /// GET /mode[/{s}].
@@ -482,7 +552,10 @@ impl RegistryService {
             ));
         }
         let _writer = self.store.lock().await;
-        self.store.catch_up(self.store.timeout()).await.map_err(store_error)?;
+        self.store
+            .catch_up(self.store.timeout())
+            .await
+            .map_err(store_error)?;
         if mode == "IMPORT" && !force {
             let state = self.state();
             let live = match subject {
@@ -490,7 +563,9 @@ impl RegistryService {
                 None => !state.subjects(false).is_empty(),
             };
             if live {
-                return Err(not_permitted("Cannot import since found existing subjects".to_string()));
+                return Err(not_permitted(
+                    "Cannot import since found existing subjects".to_string(),
+                ));
             }
         }
         let value = ModeValue {
@@ -510,7 +585,10 @@ impl RegistryService {
     /// DELETE /mode[/{s}]: the mode it removes (40401 for a subject without one).
     pub async fn delete_mode(&self, subject: Option<&str>) -> Result<String, ApiError> {
         let _writer = self.store.lock().await;
-        self.store.catch_up(self.store.timeout()).await.map_err(store_error)?;
+        self.store
+            .catch_up(self.store.timeout())
+            .await
+            .map_err(store_error)?;
         let previous = self.state().mode(subject).map(|m| m.mode.clone());
         let previous = match (previous, subject) {
             (Some(previous), _) => previous,
@@ -525,7 +603,12 @@ impl RegistryService {
     }
 }
 
-fn version_of<'a>(state: &'a RegistryState, subject: &str, spec: VersionSpec, deleted: bool) -> Result<&'a SchemaValue, ApiError> {
+fn version_of<'a>(
+    state: &'a RegistryState,
+    subject: &str,
+    spec: VersionSpec,
+    deleted: bool,
+) -> Result<&'a SchemaValue, ApiError> {
     if state.versions(subject, deleted).is_empty() {
         return Err(subject_not_found(subject));
     }
@@ -537,7 +620,11 @@ fn version_of<'a>(state: &'a RegistryState, subject: &str, spec: VersionSpec, de
 }
 
 /// The record for an IMPORT-mode registration: the request's own id and version, unchecked.
-fn import_record(state: &RegistryState, subject: &str, request: &SchemaRequest) -> Result<SchemaValue, ApiError> {
+fn import_record(
+    state: &RegistryState,
+    subject: &str,
+    request: &SchemaRequest,
+) -> Result<SchemaValue, ApiError> {
     let id = request
         .id
         .filter(|id| *id >= 0)
@@ -550,7 +637,8 @@ fn import_record(state: &RegistryState, subject: &str, request: &SchemaRequest) 
             )));
         }
     }
-    let schema_type = SchemaType::parse(request.schema_type.as_deref()).map_err(|e| unprocessable(42201, e))?;
+    let schema_type =
+        SchemaType::parse(request.schema_type.as_deref()).map_err(|e| unprocessable(42201, e))?;
     Ok(SchemaValue {
         subject: subject.to_string(),
         version: request
@@ -567,22 +655,35 @@ fn import_record(state: &RegistryState, subject: &str, request: &SchemaRequest) 
 
 /// Parses a request's schema with its references resolved; 42201 when it does not parse.
 fn parse(state: &RegistryState, request: &SchemaRequest) -> Result<ParsedSchema, ApiError> {
-    let schema_type = SchemaType::parse(request.schema_type.as_deref()).map_err(|e| unprocessable(42201, e))?;
+    let schema_type =
+        SchemaType::parse(request.schema_type.as_deref()).map_err(|e| unprocessable(42201, e))?;
     let text = request
         .schema
         .as_deref()
         .ok_or_else(|| unprocessable(42201, "Invalid schema: empty schema"))?;
     let references = resolve(state, &request.references)?;
-    ParsedSchema::parse(schema_type, text, &references)
-        .map_err(|details| unprocessable(42201, format!("Invalid schema {text} with refs {:?} of type {}, details: {details}", request.references, schema_type.as_str())))
+    ParsedSchema::parse(schema_type, text, &references).map_err(|details| {
+        unprocessable(
+            42201,
+            format!(
+                "Invalid schema {text} with refs {:?} of type {}, details: {details}",
+                request.references,
+                schema_type.as_str()
+            ),
+        )
+    })
 }
 
 /// A stored version parsed again (for compatibility checks and look-ups).
 fn parse_stored(state: &RegistryState, record: &SchemaValue) -> Result<ParsedSchema, ApiError> {
     let schema_type = SchemaType::parse(Some(record.schema_type())).map_err(|e| server_error(e))?;
     let references = resolve(state, &record.references)?;
-    ParsedSchema::parse(schema_type, &record.schema, &references)
-        .map_err(|e| server_error(format!("stored schema {}/{} does not parse: {e}", record.subject, record.version)))
+    ParsedSchema::parse(schema_type, &record.schema, &references).map_err(|e| {
+        server_error(format!(
+            "stored schema {}/{} does not parse: {e}",
+            record.subject, record.version
+        ))
+    })
 }
 
 /// The live versions of `subject`, parsed, newest first.
@@ -652,7 +753,9 @@ fn find_in_subject<'a>(
     by_id.or_else(|| {
         versions.iter().rev().copied().find(|v| {
             v.references == references
-                && parse_stored(state, v).is_ok_and(|stored| stored.schema_type() == parsed.schema_type() && stored.equivalent(parsed))
+                && parse_stored(state, v).is_ok_and(|stored| {
+                    stored.schema_type() == parsed.schema_type() && stored.equivalent(parsed)
+                })
         })
     })
 }
@@ -688,20 +791,26 @@ fn check_writable(state: &RegistryState, subject: &str) -> Result<(), ApiError> 
     Ok(())
 }
 
-fn incompatible(subject: &str, level: Compatibility, messages: &[String]) -> ApiError {
+/// 409 with the differences the check found (they end with the level checked).
+fn incompatible(subject: &str, messages: &[String]) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         409,
         format!(
-            "Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}, {{compatibility: '{}'}}]",
-            messages.join(", "),
-            level.as_str()
+            "Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}]",
+            messages.join(", ")
         ),
     )
 }
 
 fn referenced(record: &SchemaValue) -> ApiError {
-    unprocessable(42206, format!("One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={},version={}}}.", record.subject, record.version))
+    unprocessable(
+        42206,
+        format!(
+            "One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={},version={}}}.",
+            record.subject, record.version
+        ),
+    )
 }
 
 pub fn subject_not_found(subject: &str) -> ApiError {

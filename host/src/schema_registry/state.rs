@@ -246,7 +246,10 @@ mod tests {
         assert_eq!(state.subjects(false), vec!["b"]);
         assert_eq!(state.subjects(true), vec!["a", "b"]);
         assert_eq!(state.next_version("a"), 3, "versions are never reused");
-        assert!(state.by_id(2).is_some(), "soft-deleted schemas still resolve by id");
+        assert!(
+            state.by_id(2).is_some(),
+            "soft-deleted schemas still resolve by id"
+        );
 
         let tombstone = Key::Schema {
             subject: "a".into(),
