@@ -25,16 +25,34 @@ pub(super) struct ProtobufSchema {
     file: FileDescriptor,
 }
 
-/// The schema itself and its references, by import path.
+/// The schema itself and its references, by import path: `.proto` text, or a serialized
+/// `FileDescriptorProto` in base64, which Confluent's registry also accepts and Confluent's
+/// Python serializer sends.
 struct Sources(HashMap<String, String>);
 
 impl FileResolver for Sources {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
         match self.0.get(name) {
-            Some(source) => File::from_source(name, source),
+            Some(source) => match serialized_descriptor(source) {
+                Some(file) => {
+                    let mut descriptor = file.file_descriptor_proto().clone();
+                    descriptor.name = Some(name.to_owned());
+                    Ok(File::from_file_descriptor_proto(descriptor))
+                }
+                None => File::from_source(name, source),
+            },
             None => Err(protox::Error::file_not_found(name)),
         }
     }
+}
+
+/// A base64 `FileDescriptorProto` (`.proto` text is not base64: it has spaces and `;`).
+fn serialized_descriptor(source: &str) -> Option<File> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(source.trim())
+        .ok()?;
+    File::decode_file_descriptor_proto(bytes.as_slice()).ok()
 }
 
 impl ProtobufSchema {
