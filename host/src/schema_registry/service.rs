@@ -676,7 +676,7 @@ fn parse(state: &RegistryState, request: &SchemaRequest) -> Result<ParsedSchema,
 
 /// A stored version parsed again (for compatibility checks and look-ups).
 fn parse_stored(state: &RegistryState, record: &SchemaValue) -> Result<ParsedSchema, ApiError> {
-    let schema_type = SchemaType::parse(Some(record.schema_type())).map_err(|e| server_error(e))?;
+    let schema_type = SchemaType::parse(Some(record.schema_type())).map_err(server_error)?;
     let references = resolve(state, &record.references)?;
     ParsedSchema::parse(schema_type, &record.schema, &references).map_err(|e| {
         server_error(format!(
