@@ -535,3 +535,112 @@ async fn a_second_instance_forwards_writes_to_the_writer() {
         (500, json!(50004))
     );
 }
+
+#[tokio::test]
+async fn references_resolve_and_protect_what_they_name() {
+    let r = Registry::start(&unique("_schemas"), &[]);
+    let address = r#"{"type":"record","name":"Address","namespace":"krest","fields":[{"name":"city","type":"string"}]}"#;
+    assert_eq!(r.register("address", address).await, 1);
+    let person = r#"{"type":"record","name":"Person","namespace":"krest","fields":[{"name":"home","type":"krest.Address"}]}"#;
+    let references = json!([{"name": "krest.Address", "subject": "address", "version": 1}]);
+    let body = json!({"schema": person, "references": references});
+    let registered = r
+        .ok(Method::POST, "/subjects/person/versions", Some(body.clone()))
+        .await;
+    assert_eq!(registered["id"], 2);
+    let by_id = r.ok(Method::GET, "/schemas/ids/2", None).await;
+    assert_eq!(by_id["references"], references);
+    assert_eq!(
+        r.ok(Method::GET, "/subjects/address/versions/1/referencedby", None)
+            .await,
+        json!([2])
+    );
+    // What a live schema references cannot be deleted.
+    assert_eq!(
+        r.error(Method::DELETE, "/subjects/address/versions/1", None)
+            .await,
+        (422, json!(42206))
+    );
+    assert_eq!(
+        r.error(Method::DELETE, "/subjects/address", None).await,
+        (422, json!(42206))
+    );
+    // Without its reference the schema does not parse; with a missing one neither.
+    assert_eq!(
+        r.error(
+            Method::POST,
+            "/subjects/other/versions",
+            Some(json!({"schema": person}))
+        )
+        .await,
+        (422, json!(42201))
+    );
+    let dangling = json!({"schema": person, "references": [{"name": "krest.Address", "subject": "address", "version": 7}]});
+    assert_eq!(
+        r.error(Method::POST, "/subjects/other/versions", Some(dangling))
+            .await,
+        (422, json!(42201))
+    );
+    // The look-up finds it with its references.
+    assert_eq!(r.ok(Method::POST, "/subjects/person", Some(body)).await["id"], 2);
+}
+
+#[tokio::test]
+async fn import_mode_keeps_the_ids_it_is_given() {
+    let r = Registry::start(&unique("_schemas"), &[]);
+    assert_eq!(
+        r.ok(Method::PUT, "/mode", Some(json!({"mode": "IMPORT"}))).await,
+        json!({"mode": "IMPORT"})
+    );
+    // In IMPORT mode only registrations with an id are taken, unchecked, as given.
+    assert_eq!(
+        r.error(
+            Method::POST,
+            "/subjects/i/versions",
+            Some(json!({"schema": STRING}))
+        )
+        .await,
+        (422, json!(42205))
+    );
+    let imported = json!({"schema": RECORD_V1, "id": 42, "version": 3});
+    let registered = r.ok(Method::POST, "/subjects/i/versions", Some(imported)).await;
+    assert_eq!(
+        (registered["id"].clone(), registered["version"].clone()),
+        (json!(42), json!(3))
+    );
+    let clash = json!({"schema": STRING, "id": 42, "version": 4});
+    assert_eq!(
+        r.error(Method::POST, "/subjects/i/versions", Some(clash)).await,
+        (422, json!(42205))
+    );
+    assert_eq!(
+        r.ok(Method::DELETE, "/mode", None).await,
+        json!({"mode": "IMPORT"})
+    );
+    // Back in READWRITE, new ids follow the highest imported one.
+    assert_eq!(r.register("j", STRING).await, 43);
+    assert_eq!(
+        r.error(Method::PUT, "/mode", Some(json!({"mode": "IMPORT"})))
+            .await,
+        (422, json!(42205)),
+        "live subjects"
+    );
+    let (status, raw) = r.call(Method::GET, "/schemas/ids/42/schema", None).await;
+    assert_eq!(
+        (status, raw),
+        (200, serde_json::from_str::<Value>(RECORD_V1).unwrap())
+    );
+    let all = r
+        .ok(
+            Method::POST,
+            "/compatibility/subjects/i/versions",
+            Some(json!({"schema": RECORD_V2})),
+        )
+        .await;
+    assert_eq!(all, json!({"is_compatible": true}));
+    assert_eq!(r.error(Method::GET, "/mode/i", None).await, (404, json!(40409)));
+    assert_eq!(
+        r.ok(Method::GET, "/mode/i?defaultToGlobal=true", None).await,
+        json!({"mode": "READWRITE"})
+    );
+}
