@@ -644,3 +644,14 @@ async fn import_mode_keeps_the_ids_it_is_given() {
         json!({"mode": "READWRITE"})
     );
 }
+
+#[tokio::test]
+async fn stack_rejections_are_registry_errors() {
+    let r = Registry::start(&unique("_schemas"), &[]);
+    assert_eq!(
+        r.error(Method::GET, "/subjects/%FF%FE/versions", None).await,
+        (400, json!(400))
+    );
+    assert_eq!(r.error(Method::GET, "/nowhere", None).await, (404, json!(404)));
+    assert_eq!(r.error(Method::PATCH, "/subjects", None).await, (405, json!(405)));
+}

@@ -37,7 +37,15 @@ pub async fn method_not_allowed() -> ApiError {
 /// Middleware: an error answered as plain text becomes `{"error_code": STATUS, "message"}`,
 /// as Confluent's proxy reports errors it has no specific code for (error_code = HTTP status).
 pub async fn json_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    match plain_text_error(next.run(request).await).await {
+        Ok(error) => error.into_response(),
+        Err(response) => response,
+    }
+}
+
+/// The error a plain-text 4xx/5xx response of the HTTP stack (a body over the limit, a query
+/// string that does not parse, …) stands for; any other response is handed back as is.
+pub async fn plain_text_error(response: Response) -> Result<ApiError, Response> {
     let plain_text = response
         .headers()
         .get(CONTENT_TYPE)
@@ -45,13 +53,13 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         .is_some_and(|v| v.starts_with("text/plain"));
     let status = response.status();
     if !plain_text || !(status.is_client_error() || status.is_server_error()) {
-        return response;
+        return Err(response);
     }
     let text = match to_bytes(response.into_body(), MAX_REJECTION_TEXT).await {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(_) => String::new(),
     };
-    rejection(status, text).into_response()
+    Ok(rejection(status, text))
 }
 
 fn rejection(status: StatusCode, text: String) -> ApiError {

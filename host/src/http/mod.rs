@@ -1,7 +1,7 @@
 //! The HTTP front: routers per API version, content negotiation, error rendering, metrics,
 //! krest's own endpoints (`/metrics`, `/plugins`), and serving connections with deadlines.
 
-mod error;
+pub mod error;
 mod json;
 pub mod media;
 mod metrics;

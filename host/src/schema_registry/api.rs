@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
@@ -21,6 +21,8 @@ use super::leadership::{Leadership, Writer};
 use super::records::ConfigValue;
 use super::service::{RegistryService, SchemaRequest, SchemaResponse, VersionSpec};
 use crate::error::ApiError;
+use crate::http::error::plain_text_error;
+use crate::http::MAX_REQUEST_BYTES;
 
 /// Confluent's default response type; `application/json` is answered when asked for.
 const SR_V1: &str = "application/vnd.schemaregistry.v1+json";
@@ -129,6 +131,8 @@ pub fn router(registry: Registry) -> Router {
         )
         .fallback(|| async { SrError(ApiError::not_found()) })
         .method_not_allowed_fallback(|| async { SrError(ApiError::method_not_allowed()) })
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(negotiate))
         .layer(middleware::from_fn(count))
         .with_state(registry)
@@ -165,6 +169,15 @@ async fn negotiate(request: Request, next: Next) -> Response {
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     response
+}
+
+/// The HTTP stack's plain-text rejections (bad path encoding, bad query string, body over
+/// the limit) as the registry's JSON errors.
+async fn json_errors(request: Request, next: Next) -> Response {
+    match plain_text_error(next.run(request).await).await {
+        Ok(error) => SrError(error).into_response(),
+        Err(response) => response,
+    }
 }
 
 async fn count(request: Request, next: Next) -> Response {

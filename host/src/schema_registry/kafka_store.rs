@@ -78,10 +78,12 @@ impl KafkaStore {
         std::thread::Builder::new()
             .name("schema-store-reader".into())
             .spawn(move || reader.run())?;
+        // One record at a time, each awaited: batching (linger) would only add latency.
         let producer: FutureProducer = kafka
             .clone()
             .set("enable.idempotence", "true")
             .set("acks", "all")
+            .set("linger.ms", "0")
             .create()?;
         let watermarks: BaseConsumer = kafka.create()?;
         let store = Arc::new(KafkaStore {
