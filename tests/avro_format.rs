@@ -86,7 +86,14 @@ fn apache_avro_binary(order: &Value) -> Vec<u8> {
         ("ref".into(), Avro::Uuid(text(&order["ref"]).parse().unwrap())),
         (
             "tags".into(),
-            Avro::Array(order["tags"].as_array().unwrap().iter().map(|t| Avro::String(text(t))).collect()),
+            Avro::Array(
+                order["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| Avro::String(text(t)))
+                    .collect(),
+            ),
         ),
         ("score".into(), Avro::Double(order["score"].as_f64().unwrap())),
     ]);
@@ -127,7 +134,13 @@ async fn avro_consumer(proxy: &Proxy, topic: &str) -> String {
     let settings = json!({"format": "avro", "auto.offset.reset": "earliest"});
     let base = support::new_consumer(proxy, &unique("avro-group"), settings).await;
     let subscription = json!({"topics": [topic]});
-    let (status, _, body) = call(Method::POST, &format!("{base}/subscription"), Some(subscription), V2_JSON).await;
+    let (status, _, body) = call(
+        Method::POST,
+        &format!("{base}/subscription"),
+        Some(subscription),
+        V2_JSON,
+    )
+    .await;
     assert_eq!(status, 204, "{body}");
     base
 }
@@ -173,12 +186,29 @@ async fn avro_round_trips_through_the_registry_in_confluents_wire_format() {
     .await;
     assert_eq!(status, 200, "{response}");
     // A fresh registry: the key schema is registered first, as in Confluent's AvroProducerTest.
-    assert_eq!((response["key_schema_id"].clone(), response["value_schema_id"].clone()), (json!(1), json!(2)));
-    let offsets: Vec<Value> = response["offsets"].as_array().unwrap().iter().map(|o| o["offset"].clone()).collect();
+    assert_eq!(
+        (
+            response["key_schema_id"].clone(),
+            response["value_schema_id"].clone()
+        ),
+        (json!(1), json!(2))
+    );
+    let offsets: Vec<Value> = response["offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["offset"].clone())
+        .collect();
     assert_eq!(offsets, [json!(0), json!(1), json!(2)], "{response}");
 
-    assert_eq!(read_value(&topic, 0).unwrap(), framed(2, &apache_avro_binary(&full_order())));
-    assert_eq!(read_value(&topic, 1).unwrap(), framed(2, &apache_avro_binary(&falsy_order())));
+    assert_eq!(
+        read_value(&topic, 0).unwrap(),
+        framed(2, &apache_avro_binary(&full_order()))
+    );
+    assert_eq!(
+        read_value(&topic, 1).unwrap(),
+        framed(2, &apache_avro_binary(&falsy_order()))
+    );
     assert_eq!(read_value(&topic, 2), None, "a null value stays a Kafka null");
 
     // By id: the same schema, the same bytes.
@@ -188,9 +218,16 @@ async fn avro_round_trips_through_the_registry_in_confluents_wire_format() {
         json!({"value_schema_id": 2, "records": [{"value": full_order()}]}),
     )
     .await;
-    assert_eq!((status, response["value_schema_id"].clone()), (200, json!(2)), "{response}");
+    assert_eq!(
+        (status, response["value_schema_id"].clone()),
+        (200, json!(2)),
+        "{response}"
+    );
     assert_eq!(response["key_schema_id"], Value::Null);
-    assert_eq!(read_value(&topic, 3).unwrap(), framed(2, &apache_avro_binary(&full_order())));
+    assert_eq!(
+        read_value(&topic, 3).unwrap(),
+        framed(2, &apache_avro_binary(&full_order()))
+    );
 
     // The same schema for another topic's subject keeps its id.
     let (status, response) = produce(
@@ -199,7 +236,11 @@ async fn avro_round_trips_through_the_registry_in_confluents_wire_format() {
         json!({"value_schema": ORDER, "records": [{"value": falsy_order()}]}),
     )
     .await;
-    assert_eq!((status, response["value_schema_id"].clone()), (200, json!(2)), "{response}");
+    assert_eq!(
+        (status, response["value_schema_id"].clone()),
+        (200, json!(2)),
+        "{response}"
+    );
 
     let base = avro_consumer(&proxy, &topic).await;
     let records = read_avro(&base, 4).await.unwrap();
@@ -226,7 +267,8 @@ async fn avro_errors_use_confluents_codes_and_write_nothing() {
     let proxy = proxy_with_registry();
     let code = |(status, body): (u16, Value)| (status, body["error_code"].clone(), body);
 
-    let (status, error, body) = code(produce(&proxy, &topic, json!({"records": [{"value": {"id": 1}}]})).await);
+    let (status, error, body) =
+        code(produce(&proxy, &topic, json!({"records": [{"value": {"id": 1}}]})).await);
     assert_eq!((status, error), (422, json!(42202)), "{body}");
     let (status, error, body) = code(
         produce(
@@ -247,7 +289,12 @@ async fn avro_errors_use_confluents_codes_and_write_nothing() {
     );
     assert_eq!((status, error), (422, json!(42205)), "{body}");
     let (status, error, body) = code(
-        produce(&proxy, &topic, json!({"value_schema_id": 9999, "records": [{"value": 1}]})).await,
+        produce(
+            &proxy,
+            &topic,
+            json!({"value_schema_id": 9999, "records": [{"value": 1}]}),
+        )
+        .await,
     );
     assert_eq!((status, error), (422, json!(42207)), "{body}");
 
@@ -263,16 +310,26 @@ async fn avro_errors_use_confluents_codes_and_write_nothing() {
     );
     assert_eq!((status, error), (400, json!(400)), "{body}");
     let message = body["message"].as_str().unwrap();
-    assert!(message.starts_with("Bad Request: record 1: a union value is null or"), "{message}");
+    assert!(
+        message.starts_with("Bad Request: record 1: a union value is null or"),
+        "{message}"
+    );
     assert_eq!(end_offset(&proxy, &topic).await, before);
 
     // A record that is not Confluent-framed cannot be read: 408/40801 naming it.
     produce_direct(&raw, 0, &[(None, b"\x01plain")]).await;
     let base = avro_consumer(&proxy, &raw).await;
     let (status, body) = read_avro(&base, 1).await.unwrap_err();
-    assert_eq!((status, body["error_code"].clone()), (408, json!(40801)), "{body}");
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (408, json!(40801)),
+        "{body}"
+    );
     let message = body["message"].as_str().unwrap();
-    assert!(message.contains(&raw) && message.contains("Confluent's wire format"), "{message}");
+    assert!(
+        message.contains(&raw) && message.contains("Confluent's wire format"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -280,6 +337,15 @@ async fn avro_without_a_registry_answers_42206() {
     let topic = unique("avro-no-registry");
     create_topic(&topic, 1, &[]).await;
     let proxy = Proxy::start(&["--set", "schema.registry.url="]);
-    let (status, body) = produce(&proxy, &topic, json!({"value_schema": r#""long""#, "records": [{"value": 1}]})).await;
-    assert_eq!((status, body["error_code"].clone()), (422, json!(42206)), "{body}");
+    let (status, body) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema": r#""long""#, "records": [{"value": 1}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (422, json!(42206)),
+        "{body}"
+    );
 }

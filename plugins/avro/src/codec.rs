@@ -79,9 +79,10 @@ impl Codec {
                     .ok_or_else(|| format!("{value} is not an int"))?;
                 write_long(out, n.into());
             }
-            (Schema::Long, Value::Number(_)) => {
-                write_long(out, value.as_i64().ok_or_else(|| format!("{value} is not a long"))?)
-            }
+            (Schema::Long, Value::Number(_)) => write_long(
+                out,
+                value.as_i64().ok_or_else(|| format!("{value} is not a long"))?,
+            ),
             (Schema::Float, _) => out.extend_from_slice(&(floating(value)? as f32).to_le_bytes()),
             (Schema::Double, _) => out.extend_from_slice(&floating(value)?.to_le_bytes()),
             (Schema::Bytes, Value::String(text)) => {
@@ -106,13 +107,17 @@ impl Codec {
                 out.extend_from_slice(&bytes);
             }
             (Schema::Enum(enumeration), Value::String(symbol)) => {
-                let index = enumeration.symbols.iter().position(|s| s == symbol).ok_or_else(|| {
-                    format!(
-                        "{symbol:?} is not a symbol of {} ({})",
-                        enumeration.name.fullname(None),
-                        enumeration.symbols.join(", ")
-                    )
-                })?;
+                let index = enumeration
+                    .symbols
+                    .iter()
+                    .position(|s| s == symbol)
+                    .ok_or_else(|| {
+                        format!(
+                            "{symbol:?} is not a symbol of {} ({})",
+                            enumeration.name.fullname(None),
+                            enumeration.symbols.join(", ")
+                        )
+                    })?;
                 write_long(out, index as i64);
             }
             (Schema::Array(array), Value::Array(items)) => {
@@ -149,7 +154,11 @@ impl Codec {
                 }
             }
             (Schema::Union(union), _) => {
-                let (index, inner) = if default { (0, value) } else { self.branch(union, value)? };
+                let (index, inner) = if default {
+                    (0, value)
+                } else {
+                    self.branch(union, value)?
+                };
                 let branch = union
                     .variants()
                     .get(index)
@@ -158,11 +167,7 @@ impl Codec {
                 self.write(branch, inner, default, out)?;
             }
             (schema, value) => {
-                return Err(format!(
-                    "expected {}, got {}",
-                    self.label(schema),
-                    compact(value)
-                ))
+                return Err(format!("expected {}, got {}", self.label(schema), compact(value)))
             }
         }
         Ok(())
@@ -188,7 +193,12 @@ impl Codec {
             .iter()
             .position(|branch| self.label(branch) == label)
             .map(|index| (index, inner))
-            .ok_or_else(|| format!("the union has no branch {label:?} (it has {})", self.labels(union)))
+            .ok_or_else(|| {
+                format!(
+                    "the union has no branch {label:?} (it has {})",
+                    self.labels(union)
+                )
+            })
     }
 
     /// The name Java's JSON encoding gives a union branch: the type name, or the full name of
@@ -220,7 +230,13 @@ impl Codec {
         labels.join(", ")
     }
 
-    fn read(&self, schema: &Schema, reader: &mut Reader, out: &mut String, depth: usize) -> Result<(), String> {
+    fn read(
+        &self,
+        schema: &Schema,
+        reader: &mut Reader,
+        out: &mut String,
+        depth: usize,
+    ) -> Result<(), String> {
         if depth > MAX_DEPTH {
             return Err(format!("the value is nested deeper than {MAX_DEPTH} levels"));
         }
@@ -259,7 +275,9 @@ impl Codec {
                 let length = reader.length()?;
                 write_string(out, String::from_utf8_lossy(reader.take(length)?).chars());
             }
-            Schema::Fixed(fixed) => write_string(out, reader.take(fixed.size)?.iter().map(|&b| char::from(b))),
+            Schema::Fixed(fixed) => {
+                write_string(out, reader.take(fixed.size)?.iter().map(|&b| char::from(b)))
+            }
             Schema::Enum(enumeration) => {
                 let index = reader.long()?;
                 let symbol = usize::try_from(index)
@@ -465,7 +483,11 @@ fn write_string(out: &mut String, chars: impl Iterator<Item = char>) {
 
 /// A record field's value by its name or one of its aliases (as Java's decoder accepts).
 /// Fields the schema does not name are ignored, as Java ignores them.
-fn field_value<'v>(fields: &'v Map<String, Value>, name: &str, aliases: Option<&[String]>) -> Option<&'v Value> {
+fn field_value<'v>(
+    fields: &'v Map<String, Value>,
+    name: &str,
+    aliases: Option<&[String]>,
+) -> Option<&'v Value> {
     fields
         .get(name)
         .or_else(|| aliases?.iter().find_map(|alias| fields.get(alias)))

@@ -98,7 +98,10 @@ fn unframe(bytes: &[u8]) -> Result<(u32, &[u8]), String> {
         _ => Err(format!(
             "not in Confluent's wire format (magic byte 0, 4-byte schema id, Avro data): {} bytes{}",
             bytes.len(),
-            bytes.first().map(|m| format!(", first byte {m}")).unwrap_or_default()
+            bytes
+                .first()
+                .map(|m| format!(", first byte {m}"))
+                .unwrap_or_default()
         )),
     }
 }
@@ -106,7 +109,10 @@ fn unframe(bytes: &[u8]) -> Result<(u32, &[u8]), String> {
 /// A registry schema parsed as Avro.
 fn avro_codec(schema: &Schema) -> Result<Codec, String> {
     if schema.schema_type != "AVRO" {
-        return Err(format!("schema {} is a {} schema, not Avro", schema.id, schema.schema_type));
+        return Err(format!(
+            "schema {} is a {} schema, not Avro",
+            schema.id, schema.schema_type
+        ));
     }
     Codec::parse(&schema.text)
 }

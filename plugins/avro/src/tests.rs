@@ -27,21 +27,40 @@ fn primitives_and_their_binary() {
     assert_eq!(round_trip(r#""null""#, "null", AvroValue::Null), b"");
     assert_eq!(round_trip(r#""boolean""#, "true", AvroValue::Boolean(true)), [1]);
     assert_eq!(round_trip(r#""int""#, "-3", AvroValue::Int(-3)), [5]);
-    assert_eq!(round_trip(r#""int""#, "2147483647", AvroValue::Int(i32::MAX)), [0xfe, 0xff, 0xff, 0xff, 0x0f]);
+    assert_eq!(
+        round_trip(r#""int""#, "2147483647", AvroValue::Int(i32::MAX)),
+        [0xfe, 0xff, 0xff, 0xff, 0x0f]
+    );
     round_trip(r#""long""#, "-9223372036854775808", AvroValue::Long(i64::MIN));
-    assert_eq!(round_trip(r#""float""#, "1.5", AvroValue::Float(1.5)), 1.5f32.to_le_bytes());
+    assert_eq!(
+        round_trip(r#""float""#, "1.5", AvroValue::Float(1.5)),
+        1.5f32.to_le_bytes()
+    );
     round_trip(r#""float""#, "0.1", AvroValue::Float(0.1));
     round_trip(r#""double""#, "-2.25e-300", AvroValue::Double(-2.25e-300));
-    assert_eq!(round_trip(r#""string""#, r#""hé""#, AvroValue::String("hé".into())), b"\x06h\xc3\xa9");
-    round_trip(r#""string""#, r#""tab\t\"quote\" \\ \u0001""#, AvroValue::String("tab\t\"quote\" \\ \u{1}".into()));
+    assert_eq!(
+        round_trip(r#""string""#, r#""hé""#, AvroValue::String("hé".into())),
+        b"\x06h\xc3\xa9"
+    );
+    round_trip(
+        r#""string""#,
+        r#""tab\t\"quote\" \\ \u0001""#,
+        AvroValue::String("tab\t\"quote\" \\ \u{1}".into()),
+    );
 }
 
 #[test]
 fn falsy_values_are_written_and_read_back() {
     assert_eq!(round_trip(r#""int""#, "0", AvroValue::Int(0)), [0]);
     assert_eq!(round_trip(r#""long""#, "0", AvroValue::Long(0)), [0]);
-    assert_eq!(round_trip(r#""boolean""#, "false", AvroValue::Boolean(false)), [0]);
-    assert_eq!(round_trip(r#""string""#, r#""""#, AvroValue::String(String::new())), [0]);
+    assert_eq!(
+        round_trip(r#""boolean""#, "false", AvroValue::Boolean(false)),
+        [0]
+    );
+    assert_eq!(
+        round_trip(r#""string""#, r#""""#, AvroValue::String(String::new())),
+        [0]
+    );
     assert_eq!(round_trip(r#""bytes""#, r#""""#, AvroValue::Bytes(vec![])), [0]);
     assert_eq!(round_trip(r#""double""#, "0.0", AvroValue::Double(0.0)), [0; 8]);
     let array = r#"{"type":"array","items":"int"}"#;
@@ -49,7 +68,14 @@ fn falsy_values_are_written_and_read_back() {
     let map = r#"{"type":"map","values":"int"}"#;
     assert_eq!(round_trip(map, "{}", AvroValue::Map(Default::default())), [0]);
     let optional = r#"["null","int"]"#;
-    assert_eq!(round_trip(optional, r#"{"int":0}"#, AvroValue::Union(1, Box::new(AvroValue::Int(0)))), [2, 0]);
+    assert_eq!(
+        round_trip(
+            optional,
+            r#"{"int":0}"#,
+            AvroValue::Union(1, Box::new(AvroValue::Int(0)))
+        ),
+        [2, 0]
+    );
 }
 
 #[test]
@@ -80,17 +106,33 @@ fn non_finite_doubles_are_strings_as_java_writes_them() {
 fn unions_wrap_values_in_their_branch_name_and_null_is_bare() {
     let schema = r#"["null","string",{"type":"record","name":"Point","namespace":"geo","fields":[{"name":"x","type":"int"}]},{"type":"array","items":"long"},{"type":"map","values":"boolean"}]"#;
     round_trip(schema, "null", AvroValue::Union(0, Box::new(AvroValue::Null)));
-    round_trip(schema, r#"{"string":"a"}"#, AvroValue::Union(1, Box::new(AvroValue::String("a".into()))));
+    round_trip(
+        schema,
+        r#"{"string":"a"}"#,
+        AvroValue::Union(1, Box::new(AvroValue::String("a".into()))),
+    );
     round_trip(
         schema,
         r#"{"geo.Point":{"x":1}}"#,
-        AvroValue::Union(2, Box::new(AvroValue::Record(vec![("x".into(), AvroValue::Int(1))]))),
+        AvroValue::Union(
+            2,
+            Box::new(AvroValue::Record(vec![("x".into(), AvroValue::Int(1))])),
+        ),
     );
-    round_trip(schema, r#"{"array":[7]}"#, AvroValue::Union(3, Box::new(AvroValue::Array(vec![AvroValue::Long(7)]))));
+    round_trip(
+        schema,
+        r#"{"array":[7]}"#,
+        AvroValue::Union(3, Box::new(AvroValue::Array(vec![AvroValue::Long(7)]))),
+    );
     round_trip(
         schema,
         r#"{"map":{"k":true}}"#,
-        AvroValue::Union(4, Box::new(AvroValue::Map([("k".to_string(), AvroValue::Boolean(true))].into()))),
+        AvroValue::Union(
+            4,
+            Box::new(AvroValue::Map(
+                [("k".to_string(), AvroValue::Boolean(true))].into(),
+            )),
+        ),
     );
     // A bare value, the short name of a named type, or an unknown branch: refused, naming the branches.
     let error = encode_error(schema, r#""a""#);
@@ -114,7 +156,10 @@ fn bytes_and_fixed_are_iso_8859_1_strings() {
     assert_eq!(bytes.decode(&[6, 0x0b, b'\n', b'"']).unwrap(), r#""\u000B\n\"""#);
 
     let fixed = r#"{"type":"fixed","name":"Two","size":2}"#;
-    assert_eq!(round_trip(fixed, r#""\u0000ÿ""#, AvroValue::Fixed(2, vec![0, 255])), [0, 255]);
+    assert_eq!(
+        round_trip(fixed, r#""\u0000ÿ""#, AvroValue::Fixed(2, vec![0, 255])),
+        [0, 255]
+    );
     assert!(encode_error(fixed, r#""abc""#).contains("fixed to 2 bytes, got 3"));
     assert!(encode_error(r#""bytes""#, r#""€""#).contains("U+20AC"));
 }
@@ -122,10 +167,16 @@ fn bytes_and_fixed_are_iso_8859_1_strings() {
 #[test]
 fn enums_are_their_symbols() {
     let schema = r#"{"type":"enum","name":"Suit","symbols":["SPADES","HEARTS"]}"#;
-    assert_eq!(round_trip(schema, r#""HEARTS""#, AvroValue::Enum(1, "HEARTS".into())), [2]);
+    assert_eq!(
+        round_trip(schema, r#""HEARTS""#, AvroValue::Enum(1, "HEARTS".into())),
+        [2]
+    );
     assert!(encode_error(schema, r#""CLUBS""#).contains("not a symbol of Suit (SPADES, HEARTS)"));
     let codec = Codec::parse(schema).unwrap();
-    assert!(codec.decode(&[4]).unwrap_err().contains("enum index 2 out of range"));
+    assert!(codec
+        .decode(&[4])
+        .unwrap_err()
+        .contains("enum index 2 out of range"));
 }
 
 #[test]
@@ -200,8 +251,11 @@ fn recursive_schemas_follow_references_and_deep_data_is_refused() {
     let binary = codec.encode(json).unwrap();
     assert_eq!(binary, [2, 2, 0, 0]);
     assert_eq!(codec.decode(&binary).unwrap(), json);
-    let deep: Vec<u8> = std::iter::repeat([0, 2]).take(10_000).flatten().collect();
-    assert!(codec.decode(&deep).unwrap_err().contains("nested deeper than 128"));
+    let deep: Vec<u8> = std::iter::repeat_n([0, 2], 10_000).flatten().collect();
+    assert!(codec
+        .decode(&deep)
+        .unwrap_err()
+        .contains("nested deeper than 128"));
 }
 
 #[test]
@@ -210,7 +264,10 @@ fn hostile_binary_fails_cleanly() {
     // A block claiming i64::MAX zero-byte items.
     let mut huge = vec![0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
     huge.push(0);
-    assert!(nulls.decode(&huge).unwrap_err().contains("more array or map items"));
+    assert!(nulls
+        .decode(&huge)
+        .unwrap_err()
+        .contains("more array or map items"));
     assert_eq!(nulls.decode(&[6, 0]).unwrap(), "[null,null,null]");
     // Negative block count: the count then the block's byte size.
     assert_eq!(nulls.decode(&[3, 0, 0]).unwrap(), "[null,null]");
@@ -219,14 +276,27 @@ fn hostile_binary_fails_cleanly() {
     assert!(string.decode(&[0x80]).unwrap_err().contains("ends early"));
     assert!(string.decode(&[1]).unwrap_err().contains("negative length"));
     assert!(string.decode(&[200, 1, b'a']).unwrap_err().contains("ends early"));
-    assert!(string.decode(&[0xff; 11]).unwrap_err().contains("longer than 10 bytes"));
-    assert_eq!(string.decode(&[2, 0xff]).unwrap(), "\"\u{fffd}\"", "invalid UTF-8 is replaced as Java does");
+    assert!(string
+        .decode(&[0xff; 11])
+        .unwrap_err()
+        .contains("longer than 10 bytes"));
+    assert_eq!(
+        string.decode(&[2, 0xff]).unwrap(),
+        "\"\u{fffd}\"",
+        "invalid UTF-8 is replaced as Java does"
+    );
     let boolean = Codec::parse(r#""boolean""#).unwrap();
     assert!(boolean.decode(&[2]).is_err());
     let int = Codec::parse(r#""int""#).unwrap();
-    assert!(int.decode(&[0x80, 0x80, 0x80, 0x80, 0x10]).unwrap_err().contains("int out of range"));
+    assert!(int
+        .decode(&[0x80, 0x80, 0x80, 0x80, 0x10])
+        .unwrap_err()
+        .contains("int out of range"));
     let union = Codec::parse(r#"["null","int"]"#).unwrap();
-    assert!(union.decode(&[4]).unwrap_err().contains("union index 2 out of range"));
+    assert!(union
+        .decode(&[4])
+        .unwrap_err()
+        .contains("union index 2 out of range"));
     assert!(Codec::parse(r#""double""#).unwrap().decode(&[0; 7]).is_err());
 }
 
