@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (plugin name, crate in `plugins/`)
-const BUILTINS: &[(&str, &str)] = &[("binary", "krest-format-binary"), ("json", "krest-format-json")];
+const BUILTINS: &[(&str, &str)] = &[
+    ("binary", "krest-format-binary"),
+    ("json", "krest-format-json"),
+    ("avro", "krest-format-avro"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -1,0 +1,351 @@
+//! The built-in `avro` format on a real broker with krest's own Schema Registry: produce by
+//! schema text and id, the Confluent-framed bytes in Kafka, consume back to the same JSON, and
+//! Confluent's error codes.
+
+mod support;
+
+use apache_avro::types::Value as Avro;
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{
+    call, create_topic, free_port, produce_direct, read_value, registry_args, unique, Proxy, V2_JSON,
+};
+
+const AVRO: &str = "application/vnd.kafka.avro.v2+json";
+
+const ORDER: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[
+    {"name":"id","type":"long"},
+    {"name":"note","type":["null","string"]},
+    {"name":"customer","type":{"type":"record","name":"Customer","fields":[
+        {"name":"name","type":"string"},{"name":"vip","type":"boolean"}]}},
+    {"name":"referrer","type":["null","Customer"]},
+    {"name":"payload","type":"bytes"},
+    {"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID"]}},
+    {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},
+    {"name":"day","type":{"type":"int","logicalType":"date"}},
+    {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+    {"name":"ref","type":{"type":"string","logicalType":"uuid"}},
+    {"name":"tags","type":{"type":"array","items":"string"}},
+    {"name":"score","type":"double"}]}"#;
+
+fn full_order() -> Value {
+    json!({
+        "id": 1, "note": {"string": "hi"},
+        "customer": {"name": "Ann", "vip": true},
+        "referrer": {"shop.Customer": {"name": "Bob", "vip": false}},
+        "payload": "\u{0}\u{ff}é", "status": "PAID", "price": "\u{0}\u{1}",
+        "day": 19000, "at": 1_700_000_000_000_i64, "ref": "123e4567-e89b-12d3-a456-426614174000",
+        "tags": ["a", "b"], "score": 1.5
+    })
+}
+
+fn falsy_order() -> Value {
+    json!({
+        "id": 0, "note": null, "customer": {"name": "", "vip": false}, "referrer": null,
+        "payload": "", "status": "NEW", "price": "\u{0}", "day": 0, "at": 0,
+        "ref": "00000000-0000-0000-0000-000000000000", "tags": [], "score": 0.0
+    })
+}
+
+/// The Avro binary of an order, computed by `apache-avro` from the schema with its logical types.
+fn apache_avro_binary(order: &Value) -> Vec<u8> {
+    let schema = apache_avro::Schema::parse_str(ORDER).unwrap();
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    let latin1 = |v: &Value| v.as_str().unwrap().chars().map(|c| c as u8).collect::<Vec<u8>>();
+    let customer = |c: &Value| {
+        Avro::Record(vec![
+            ("name".into(), Avro::String(text(&c["name"]))),
+            ("vip".into(), Avro::Boolean(c["vip"].as_bool().unwrap())),
+        ])
+    };
+    let value = Avro::Record(vec![
+        ("id".into(), Avro::Long(order["id"].as_i64().unwrap())),
+        (
+            "note".into(),
+            match order["note"].get("string") {
+                Some(note) => Avro::Union(1, Box::new(Avro::String(text(note)))),
+                None => Avro::Union(0, Box::new(Avro::Null)),
+            },
+        ),
+        ("customer".into(), customer(&order["customer"])),
+        (
+            "referrer".into(),
+            match order["referrer"].get("shop.Customer") {
+                Some(c) => Avro::Union(1, Box::new(customer(c))),
+                None => Avro::Union(0, Box::new(Avro::Null)),
+            },
+        ),
+        ("payload".into(), Avro::Bytes(latin1(&order["payload"]))),
+        (
+            "status".into(),
+            Avro::Enum(u32::from(order["status"] == "PAID"), text(&order["status"])),
+        ),
+        ("price".into(), Avro::Decimal(latin1(&order["price"]).into())),
+        ("day".into(), Avro::Date(order["day"].as_i64().unwrap() as i32)),
+        ("at".into(), Avro::TimestampMillis(order["at"].as_i64().unwrap())),
+        ("ref".into(), Avro::Uuid(text(&order["ref"]).parse().unwrap())),
+        (
+            "tags".into(),
+            Avro::Array(
+                order["tags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| Avro::String(text(t)))
+                    .collect(),
+            ),
+        ),
+        ("score".into(), Avro::Double(order["score"].as_f64().unwrap())),
+    ]);
+    apache_avro::to_avro_datum(&schema, value).unwrap()
+}
+
+fn framed(id: u32, avro: &[u8]) -> Vec<u8> {
+    [&[0u8][..], &id.to_be_bytes(), avro].concat()
+}
+
+async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
+    let response = support::http()
+        .post(proxy.url(&format!("/topics/{topic}")))
+        .header("Content-Type", AVRO)
+        .header("Accept", V2_JSON)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn proxy_with_registry() -> Proxy {
+    let mut args = registry_args(free_port(), &unique("_schemas"));
+    args.extend(["--set", "consumer.request.timeout.ms=300"].map(String::from));
+    Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+async fn end_offset(proxy: &Proxy, topic: &str) -> i64 {
+    let url = proxy.url(&format!("/topics/{topic}/partitions/0/offsets"));
+    let (status, _, offsets) = call(Method::GET, &url, None, V2_JSON).await;
+    assert_eq!(status, 200, "{offsets}");
+    offsets["end_offset"].as_i64().unwrap()
+}
+
+/// An `avro` consumer subscribed to `topic` from the beginning; its base URI.
+async fn avro_consumer(proxy: &Proxy, topic: &str) -> String {
+    let settings = json!({"format": "avro", "auto.offset.reset": "earliest"});
+    let base = support::new_consumer(proxy, &unique("avro-group"), settings).await;
+    let subscription = json!({"topics": [topic]});
+    let (status, _, body) = call(
+        Method::POST,
+        &format!("{base}/subscription"),
+        Some(subscription),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    base
+}
+
+/// Reads until `count` records arrived (or a read fails: that answer is returned).
+async fn read_avro(base: &str, count: usize) -> Result<Vec<Value>, (u16, Value)> {
+    let mut records = Vec::new();
+    for _ in 0..60 {
+        let (status, content_type, body) = call(Method::GET, &format!("{base}/records"), None, AVRO).await;
+        if status != 200 {
+            return Err((status, body));
+        }
+        assert_eq!(content_type, AVRO);
+        records.extend(body.as_array().unwrap().iter().cloned());
+        if records.len() >= count {
+            break;
+        }
+    }
+    Ok(records)
+}
+
+#[tokio::test]
+async fn avro_round_trips_through_the_registry_in_confluents_wire_format() {
+    // Topics exist before krest starts, so its metadata knows them.
+    let (topic, other) = (unique("avro"), unique("avro-other"));
+    create_topic(&topic, 1, &[]).await;
+    create_topic(&other, 1, &[]).await;
+    let proxy = proxy_with_registry();
+
+    let (status, response) = produce(
+        &proxy,
+        &topic,
+        json!({
+            "key_schema": r#"{"type":"string"}"#,
+            "value_schema": ORDER,
+            "records": [
+                {"key": "k1", "value": full_order()},
+                {"value": falsy_order()},
+                {"key": "", "value": null},
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{response}");
+    // A fresh registry: the key schema is registered first, as in Confluent's AvroProducerTest.
+    assert_eq!(
+        (
+            response["key_schema_id"].clone(),
+            response["value_schema_id"].clone()
+        ),
+        (json!(1), json!(2))
+    );
+    let offsets: Vec<Value> = response["offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["offset"].clone())
+        .collect();
+    assert_eq!(offsets, [json!(0), json!(1), json!(2)], "{response}");
+
+    assert_eq!(
+        read_value(&topic, 0).unwrap(),
+        framed(2, &apache_avro_binary(&full_order()))
+    );
+    assert_eq!(
+        read_value(&topic, 1).unwrap(),
+        framed(2, &apache_avro_binary(&falsy_order()))
+    );
+    assert_eq!(read_value(&topic, 2), None, "a null value stays a Kafka null");
+
+    // By id: the same schema, the same bytes.
+    let (status, response) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema_id": 2, "records": [{"value": full_order()}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, response["value_schema_id"].clone()),
+        (200, json!(2)),
+        "{response}"
+    );
+    assert_eq!(response["key_schema_id"], Value::Null);
+    assert_eq!(
+        read_value(&topic, 3).unwrap(),
+        framed(2, &apache_avro_binary(&full_order()))
+    );
+
+    // The same schema for another topic's subject keeps its id.
+    let (status, response) = produce(
+        &proxy,
+        &other,
+        json!({"value_schema": ORDER, "records": [{"value": falsy_order()}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, response["value_schema_id"].clone()),
+        (200, json!(2)),
+        "{response}"
+    );
+
+    let base = avro_consumer(&proxy, &topic).await;
+    let records = read_avro(&base, 4).await.unwrap();
+    let read: Vec<(Value, Value, Value)> = records
+        .iter()
+        .map(|r| (r["offset"].clone(), r["key"].clone(), r["value"].clone()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (json!(0), json!("k1"), full_order()),
+            (json!(1), Value::Null, falsy_order()),
+            (json!(2), json!(""), Value::Null),
+            (json!(3), Value::Null, full_order()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn avro_errors_use_confluents_codes_and_write_nothing() {
+    let (topic, raw) = (unique("avro-errors"), unique("avro-raw"));
+    create_topic(&topic, 1, &[]).await;
+    create_topic(&raw, 1, &[]).await;
+    let proxy = proxy_with_registry();
+    let code = |(status, body): (u16, Value)| (status, body["error_code"].clone(), body);
+
+    let (status, error, body) =
+        code(produce(&proxy, &topic, json!({"records": [{"value": {"id": 1}}]})).await);
+    assert_eq!((status, error), (422, json!(42202)), "{body}");
+    let (status, error, body) = code(
+        produce(
+            &proxy,
+            &topic,
+            json!({"value_schema": r#""long""#, "records": [{"key": "k", "value": 1}]}),
+        )
+        .await,
+    );
+    assert_eq!((status, error), (422, json!(42201)), "{body}");
+    let (status, error, body) = code(
+        produce(
+            &proxy,
+            &topic,
+            json!({"value_schema": r#"{"type":"recrod","name":"X"}"#, "records": [{"value": 1}]}),
+        )
+        .await,
+    );
+    assert_eq!((status, error), (422, json!(42205)), "{body}");
+    let (status, error, body) = code(
+        produce(
+            &proxy,
+            &topic,
+            json!({"value_schema_id": 9999, "records": [{"value": 1}]}),
+        )
+        .await,
+    );
+    assert_eq!((status, error), (422, json!(42207)), "{body}");
+
+    // One record that does not fit fails the request; nothing is written.
+    let before = end_offset(&proxy, &topic).await;
+    let (status, error, body) = code(
+        produce(
+            &proxy,
+            &topic,
+            json!({"value_schema": r#"["null","long"]"#, "records": [{"value": {"long": 1}}, {"value": 2}]}),
+        )
+        .await,
+    );
+    assert_eq!((status, error), (400, json!(400)), "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Bad Request: record 1: a union value is null or"),
+        "{message}"
+    );
+    assert_eq!(end_offset(&proxy, &topic).await, before);
+
+    // A record that is not Confluent-framed cannot be read: 408/40801 naming it.
+    produce_direct(&raw, 0, &[(None, b"\x01plain")]).await;
+    let base = avro_consumer(&proxy, &raw).await;
+    let (status, body) = read_avro(&base, 1).await.unwrap_err();
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (408, json!(40801)),
+        "{body}"
+    );
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains(&raw) && message.contains("Confluent's wire format"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn avro_without_a_registry_answers_42206() {
+    let topic = unique("avro-no-registry");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&["--set", "schema.registry.url="]);
+    let (status, body) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema": r#""long""#, "records": [{"value": 1}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (422, json!(42206)),
+        "{body}"
+    );
+}
