@@ -8,7 +8,8 @@ use apache_avro::types::Value as Avro;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    call, create_topic, free_port, produce_direct, read_value, registry_args, unique, Proxy, V2_JSON,
+    call, create_topic, free_port, produce_direct, read_value, registry_args, run_python, unique, Proxy,
+    V2_JSON,
 };
 
 const AVRO: &str = "application/vnd.kafka.avro.v2+json";
@@ -33,7 +34,7 @@ fn full_order() -> Value {
         "id": 1, "note": {"string": "hi"},
         "customer": {"name": "Ann", "vip": true},
         "referrer": {"shop.Customer": {"name": "Bob", "vip": false}},
-        "payload": "\u{0}\u{ff}é", "status": "PAID", "price": "\u{0}\u{1}",
+        "payload": "\u{0}\u{ff}é", "status": "PAID", "price": "\u{1}",
         "day": 19000, "at": 1_700_000_000_000_i64, "ref": "123e4567-e89b-12d3-a456-426614174000",
         "tags": ["a", "b"], "score": 1.5
     })
@@ -117,7 +118,11 @@ async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
 }
 
 fn proxy_with_registry() -> Proxy {
-    let mut args = registry_args(free_port(), &unique("_schemas"));
+    proxy_with_registry_on(free_port())
+}
+
+fn proxy_with_registry_on(port: u16) -> Proxy {
+    let mut args = registry_args(port, &unique("_schemas"));
     args.extend(["--set", "consumer.request.timeout.ms=300"].map(String::from));
     Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
@@ -348,4 +353,58 @@ async fn avro_without_a_registry_answers_42206() {
         (422, json!(42206)),
         "{body}"
     );
+}
+
+/// Byte compatibility with Confluent's own serde: what krest produces, Confluent's Python
+/// `AvroDeserializer` reads; what Confluent's `AvroSerializer` writes, krest consumes — the
+/// values equal in Avro's JSON encoding on both sides.
+#[tokio::test]
+async fn confluents_python_avro_serde_reads_and_writes_what_krest_does() {
+    let (to_python, from_python) = (unique("avro-to-python"), unique("avro-from-python"));
+    create_topic(&to_python, 1, &[]).await;
+    create_topic(&from_python, 1, &[]).await;
+    let port = free_port();
+    let proxy = proxy_with_registry_on(port);
+    let registry = format!("http://127.0.0.1:{port}");
+    let orders = vec![full_order(), falsy_order()];
+
+    let records: Vec<Value> = orders.iter().map(|order| json!({ "value": order })).collect();
+    let (status, response) = produce(
+        &proxy,
+        &to_python,
+        json!({"value_schema": ORDER, "records": records}),
+    )
+    .await;
+    assert_eq!(status, 200, "{response}");
+    let (url, bootstrap, topic) = (registry.clone(), support::bootstrap(), to_python.clone());
+    let read = tokio::task::spawn_blocking(move || {
+        run_python("avro_interop.py", &["read", &url, &bootstrap, &topic, "2"])
+    })
+    .await
+    .unwrap();
+    let read: Value = serde_json::from_str(&read).unwrap();
+    assert_eq!(read, json!(orders), "what Confluent's AvroDeserializer read");
+
+    let (url, bootstrap, topic, written) = (
+        registry,
+        support::bootstrap(),
+        from_python.clone(),
+        json!(orders).to_string(),
+    );
+    tokio::task::spawn_blocking(move || {
+        run_python(
+            "avro_interop.py",
+            &["write", &url, &bootstrap, &topic, ORDER, &written],
+        )
+    })
+    .await
+    .unwrap();
+    let base = avro_consumer(&proxy, &from_python).await;
+    let values: Vec<Value> = read_avro(&base, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r["value"].clone())
+        .collect();
+    assert_eq!(values, orders, "what krest read of Confluent's AvroSerializer");
 }

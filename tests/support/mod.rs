@@ -446,3 +446,33 @@ pub fn registry_args(port: u16, topic: &str) -> Vec<String> {
     .flat_map(|setting| ["--set".to_string(), setting])
     .collect()
 }
+
+/// The venv interpreter scripts/test.sh prepares (scripts/python-env.sh, with Confluent's
+/// Python client); tests refuse to run without one.
+pub fn python() -> String {
+    std::env::var("KREST_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "KREST_TEST_PYTHON is not set: run the suite with scripts/test.sh, which prepares it \
+             (scripts/python-env.sh)"
+        )
+    })
+}
+
+/// Runs a script of tests/clients with the test venv's Python; returns its stdout, panicking
+/// with its output when it fails.
+pub fn run_python(script: &str, args: &[&str]) -> String {
+    let path = format!("{}/../tests/clients/{script}", env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(python())
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{script}: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
