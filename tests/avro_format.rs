@@ -106,15 +106,7 @@ fn framed(id: u32, avro: &[u8]) -> Vec<u8> {
 }
 
 async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
-    let response = support::http()
-        .post(proxy.url(&format!("/topics/{topic}")))
-        .header("Content-Type", AVRO)
-        .header("Accept", V2_JSON)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    support::produce_as(proxy, topic, AVRO, &body).await
 }
 
 fn proxy_with_registry() -> Proxy {

@@ -13,15 +13,7 @@ use support::{
 const SR_FORMAT: &str = "application/vnd.kafka.sr.v2+json";
 
 async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
-    let response = support::http()
-        .post(proxy.url(&format!("/topics/{topic}")))
-        .header("Content-Type", SR_FORMAT)
-        .header("Accept", V2_JSON)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    support::produce_as(proxy, topic, SR_FORMAT, &body).await
 }
 
 #[tokio::test]

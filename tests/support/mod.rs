@@ -476,3 +476,24 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// POSTs a produce request `body` to `topic` as `content_type`; returns status and answer.
+pub async fn produce_as(
+    proxy: &Proxy,
+    topic: &str,
+    content_type: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = http()
+        .post(proxy.url(&format!("/topics/{topic}")))
+        .header("Content-Type", content_type)
+        .header("Accept", V2_JSON)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("krest answers");
+    (
+        response.status().as_u16(),
+        response.json().await.expect("a JSON answer"),
+    )
+}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Path, Query, Request, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
@@ -248,12 +248,36 @@ fn leader_not_known() -> SrError {
     ))
 }
 
-/// What a follower re-sends to the leader.
+/// A write request as received, which a follower re-sends to the leader (an extractor: it
+/// takes the body).
 struct Forwardable {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Forwardable {
+    type Rejection = SrError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, SrError> {
+        let (parts, body) = request.into_parts();
+        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|e| {
+                SrError(ApiError::new(
+                    e.status(),
+                    u32::from(e.status().as_u16()),
+                    e.body_text(),
+                ))
+            })?;
+        Ok(Forwardable {
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        })
+    }
 }
 
 async fn forward(registry: &Registry, leader: &str, request: Forwardable) -> Answer {
@@ -387,28 +411,19 @@ async fn register(
     State(r): Shared,
     Path(subject): Path<String>,
     Query(q): Params,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
+    request: Forwardable,
 ) -> Answer {
-    let request: SchemaRequest = body(&bytes)?;
+    let schema: SchemaRequest = body(&request.body)?;
     // Already registered under this subject: answered by any instance, as Confluent's does.
-    if request.id.is_none() {
-        if let Ok(existing) = r.service.lookup(&subject, &request, false) {
+    if schema.id.is_none() {
+        if let Ok(existing) = r.service.lookup(&subject, &schema, false) {
             return ok(registered(&existing));
         }
     }
-    let forwardable = Forwardable {
-        method,
-        uri,
-        headers,
-        body: bytes,
-    };
-    write(&r, forwardable, || async {
+    write(&r, request, || async {
         let record = r
             .service
-            .register(&subject, request, flag(&q, "normalize"))
+            .register(&subject, schema, flag(&q, "normalize"))
             .await?;
         ok(registered(&record))
     })
@@ -429,17 +444,9 @@ async fn delete_subject(
     State(r): Shared,
     Path(subject): Path<String>,
     Query(q): Params,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Forwardable,
 ) -> Answer {
-    let forwardable = Forwardable {
-        method,
-        uri,
-        headers,
-        body: Bytes::new(),
-    };
-    write(&r, forwardable, || async {
+    write(&r, request, || async {
         ok(r.service.delete_subject(&subject, flag(&q, "permanent")).await?)
     })
     .await
@@ -449,18 +456,10 @@ async fn delete_version(
     State(r): Shared,
     Path((subject, version)): Path<(String, String)>,
     Query(q): Params,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Forwardable,
 ) -> Answer {
     let spec = VersionSpec::parse(&version)?;
-    let forwardable = Forwardable {
-        method,
-        uri,
-        headers,
-        body: Bytes::new(),
-    };
-    write(&r, forwardable, || async {
+    write(&r, request, || async {
         ok(r.service
             .delete_version(&subject, spec, flag(&q, "permanent"))
             .await?)
@@ -529,45 +528,12 @@ async fn subject_config(State(r): Shared, Path(subject): Path<String>, Query(q):
     ))
 }
 
-async fn put_global_config(
-    State(r): Shared,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
-    put_config(
-        &r,
-        None,
-        Forwardable {
-            method,
-            uri,
-            headers,
-            body: bytes,
-        },
-    )
-    .await
+async fn put_global_config(State(r): Shared, request: Forwardable) -> Answer {
+    put_config(&r, None, request).await
 }
 
-async fn put_subject_config(
-    State(r): Shared,
-    Path(subject): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
-    put_config(
-        &r,
-        Some(&subject),
-        Forwardable {
-            method,
-            uri,
-            headers,
-            body: bytes,
-        },
-    )
-    .await
+async fn put_subject_config(State(r): Shared, Path(subject): Path<String>, request: Forwardable) -> Answer {
+    put_config(&r, Some(&subject), request).await
 }
 
 async fn put_config(r: &Registry, subject: Option<&str>, request: Forwardable) -> Answer {
@@ -586,14 +552,8 @@ async fn put_config(r: &Registry, subject: Option<&str>, request: Forwardable) -
     .await
 }
 
-async fn delete_global_config(State(r): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Answer {
-    let forwardable = Forwardable {
-        method,
-        uri,
-        headers,
-        body: Bytes::new(),
-    };
-    write(&r, forwardable, || async {
+async fn delete_global_config(State(r): Shared, request: Forwardable) -> Answer {
+    write(&r, request, || async {
         ok(config_body(r.service.delete_config(None).await?))
     })
     .await
@@ -602,17 +562,9 @@ async fn delete_global_config(State(r): Shared, method: Method, uri: Uri, header
 async fn delete_subject_config(
     State(r): Shared,
     Path(subject): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Forwardable,
 ) -> Answer {
-    let forwardable = Forwardable {
-        method,
-        uri,
-        headers,
-        body: Bytes::new(),
-    };
-    write(&r, forwardable, || async {
+    write(&r, request, || async {
         ok(config_body(r.service.delete_config(Some(&subject)).await?))
     })
     .await
@@ -631,49 +583,17 @@ async fn subject_mode(State(r): Shared, Path(subject): Path<String>, Query(q): P
     ok(json!({ "mode": r.service.mode(Some(&subject), flag(&q, "defaultToGlobal"))? }))
 }
 
-async fn put_global_mode(
-    State(r): Shared,
-    Query(q): Params,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
-    put_mode(
-        &r,
-        None,
-        flag(&q, "force"),
-        Forwardable {
-            method,
-            uri,
-            headers,
-            body: bytes,
-        },
-    )
-    .await
+async fn put_global_mode(State(r): Shared, Query(q): Params, request: Forwardable) -> Answer {
+    put_mode(&r, None, flag(&q, "force"), request).await
 }
 
 async fn put_subject_mode(
     State(r): Shared,
     Path(subject): Path<String>,
     Query(q): Params,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
+    request: Forwardable,
 ) -> Answer {
-    put_mode(
-        &r,
-        Some(&subject),
-        flag(&q, "force"),
-        Forwardable {
-            method,
-            uri,
-            headers,
-            body: bytes,
-        },
-    )
-    .await
+    put_mode(&r, Some(&subject), flag(&q, "force"), request).await
 }
 
 async fn put_mode(r: &Registry, subject: Option<&str>, force: bool, request: Forwardable) -> Answer {
@@ -684,33 +604,15 @@ async fn put_mode(r: &Registry, subject: Option<&str>, force: bool, request: For
     .await
 }
 
-async fn delete_global_mode(State(r): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Answer {
-    let forwardable = Forwardable {
-        method,
-        uri,
-        headers,
-        body: Bytes::new(),
-    };
-    write(&r, forwardable, || async {
+async fn delete_global_mode(State(r): Shared, request: Forwardable) -> Answer {
+    write(&r, request, || async {
         ok(json!({ "mode": r.service.delete_mode(None).await? }))
     })
     .await
 }
 
-async fn delete_subject_mode(
-    State(r): Shared,
-    Path(subject): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Answer {
-    let forwardable = Forwardable {
-        method,
-        uri,
-        headers,
-        body: Bytes::new(),
-    };
-    write(&r, forwardable, || async {
+async fn delete_subject_mode(State(r): Shared, Path(subject): Path<String>, request: Forwardable) -> Answer {
+    write(&r, request, || async {
         ok(json!({ "mode": r.service.delete_mode(Some(&subject)).await? }))
     })
     .await
