@@ -34,3 +34,40 @@ async fn dev_mode_describes_a_topic_without_configs() {
     assert_eq!(topic["configs"], json!({}));
     assert_eq!(topic["partitions"].as_array().map(Vec::len), Some(1), "{topic}");
 }
+
+#[tokio::test]
+async fn dev_mode_serves_a_schema_registry_the_proxy_uses() {
+    let proxy = Proxy::spawn(&["--dev"], &[]);
+    proxy.wait_for_output("krest schema registry listening on ");
+    let stdout = proxy.stdout();
+    let registry = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("krest schema registry listening on "))
+        .unwrap()
+        .to_string();
+    let (status, body) = support::produce_as(
+        &proxy,
+        "demo",
+        "application/vnd.kafka.avro.v2+json",
+        &json!({"value_schema": r#"{"type":"string"}"#, "records": [{"value": "hi"}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["value_schema_id"].clone()),
+        (200, json!(1)),
+        "{body}"
+    );
+    let subjects: serde_json::Value = support::http()
+        .get(format!("{registry}/subjects"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        subjects,
+        json!(["demo-value"]),
+        "the proxy registered in the registry of --dev"
+    );
+}

@@ -94,6 +94,19 @@ impl Leadership {
 }
 
 impl Leadership {
+    /// Waits (at most `limit`) until some instance writes, as Confluent's registry finishes
+    /// its first election before it serves; false when none does in time.
+    pub async fn settle(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            if self.writer().await != Writer::Unknown {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
     /// Leaves the election (the group rebalances at once, so another instance takes over).
     /// Blocking: waits for the member to leave its group.
     pub fn resign(&self) {

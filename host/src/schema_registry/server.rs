@@ -55,6 +55,11 @@ pub async fn start(
         url.as_str().trim_end_matches('/'),
         config.leader_eligible,
     )?;
+    // An eligible instance serves once the first election is over, so its first writes do
+    // not meet "Leader not known."; an ineligible one may start before any writer exists.
+    if config.leader_eligible && !leadership.settle(config.store.init_timeout).await {
+        warn!("no schema registry writer elected within kafkastore.init.timeout.ms; writes answer 50004 until one is");
+    }
     let level = Compatibility::parse(&config.default_compatibility).unwrap_or(Compatibility::Backward);
     let leadership = Arc::new(leadership);
     let registry = Registry {
