@@ -400,3 +400,82 @@ async fn confluents_python_avro_serde_reads_and_writes_what_krest_does() {
         .collect();
     assert_eq!(values, orders, "what krest read of Confluent's AvroSerializer");
 }
+
+/// The `source` of plugin `name` in `GET /plugins`.
+async fn plugin_source(proxy: &Proxy, name: &str) -> Value {
+    let list: Value = support::http()
+        .get(proxy.url("/plugins"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .map_or(Value::Null, |p| p["source"].clone())
+}
+
+/// Waits until plugin `name` is served from `source` (`file` or `builtin`).
+async fn until_source(proxy: &Proxy, name: &str, source: &str) {
+    for _ in 0..100 {
+        if plugin_source(proxy, name).await == source {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("`{name}` never served from {source}");
+}
+
+/// Dropping `avro.wasm` into the plugin directory replaces the built-in format under produce
+/// load, and removing it brings the built-in back, with no failed request.
+#[tokio::test]
+async fn avro_wasm_is_replaced_and_restored_under_load_without_failures() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let topic = unique("avro-reload");
+    create_topic(&topic, 1, &[]).await;
+    let dir = support::temp_dir("krest-plugins");
+    let mut args = registry_args(free_port(), &unique("_schemas"));
+    args.extend(["--set".to_string(), format!("plugins.dir={}", dir.display())]);
+    let proxy = Arc::new(Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let body = json!({"value_schema": ORDER, "records": [{"value": full_order()}]});
+    assert_eq!(produce(&proxy, &topic, body.clone()).await.0, 200);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sent, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (proxy, topic, stop, sent, failed) = (
+            Arc::clone(&proxy),
+            topic.clone(),
+            Arc::clone(&stop),
+            Arc::clone(&sent),
+            Arc::clone(&failed),
+        );
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let (status, response) = produce(&proxy, &topic, body.clone()).await;
+                sent.fetch_add(1, Ordering::Relaxed);
+                if status != 200 || response["value_schema_id"] != 1 {
+                    eprintln!("failed request: {status} {response}");
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    support::install_plugin(&dir, "avro", &support::plugin_wasm("krest-format-avro"));
+    until_source(&proxy, "avro", "file").await;
+    std::fs::remove_file(dir.join("avro.wasm")).unwrap();
+    until_source(&proxy, "avro", "builtin").await;
+    stop.store(true, Ordering::Relaxed);
+    load.await.unwrap();
+    assert!(sent.load(Ordering::Relaxed) > 10, "the client kept sending");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "no request failed while avro was swapped"
+    );
+}
