@@ -1,6 +1,7 @@
 //! krest next to direct rdkafka, in one run, against a real broker:
-//! produce throughput and latency (binary, batches of 1 and 100), consume throughput, and
-//! RSS per idle consumer instance (100 and 1,000).
+//! produce throughput and latency (binary, batches of 1 and 100), consume throughput,
+//! Avro produce and consume next to binary and to native apache-avro, and RSS per idle
+//! consumer instance (100 and 1,000).
 //!
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench proxy`
 
@@ -23,6 +24,7 @@ const RUN_FOR: Duration = Duration::from_secs(5);
 const CONSUME_RECORDS: usize = 100_000;
 const V2: &str = "application/vnd.kafka.v2+json";
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
+const AVRO: &str = "application/vnd.kafka.avro.v2+json";
 
 fn bootstrap() -> String {
     std::env::var("KREST_TEST_BOOTSTRAP")
@@ -47,6 +49,12 @@ fn start_krest() -> Krest {
         .local_addr()
         .unwrap()
         .port();
+    let registry = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let schemas = format!("_schemas-bench-{}-{port}", std::process::id());
     let child = Command::new(env!("CARGO_BIN_EXE_krest"))
         .args([
             "serve",
@@ -55,6 +63,17 @@ fn start_krest() -> Krest {
             "--listeners",
             &format!("http://127.0.0.1:{port}"),
         ])
+        // Its own Schema Registry, for the Avro part.
+        .args([
+            "--set",
+            &format!("schema.registry.listeners=http://127.0.0.1:{registry}"),
+        ])
+        .args([
+            "--set",
+            &format!("schema.registry.url=http://127.0.0.1:{registry}"),
+        ])
+        .args(["--set", &format!("kafkastore.topic={schemas}")])
+        .args(["--set", &format!("schema.registry.group.id={schemas}")])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -289,6 +308,169 @@ async fn bench_consume(krest: &Krest) {
     println!();
 }
 
+/// An Avro record of about VALUE_BYTES bytes.
+const AVRO_SCHEMA: &str = r#"{"type":"record","name":"Reading","fields":[
+    {"name":"id","type":"long"},{"name":"sensor","type":"string"},
+    {"name":"value","type":"double"},{"name":"ok","type":"boolean"}]}"#;
+
+fn avro_reading(n: i64) -> Value {
+    json!({"id": n, "sensor": "s".repeat(VALUE_BYTES - 20), "value": 21.5, "ok": true})
+}
+
+/// POSTs one produce body as `content_type` and checks the answer.
+async fn post_records(http: &reqwest::Client, url: &str, content_type: &str, body: String) {
+    let response = http
+        .post(url)
+        .header("Content-Type", content_type)
+        .header("Accept", V2)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.bytes().await.unwrap();
+}
+
+/// Reads `count` records through a new krest consumer of `format`; records/s.
+async fn consume_through_krest(krest: &Krest, topic: &str, format: &str, count: usize) -> f64 {
+    let http = reqwest::Client::new();
+    let group = format!("bench-{format}-{}-{topic}", std::process::id());
+    let created: Value = http
+        .post(format!("{}/consumers/{group}", krest.base))
+        .header("Content-Type", V2)
+        .body(
+            json!({"format": format, "auto.offset.reset": "earliest", "fetch.min.bytes": 1_048_576})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uri = created["base_uri"].as_str().unwrap().to_string();
+    http.post(format!("{uri}/subscription"))
+        .header("Content-Type", V2)
+        .body(json!({"topics": [topic]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut read = 0;
+    while read < count {
+        let records: Vec<Value> = http
+            .get(format!("{uri}/records?timeout=200"))
+            .header("Accept", format!("application/vnd.kafka.{format}.v2+json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        read += records.len();
+    }
+    let rate = read as f64 / started.elapsed().as_secs_f64();
+    http.delete(uri).send().await.unwrap();
+    rate
+}
+
+async fn bench_avro(krest: &Krest) {
+    let schema = apache_avro::Schema::parse_str(AVRO_SCHEMA).unwrap();
+    let topic = format!("bench-avro-{}", std::process::id());
+    create_topic(&topic).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/topics/{topic}", krest.base);
+    let registered: Value = http
+        .post(&url)
+        .header("Content-Type", AVRO)
+        .header("Accept", V2)
+        .body(json!({"value_schema": AVRO_SCHEMA, "records": [{"value": avro_reading(0)}]}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = registered["value_schema_id"].as_u64().expect("registered") as u32;
+
+    println!(
+        "## Avro: records of ≈{VALUE_BYTES} bytes, {CONCURRENCY} concurrent clients, {RUN_FOR:?} each\n"
+    );
+    println!("| path | batch | records/s | p50 ms per request | p99 ms per request |");
+    println!("|---|---|---|---|---|");
+    let binary_value = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; VALUE_BYTES]);
+    for batch in [1usize, 100] {
+        let avro_body =
+            json!({"value_schema_id": id, "records": vec![json!({"value": avro_reading(7)}); batch]})
+                .to_string();
+        let binary_body = json!({"records": vec![json!({"value": binary_value}); batch]}).to_string();
+        for (label, content_type, body) in [
+            ("krest HTTP avro", AVRO, avro_body),
+            ("krest HTTP binary", BINARY, binary_body),
+        ] {
+            let (http, url) = (http.clone(), url.clone());
+            let sample = drive(batch, move || {
+                let (http, url, body) = (http.clone(), url.clone(), body.clone());
+                async move { post_records(&http, &url, content_type, body).await }
+            })
+            .await;
+            println!("{}", sample.row(label, batch));
+        }
+    }
+    // The codec alone, natively: JSON value → Avro datum, framed as Confluent's serializer does.
+    let value = apache_avro::types::Value::from(avro_reading(7));
+    let value = value.resolve(&schema).unwrap();
+    let started = Instant::now();
+    const NATIVE: usize = 200_000;
+    for _ in 0..NATIVE {
+        let mut framed = vec![0u8];
+        framed.extend_from_slice(&id.to_be_bytes());
+        framed.extend(apache_avro::to_avro_datum(&schema, value.clone()).unwrap());
+        std::hint::black_box(framed);
+    }
+    println!(
+        "| native apache-avro encode (no Kafka, no HTTP) | – | {:.0} | | |\n",
+        NATIVE as f64 / started.elapsed().as_secs_f64()
+    );
+
+    println!("## Avro consume: {CONSUME_RECORDS} records, from the beginning\n");
+    println!("| path | records/s |\n|---|---|");
+    let topic = format!("bench-avro-consume-{}", std::process::id());
+    create_topic(&topic).await;
+    let producer = producer();
+    let datum = [
+        &[0u8][..],
+        &id.to_be_bytes(),
+        &apache_avro::to_avro_datum(&schema, value.clone()).unwrap(),
+    ]
+    .concat();
+    for _ in 0..CONSUME_RECORDS / 1000 {
+        let sends = (0..1000).map(|_| {
+            producer.send(
+                FutureRecord::<(), _>::to(&topic).payload(&datum),
+                Duration::from_secs(30),
+            )
+        });
+        for result in futures_util::future::join_all(sends).await {
+            result.unwrap();
+        }
+    }
+    let total = CONSUME_RECORDS;
+    let avro = consume_through_krest(krest, &topic, "avro", total).await;
+    println!("| krest records GET (avro) | {avro:.0} |");
+    let binary = consume_through_krest(krest, &topic, "binary", total).await;
+    println!("| krest records GET (binary, same records) | {binary:.0} |");
+    let started = Instant::now();
+    for _ in 0..NATIVE {
+        let decoded = apache_avro::from_avro_datum(&schema, &mut &datum[5..], None).unwrap();
+        std::hint::black_box(serde_json::Value::try_from(decoded).unwrap());
+    }
+    println!(
+        "| native apache-avro decode to JSON (no Kafka, no HTTP) | {:.0} |\n",
+        NATIVE as f64 / started.elapsed().as_secs_f64()
+    );
+}
+
 async fn bench_idle_consumers() {
     println!("## RSS per idle consumer instance (created and subscribed, never read)\n");
     println!("| instances | krest RSS before | after | per instance |");
@@ -345,6 +527,9 @@ async fn main() {
     }
     if which.is_empty() || which == "consume" {
         bench_consume(&krest).await;
+    }
+    if which.is_empty() || which == "avro" {
+        bench_avro(&krest).await;
     }
     drop(krest);
     if which.is_empty() || which == "idle" {
