@@ -264,47 +264,11 @@ async fn bench_consume(krest: &Krest) {
         CONSUME_RECORDS as f64 / started.elapsed().as_secs_f64()
     );
 
-    let http = reqwest::Client::new();
-    let group = format!("bench-krest-{}", std::process::id());
     // fetch.min.bytes makes a read return as soon as 1 MiB arrived instead of waiting out
     // consumer.request.timeout.ms (Confluent's read rules); `timeout=200` shortens the wait of
     // the last, partial read.
-    let created: Value = http
-        .post(format!("{}/consumers/{group}", krest.base))
-        .header("Content-Type", V2)
-        .body(json!({"auto.offset.reset": "earliest", "fetch.min.bytes": 1_048_576}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let uri = created["base_uri"].as_str().unwrap().to_string();
-    http.post(format!("{uri}/subscription"))
-        .header("Content-Type", V2)
-        .body(json!({"topics": [topic]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let mut read = 0;
-    while read < CONSUME_RECORDS {
-        let records: Vec<Value> = http
-            .get(format!("{uri}/records?timeout=200"))
-            .header("Accept", BINARY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        read += records.len();
-    }
-    println!(
-        "| krest records GET (binary) | {:.0} |",
-        read as f64 / started.elapsed().as_secs_f64()
-    );
-    http.delete(uri).send().await.unwrap();
+    let rate = consume_through_krest(krest, &topic, "binary", CONSUME_RECORDS).await;
+    println!("| krest records GET (binary) | {rate:.0} |");
     println!();
 }
 
@@ -331,7 +295,8 @@ async fn post_records(http: &reqwest::Client, url: &str, content_type: &str, bod
     response.bytes().await.unwrap();
 }
 
-/// Reads `count` records through a new krest consumer of `format`; records/s.
+/// Reads `count` records through a new krest consumer of `format` (created with
+/// `fetch.min.bytes` of 1 MiB, reading with `timeout=200`); records/s.
 async fn consume_through_krest(krest: &Krest, topic: &str, format: &str, count: usize) -> f64 {
     let http = reqwest::Client::new();
     let group = format!("bench-{format}-{}-{topic}", std::process::id());
