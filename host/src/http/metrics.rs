@@ -1,5 +1,6 @@
 //! Prometheus metrics: request counts and latencies per route, recorded in the process-wide
-//! registry (plugin metrics live there too) and served at `GET /metrics`.
+//! registry (plugin metrics live there too) and served at `GET /metrics`; the Schema
+//! Registry's listener has its own request counter.
 
 use std::sync::LazyLock;
 use std::time::Instant;
@@ -32,8 +33,31 @@ static LATENCY: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("unique metric")
 });
 
-/// Middleware recording every request under its route template (e.g. `/topics/{topic}`).
+static REGISTRY_REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "krest_schema_registry_requests_total",
+        "Schema Registry requests answered, by route, method and status",
+        &["route", "method", "status"]
+    )
+    .expect("unique metric")
+});
+
+/// Middleware recording every proxy request under its route template (e.g. `/topics/{topic}`).
 pub async fn track(request: Request, next: Next) -> Response {
+    record(&REQUESTS, Some(&LATENCY), request, next).await
+}
+
+/// Middleware counting every Schema Registry request under its route template.
+pub async fn track_registry(request: Request, next: Next) -> Response {
+    record(&REGISTRY_REQUESTS, None, request, next).await
+}
+
+async fn record(
+    requests: &IntCounterVec,
+    latency: Option<&HistogramVec>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -42,10 +66,12 @@ pub async fn track(request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
-    LATENCY
-        .with_label_values(&[&route, &method])
-        .observe(started.elapsed().as_secs_f64());
-    REQUESTS
+    if let Some(latency) = latency {
+        latency
+            .with_label_values(&[&route, &method])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    requests
         .with_label_values(&[&route, &method, response.status().as_str()])
         .inc();
     response

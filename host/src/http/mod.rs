@@ -4,7 +4,7 @@
 pub mod error;
 mod json;
 pub mod media;
-mod metrics;
+pub mod metrics;
 mod plugins;
 pub mod serve;
 mod state;

@@ -3,17 +3,16 @@
 //! leader's answer through.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use prometheus::{register_int_counter_vec, IntCounterVec};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -22,6 +21,7 @@ use super::records::ConfigValue;
 use super::service::{RegistryService, SchemaRequest, SchemaResponse, VersionSpec};
 use crate::error::ApiError;
 use crate::http::error::plain_text_error;
+use crate::http::metrics;
 use crate::http::MAX_REQUEST_BYTES;
 
 /// Confluent's default response type; `application/json` is answered when asked for.
@@ -32,15 +32,6 @@ const ACCEPTED_BODIES: &[&str] = &[
     "application/json",
     "application/octet-stream",
 ];
-
-static REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    register_int_counter_vec!(
-        "krest_schema_registry_requests_total",
-        "Schema Registry requests answered, by route, method and status",
-        &["route", "method", "status"]
-    )
-    .expect("unique metric")
-});
 
 #[derive(Clone)]
 pub struct Registry {
@@ -134,7 +125,7 @@ pub fn router(registry: Registry) -> Router {
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(negotiate))
-        .layer(middleware::from_fn(count))
+        .layer(middleware::from_fn(metrics::track_registry))
         .with_state(registry)
 }
 
@@ -178,20 +169,6 @@ async fn json_errors(request: Request, next: Next) -> Response {
         Ok(error) => SrError(error).into_response(),
         Err(response) => response,
     }
-}
-
-async fn count(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
-    let method = request.method().to_string();
-    let response = next.run(request).await;
-    REQUESTS
-        .with_label_values(&[&route, &method, response.status().as_str()])
-        .inc();
-    response
 }
 
 /// A query flag: present and `true` in any case (Python's client sends `False`).
