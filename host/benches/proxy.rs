@@ -6,8 +6,6 @@
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench proxy`
 
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -17,10 +15,11 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
+use support::{drive, CONCURRENCY, RUN_FOR};
+
+mod support;
 
 const VALUE_BYTES: usize = 100;
-const CONCURRENCY: usize = 8;
-const RUN_FOR: Duration = Duration::from_secs(5);
 const CONSUME_RECORDS: usize = 100_000;
 const V2: &str = "application/vnd.kafka.v2+json";
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
@@ -117,63 +116,6 @@ fn producer() -> FutureProducer {
         .unwrap()
 }
 
-struct Sample {
-    records: u64,
-    latencies: Vec<Duration>,
-    elapsed: Duration,
-}
-
-impl Sample {
-    fn row(&self, what: &str, batch: usize) -> String {
-        let mut lat = self.latencies.clone();
-        lat.sort();
-        let p = |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
-        format!(
-            "| {what} | {batch} | {:.0} | {:.2} | {:.2} |",
-            self.records as f64 / self.elapsed.as_secs_f64(),
-            p(0.5),
-            p(0.99)
-        )
-    }
-}
-
-/// Runs `CONCURRENCY` workers calling `one` (which sends one batch) for RUN_FOR.
-async fn drive<F, Fut>(batch: usize, one: F) -> Sample
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let one = Arc::new(one);
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (one, stop) = (Arc::clone(&one), Arc::clone(&stop));
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    one().await;
-                    latencies.push(t.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    tokio::time::sleep(RUN_FOR).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.unwrap());
-    }
-    let elapsed = started.elapsed();
-    Sample {
-        records: (latencies.len() * batch) as u64,
-        latencies,
-        elapsed,
-    }
-}
-
 async fn bench_produce(krest: &Krest) {
     println!(
         "## Produce: {VALUE_BYTES}-byte binary values, {CONCURRENCY} concurrent clients, {RUN_FOR:?} each\n"
@@ -187,7 +129,7 @@ async fn bench_produce(krest: &Krest) {
     for batch in [1usize, 100] {
         let body = json!({ "records": vec![json!({ "value": value }); batch] }).to_string();
         let (http, url) = (http.clone(), format!("{}/topics/{topic}", krest.base));
-        let sample = drive(batch, move || {
+        let sample = drive(batch, move |_| {
             let (http, url, body) = (http.clone(), url.clone(), body.clone());
             async move {
                 let response = http
@@ -207,7 +149,7 @@ async fn bench_produce(krest: &Krest) {
 
         let producer = producer();
         let topic = topic.clone();
-        let sample = drive(batch, move || {
+        let sample = drive(batch, move |_| {
             let (producer, topic) = (producer.clone(), topic.clone());
             async move {
                 let payload = vec![b'x'; VALUE_BYTES];
@@ -374,7 +316,7 @@ async fn bench_avro(krest: &Krest) {
             ("krest HTTP binary", BINARY, binary_body),
         ] {
             let (http, url) = (http.clone(), url.clone());
-            let sample = drive(batch, move || {
+            let sample = drive(batch, move |_| {
                 let (http, url, body) = (http.clone(), url.clone(), body.clone());
                 async move { post_records(&http, &url, content_type, body).await }
             })

@@ -5,16 +5,16 @@
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench schema_registry`
 
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krest::schema_registry::client::RegistryClient;
 use serde_json::json;
+use support::{drive, percentile_ms, CONCURRENCY, RUN_FOR};
+
+mod support;
 
 const SCHEMAS: usize = 200;
-const CONCURRENCY: usize = 8;
-const RUN_FOR: Duration = Duration::from_secs(5);
 
 struct Krest(Child);
 
@@ -67,10 +67,6 @@ async fn start_krest() -> (Krest, String) {
     panic!("the registry did not answer");
 }
 
-fn percentile(sorted: &[Duration], q: f64) -> f64 {
-    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
-}
-
 /// Registers SCHEMAS distinct schemas one after another; returns their ids.
 async fn bench_register(url: &str) -> Vec<u32> {
     let client = reqwest::Client::new();
@@ -98,46 +94,10 @@ async fn bench_register(url: &str) -> Vec<u32> {
     println!("| p50 ms | p99 ms |\n|---|---|");
     println!(
         "| {:.2} | {:.2} |\n",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99)
+        percentile_ms(&latencies, 0.5),
+        percentile_ms(&latencies, 0.99)
     );
     ids
-}
-
-/// Look-ups by id for RUN_FOR from CONCURRENCY workers; returns (per second, p50 ms, p99 ms).
-async fn drive<F, Fut>(one: F) -> (f64, f64, f64)
-where
-    F: Fn(u32) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let one = Arc::new(one);
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|worker| {
-            let (one, stop) = (Arc::clone(&one), Arc::clone(&stop));
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = worker as u32;
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    one(n).await;
-                    latencies.push(t.elapsed());
-                    n = n.wrapping_add(1);
-                }
-                latencies
-            })
-        })
-        .collect();
-    tokio::time::sleep(RUN_FOR).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.unwrap());
-    }
-    let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
-    latencies.sort();
-    (rate, percentile(&latencies, 0.5), percentile(&latencies, 0.99))
 }
 
 async fn bench_lookups(url: &str, ids: Vec<u32>) {
@@ -150,8 +110,8 @@ async fn bench_lookups(url: &str, ids: Vec<u32>) {
     let http = reqwest::Client::new();
     let direct = {
         let (ids, url) = (Arc::clone(&ids), url.to_string());
-        drive(move |n| {
-            let request = http.get(format!("{url}/schemas/ids/{}", ids[n as usize % ids.len()]));
+        drive(1, move |n| {
+            let request = http.get(format!("{url}/schemas/ids/{}", ids[n % ids.len()]));
             async move {
                 let response = request.send().await.unwrap();
                 assert!(response.status().is_success());
@@ -162,7 +122,9 @@ async fn bench_lookups(url: &str, ids: Vec<u32>) {
     };
     println!(
         "| registry over HTTP (`GET /schemas/ids/{{id}}`) | {:.0} | {:.3} | {:.3} |",
-        direct.0, direct.1, direct.2
+        direct.per_second(),
+        direct.percentile_ms(0.5),
+        direct.percentile_ms(0.99)
     );
     // Cached look-ups never wait, so they are timed in one loop (workers that never yield
     // would starve the timer that stops them).

@@ -1,0 +1,84 @@
+//! What the benchmarks share: load from concurrent workers for a fixed time, and the rate
+//! and latency percentiles it measured.
+#![allow(dead_code)] // each benchmark uses a different part
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const CONCURRENCY: usize = 8;
+pub const RUN_FOR: Duration = Duration::from_secs(5);
+
+pub struct Sample {
+    records: u64,
+    /// Sorted.
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Sample {
+    pub fn per_second(&self) -> f64 {
+        self.records as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The `q` latency percentile in milliseconds.
+    pub fn percentile_ms(&self, q: f64) -> f64 {
+        percentile_ms(&self.latencies, q)
+    }
+
+    /// A markdown row: what, batch, records/s, p50 ms, p99 ms.
+    pub fn row(&self, what: &str, batch: usize) -> String {
+        format!(
+            "| {what} | {batch} | {:.0} | {:.2} | {:.2} |",
+            self.per_second(),
+            self.percentile_ms(0.5),
+            self.percentile_ms(0.99)
+        )
+    }
+}
+
+/// The `q` percentile of sorted latencies, in milliseconds.
+pub fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// Runs `CONCURRENCY` workers calling `one` (one request of `batch` records; its argument
+/// counts the calls of that worker) for RUN_FOR.
+pub async fn drive<F, Fut>(batch: usize, one: F) -> Sample
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let one = Arc::new(one);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|worker| {
+            let (one, stop) = (Arc::clone(&one), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = worker;
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    one(n).await;
+                    latencies.push(t.elapsed());
+                    n = n.wrapping_add(CONCURRENCY);
+                }
+                latencies
+            })
+        })
+        .collect();
+    tokio::time::sleep(RUN_FOR).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Sample {
+        records: (latencies.len() * batch) as u64,
+        latencies,
+        elapsed,
+    }
+}
