@@ -8,8 +8,8 @@ use apache_avro::types::Value as Avro;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    call, create_topic, free_port, produce_direct, read_value, registry_args, run_python, unique, Proxy,
-    V2_JSON,
+    call, create_topic, free_port, produce_direct, read_value, registry_args, run_python, unique,
+    ProduceLoad, Proxy, V2_JSON,
 };
 
 const AVRO: &str = "application/vnd.kafka.avro.v2+json";
@@ -433,7 +433,6 @@ async fn until_source(proxy: &Proxy, name: &str, source: &str) {
 /// load, and removing it brings the built-in back, with no failed request.
 #[tokio::test]
 async fn avro_wasm_is_replaced_and_restored_under_load_without_failures() {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Arc;
 
     let topic = unique("avro-reload");
@@ -445,37 +444,14 @@ async fn avro_wasm_is_replaced_and_restored_under_load_without_failures() {
     let body = json!({"value_schema": ORDER, "records": [{"value": full_order()}]});
     assert_eq!(produce(&proxy, &topic, body.clone()).await.0, 200);
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let (sent, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let load = {
-        let (proxy, topic, stop, sent, failed) = (
-            Arc::clone(&proxy),
-            topic.clone(),
-            Arc::clone(&stop),
-            Arc::clone(&sent),
-            Arc::clone(&failed),
-        );
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let (status, response) = produce(&proxy, &topic, body.clone()).await;
-                sent.fetch_add(1, Ordering::Relaxed);
-                if status != 200 || response["value_schema_id"] != 1 {
-                    eprintln!("failed request: {status} {response}");
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-    };
+    let load = ProduceLoad::start(Arc::clone(&proxy), &topic, AVRO, body, |status, answer| {
+        status == 200 && answer["value_schema_id"] == 1
+    });
     support::install_plugin(&dir, "avro", &support::plugin_wasm("krest-format-avro"));
     until_source(&proxy, "avro", "file").await;
     std::fs::remove_file(dir.join("avro.wasm")).unwrap();
     until_source(&proxy, "avro", "builtin").await;
-    stop.store(true, Ordering::Relaxed);
-    load.await.unwrap();
-    assert!(sent.load(Ordering::Relaxed) > 10, "the client kept sending");
-    assert_eq!(
-        failed.load(Ordering::Relaxed),
-        0,
-        "no request failed while avro was swapped"
-    );
+    let (sent, failed) = load.stop().await;
+    assert!(sent > 10, "the client kept sending");
+    assert_eq!(failed, 0, "no request failed while avro was swapped");
 }

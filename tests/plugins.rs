@@ -4,7 +4,7 @@
 mod support;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
     call, create_topic, http, install_plugin, plugin_wasm, produce_direct, read_value, temp_dir, unique,
-    Proxy, V2_JSON,
+    ProduceLoad, Proxy, V2_JSON,
 };
 
 const JSON: &str = "application/vnd.kafka.json.v2+json";
@@ -143,27 +143,13 @@ async fn plugins_are_added_replaced_and_removed_under_load_without_failures() {
         "built-in json"
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let (sent, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let load = {
-        let (proxy, topic, stop, sent, failed) = (
-            Arc::clone(&proxy),
-            topic.clone(),
-            Arc::clone(&stop),
-            Arc::clone(&sent),
-            Arc::clone(&failed),
-        );
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let (status, body) = produce(&proxy, &topic, JSON, json!({ "n": "load" })).await;
-                sent.fetch_add(1, Ordering::Relaxed);
-                if status != 200 || !body["offsets"][0]["error_code"].is_null() {
-                    eprintln!("failed request: {status} {body}");
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-    };
+    let load = ProduceLoad::start(
+        Arc::clone(&proxy),
+        &topic,
+        JSON,
+        json!({ "records": [{ "value": { "n": "load" } }] }),
+        |status, answer| status == 200 && answer["offsets"][0]["error_code"].is_null(),
+    );
 
     install_plugin(&dir, "json", &upper);
     let added = until_stored(&proxy, &topic, br#"{"greeting":"HELLO"}"#).await;
@@ -180,18 +166,10 @@ async fn plugins_are_added_replaced_and_removed_under_load_without_failures() {
         (Some("builtin"), true)
     );
 
-    stop.store(true, Ordering::Relaxed);
-    load.await.unwrap();
-    eprintln!(
-        "visible after: add {added:?}, replace {replaced:?}, remove {removed:?}; {} requests during reloads",
-        sent.load(Ordering::Relaxed)
-    );
-    assert!(sent.load(Ordering::Relaxed) > 10, "the client kept sending");
-    assert_eq!(
-        failed.load(Ordering::Relaxed),
-        0,
-        "no request failed during reloads"
-    );
+    let (sent, failed) = load.stop().await;
+    eprintln!("visible after: add {added:?}, replace {replaced:?}, remove {removed:?}; {sent} requests during reloads");
+    assert!(sent > 10, "the client kept sending");
+    assert_eq!(failed, 0, "no request failed during reloads");
 }
 
 #[tokio::test]

@@ -497,3 +497,42 @@ pub async fn produce_as(
         response.json().await.expect("a JSON answer"),
     )
 }
+
+/// Produce requests sent one after another until stopped, counting those whose answer
+/// `accepted` refuses (a failed request is printed).
+pub struct ProduceLoad {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<(usize, usize)>,
+}
+
+impl ProduceLoad {
+    pub fn start(
+        proxy: Arc<Proxy>,
+        topic: &str,
+        content_type: &'static str,
+        body: serde_json::Value,
+        accepted: fn(u16, &serde_json::Value) -> bool,
+    ) -> ProduceLoad {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (topic, stopped) = (topic.to_string(), Arc::clone(&stop));
+        let task = tokio::spawn(async move {
+            let (mut sent, mut failed) = (0, 0);
+            while !stopped.load(Ordering::Relaxed) {
+                let (status, answer) = produce_as(&proxy, &topic, content_type, &body).await;
+                sent += 1;
+                if !accepted(status, &answer) {
+                    eprintln!("failed request: {status} {answer}");
+                    failed += 1;
+                }
+            }
+            (sent, failed)
+        });
+        ProduceLoad { stop, task }
+    }
+
+    /// Stops the load; returns how many requests were sent and how many failed.
+    pub async fn stop(self) -> (usize, usize) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.expect("load task")
+    }
+}
