@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
@@ -18,8 +20,20 @@ async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
 
 #[tokio::test]
 async fn schema_formats_register_and_look_up_schemas_through_the_host() {
+    registers_and_looks_up_through(&plugin_wasm("krest-fixture-registry")).await;
+}
+
+/// The same fixture as built against `krest:plugin@0.1.0` (kept as a file): a plugin built
+/// against an older 0.1 keeps loading and working.
+#[tokio::test]
+async fn a_plugin_built_against_wit_0_1_0_still_works() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wit-0.1.0/registry-format.wasm");
+    registers_and_looks_up_through(&fixture).await;
+}
+
+async fn registers_and_looks_up_through(wasm: &Path) {
     let dir = temp_dir("krest-plugins");
-    install_plugin(&dir, "sr", &plugin_wasm("krest-fixture-registry"));
+    install_plugin(&dir, "sr", wasm);
     let topic = unique("schema-registry");
     create_topic(&topic, 1, &[]).await;
     let mut args = registry_args(free_port(), &unique("_schemas"));

@@ -9,7 +9,7 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::host::{self, Level};
-use super::bindings::schema_registry::{self, RegistryError, Schema};
+use super::bindings::schema_registry::{self, Reference, RegistryError, Schema};
 use super::output::{cut, GuestOutput, MAX_LINE};
 use crate::schema_registry::client::{RegisteredSchema, RegistryClient, RegistryFailure};
 
@@ -112,6 +112,28 @@ impl schema_registry::Host for CallState {
     async fn latest(&mut self, subject: String) -> Result<Schema, RegistryError> {
         let registry = self.registry()?;
         registry.latest(&subject).await.map(wit_schema).map_err(wit_error)
+    }
+
+    async fn references(&mut self, id: u32) -> Result<Vec<Reference>, RegistryError> {
+        let registry = self.registry()?;
+        let resolved = registry.references(id).await.map_err(wit_error)?;
+        Ok(resolved
+            .into_iter()
+            .map(|r| Reference {
+                name: r.reference.name,
+                subject: r.reference.subject,
+                version: r.reference.version,
+                schema: wit_schema(r.schema),
+            })
+            .collect())
+    }
+
+    async fn version_in_subject(&mut self, subject: String, id: u32) -> Result<u32, RegistryError> {
+        let registry = self.registry()?;
+        registry
+            .version_in_subject(&subject, id)
+            .await
+            .map_err(wit_error)
     }
 }
 

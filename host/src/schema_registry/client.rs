@@ -1,6 +1,7 @@
 //! A Schema Registry client (Confluent's REST API) for schema-format plugins, which reach it
 //! through the host's `schema-registry` import. Schemas by id never change, so they are
-//! cached for good; so are the ids of registered schemas.
+//! cached for good; so are the ids of registered schemas, resolved references and the
+//! versions found in subjects.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,6 +17,23 @@ pub struct RegisteredSchema {
     /// `AVRO`, `JSON` or `PROTOBUF` (the registry omits it for Avro).
     pub schema_type: String,
     pub text: String,
+    /// The schemas it names as references, as the registry lists them.
+    pub references: Vec<Reference>,
+}
+
+/// A registry `references` entry: the name the schema uses, and where it is registered.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Reference {
+    pub name: String,
+    pub subject: String,
+    pub version: u32,
+}
+
+/// A reference with the schema it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedReference {
+    pub reference: Reference,
+    pub schema: RegisteredSchema,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +50,25 @@ struct SchemaBody {
     schema: String,
     #[serde(default, rename = "schemaType")]
     schema_type: Option<String>,
+    #[serde(default)]
+    references: Vec<Reference>,
+}
+
+impl SchemaBody {
+    fn into_schema(self, id: u32) -> RegisteredSchema {
+        RegisteredSchema {
+            id,
+            schema_type: self.schema_type.unwrap_or_else(|| "AVRO".to_string()),
+            text: self.schema,
+            references: self.references,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SubjectVersion {
+    subject: String,
+    version: u32,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +87,8 @@ pub struct RegistryClient {
     http: reqwest::Client,
     by_id: Mutex<HashMap<u32, RegisteredSchema>>,
     registered: Mutex<HashMap<(String, String, String), u32>>,
+    by_version: Mutex<HashMap<(String, u32), RegisteredSchema>>,
+    versions_in_subjects: Mutex<HashMap<(String, u32), u32>>,
 }
 
 impl RegistryClient {
@@ -63,6 +102,8 @@ impl RegistryClient {
             http,
             by_id: Mutex::default(),
             registered: Mutex::default(),
+            by_version: Mutex::default(),
+            versions_in_subjects: Mutex::default(),
         }
     }
 
@@ -71,13 +112,9 @@ impl RegistryClient {
             return Ok(schema.clone());
         }
         let body: SchemaBody = self
-            .call(self.http.get(self.url(&format!("schemas/ids/{id}"))))
+            .call(self.http.get(self.url(&["schemas", "ids", &id.to_string()])))
             .await?;
-        let schema = RegisteredSchema {
-            id,
-            schema_type: schema_type(body.schema_type),
-            text: body.schema,
-        };
+        let schema = body.into_schema(id);
         self.by_id.lock().expect("cache lock").insert(id, schema.clone());
         Ok(schema)
     }
@@ -94,7 +131,7 @@ impl RegistryClient {
         }
         let request = self
             .http
-            .post(self.url(&format!("subjects/{subject}/versions")))
+            .post(self.url(&["subjects", subject, "versions"]))
             .json(&body);
         let IdBody { id } = self.call(request).await?;
         self.registered.lock().expect("cache lock").insert(key, id);
@@ -105,21 +142,103 @@ impl RegistryClient {
         let body: SchemaBody = self
             .call(
                 self.http
-                    .get(self.url(&format!("subjects/{subject}/versions/latest"))),
+                    .get(self.url(&["subjects", subject, "versions", "latest"])),
             )
             .await?;
         let id = body
             .id
             .ok_or_else(|| RegistryFailure::Unavailable("registry answered without an id".into()))?;
-        Ok(RegisteredSchema {
-            id,
-            schema_type: schema_type(body.schema_type),
-            text: body.schema,
-        })
+        Ok(body.into_schema(id))
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/{path}", self.base.as_str().trim_end_matches('/'))
+    /// Every schema that schema `id` refers to, directly or not, each once, a schema's
+    /// references before the schema itself.
+    pub async fn references(&self, id: u32) -> Result<Vec<ResolvedReference>, RegistryFailure> {
+        let root = self.schema_by_id(id).await?;
+        let mut resolved: Vec<ResolvedReference> = Vec::new();
+        // Depth-first, children before parents; `pending` holds (reference, children listed).
+        let mut pending: Vec<(Reference, bool)> =
+            root.references.iter().rev().map(|r| (r.clone(), false)).collect();
+        let mut on_path: Vec<(String, u32)> = Vec::new();
+        while let Some((reference, expanded)) = pending.pop() {
+            let key = (reference.subject.clone(), reference.version);
+            if expanded {
+                on_path.retain(|k| *k != key);
+                let schema = self.schema_by_version(&key.0, key.1).await?;
+                resolved.push(ResolvedReference { reference, schema });
+                continue;
+            }
+            let seen = |r: &ResolvedReference| r.reference.subject == key.0 && r.reference.version == key.1;
+            if resolved.iter().any(seen) {
+                continue;
+            }
+            if on_path.contains(&key) {
+                return Err(RegistryFailure::Rejected(format!(
+                    "schema {id}: reference cycle through {} version {}",
+                    key.0, key.1
+                )));
+            }
+            let schema = self.schema_by_version(&key.0, key.1).await?;
+            on_path.push(key);
+            pending.push((reference, true));
+            pending.extend(schema.references.iter().rev().map(|r| (r.clone(), false)));
+        }
+        Ok(resolved)
+    }
+
+    /// The version of `subject` that holds schema `id`.
+    pub async fn version_in_subject(&self, subject: &str, id: u32) -> Result<u32, RegistryFailure> {
+        let key = (subject.to_string(), id);
+        if let Some(version) = self.versions_in_subjects.lock().expect("cache lock").get(&key) {
+            return Ok(*version);
+        }
+        let pairs: Vec<SubjectVersion> = self
+            .call(self.http.get(self.url(&["schemas", "ids", &id.to_string(), "versions"])))
+            .await?;
+        let version = pairs
+            .into_iter()
+            .find(|pair| pair.subject == subject)
+            .map(|pair| pair.version)
+            .ok_or_else(|| {
+                RegistryFailure::NotFound(format!("subject {subject} does not hold schema {id}"))
+            })?;
+        self.versions_in_subjects
+            .lock()
+            .expect("cache lock")
+            .insert(key, version);
+        Ok(version)
+    }
+
+    async fn schema_by_version(&self, subject: &str, version: u32) -> Result<RegisteredSchema, RegistryFailure> {
+        let key = (subject.to_string(), version);
+        if let Some(schema) = self.by_version.lock().expect("cache lock").get(&key) {
+            return Ok(schema.clone());
+        }
+        let body: SchemaBody = self
+            .call(
+                self.http
+                    .get(self.url(&["subjects", subject, "versions", &version.to_string()])),
+            )
+            .await?;
+        let id = body
+            .id
+            .ok_or_else(|| RegistryFailure::Unavailable("registry answered without an id".into()))?;
+        let schema = body.into_schema(id);
+        self.by_version
+            .lock()
+            .expect("cache lock")
+            .insert(key, schema.clone());
+        Ok(schema)
+    }
+
+    /// The registry's URL for a path of segments, each percent-encoded (subjects may hold `/`).
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("an http(s) URL has a path")
+            .pop_if_empty()
+            .extend(segments);
+        url
     }
 
     async fn call<T: serde::de::DeserializeOwned>(
@@ -153,8 +272,4 @@ impl RegistryClient {
             _ => RegistryFailure::Unavailable(message),
         })
     }
-}
-
-fn schema_type(given: Option<String>) -> String {
-    given.unwrap_or_else(|| "AVRO".to_string())
 }
