@@ -1,5 +1,6 @@
 //! The krest plugin SDK: bindings for the `krest:plugin` WIT worlds, host helpers that also
-//! work in native unit tests, and [`export_simple_format!`] for one-record-at-a-time formats.
+//! work in native unit tests, [`export_simple_format!`] for one-record-at-a-time formats and
+//! [`export_schema_format!`] for formats in Confluent's wire format with Schema Registry schemas.
 //!
 //! Enable the feature of the world your plugin implements (`format`, `auth` or `transform`),
 //! implement its `Guest` trait and export it:
@@ -84,6 +85,8 @@ macro_rules! export_transform {
 }
 
 mod host;
+#[cfg(feature = "format")]
+pub mod schema_format;
 pub mod simple;
 pub mod testing;
 

@@ -23,14 +23,25 @@ pub struct Codec {
 }
 
 impl Codec {
-    /// Parses a schema's text. Logical types are dropped first: Confluent's proxy reads and
-    /// writes them in their base type's encoding (decimal as bytes, date as int, …).
-    pub fn parse(text: &str) -> Result<Codec, String> {
-        let mut json: Value = serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
-        strip_logical_types(&mut json);
-        let schema = Schema::parse(&json).map_err(|e| e.to_string())?;
+    /// Parses a schema's text; `references` are the texts of the schemas it refers to (their
+    /// named types become known by name). Logical types are dropped first: Confluent's proxy
+    /// reads and writes them in their base type's encoding (decimal as bytes, date as int, …).
+    pub fn parse(text: &str, references: &[&str]) -> Result<Codec, String> {
+        let without_logical_types = |text: &str| -> Result<String, String> {
+            let mut json: Value = serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
+            strip_logical_types(&mut json);
+            Ok(json.to_string())
+        };
+        let referenced = references
+            .iter()
+            .map(|text| without_logical_types(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (schema, referenced) =
+            Schema::parse_str_with_list(&without_logical_types(text)?, &referenced).map_err(|e| e.to_string())?;
         let mut named = HashMap::new();
-        collect_names(&schema, &mut named);
+        for schema in referenced.iter().chain([&schema]) {
+            collect_names(schema, &mut named);
+        }
         Ok(Codec { schema, named })
     }
 

@@ -3,12 +3,12 @@
 
 use apache_avro::types::Value as AvroValue;
 
-use super::{frame, unframe, Codec};
+use super::Codec;
 
 /// Encodes `json`, checks `apache-avro` reads the binary back as `expected`, and that decoding
 /// gives back the same JSON.
 fn round_trip(schema: &str, json: &str, expected: AvroValue) -> Vec<u8> {
-    let codec = Codec::parse(schema).unwrap();
+    let codec = Codec::parse(schema, &[]).unwrap();
     let binary = codec.encode(json).unwrap();
     let reference = apache_avro::Schema::parse_str(schema).unwrap();
     let read = apache_avro::from_avro_datum(&reference, &mut binary.as_slice(), None).unwrap();
@@ -19,7 +19,7 @@ fn round_trip(schema: &str, json: &str, expected: AvroValue) -> Vec<u8> {
 }
 
 fn encode_error(schema: &str, json: &str) -> String {
-    Codec::parse(schema).unwrap().encode(json).unwrap_err()
+    Codec::parse(schema, &[]).unwrap().encode(json).unwrap_err()
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn numbers_must_fit_their_type() {
     assert!(encode_error(r#""boolean""#, "0").contains("expected boolean"));
     assert!(encode_error(r#""string""#, "null").contains("expected string"));
     // Integers are fine where a float or double is expected.
-    let codec = Codec::parse(r#""double""#).unwrap();
+    let codec = Codec::parse(r#""double""#, &[]).unwrap();
     assert_eq!(codec.decode(&codec.encode("3").unwrap()).unwrap(), "3.0");
 }
 
@@ -95,7 +95,7 @@ fn numbers_must_fit_their_type() {
 fn non_finite_doubles_are_strings_as_java_writes_them() {
     for text in [r#""NaN""#, r#""Infinity""#, r#""-Infinity""#] {
         for schema in [r#""double""#, r#""float""#] {
-            let codec = Codec::parse(schema).unwrap();
+            let codec = Codec::parse(schema, &[]).unwrap();
             assert_eq!(codec.decode(&codec.encode(text).unwrap()).unwrap(), text);
         }
     }
@@ -152,7 +152,7 @@ fn bytes_and_fixed_are_iso_8859_1_strings() {
     assert_eq!(&binary[2..], every_byte.as_slice());
 
     // Control characters escaped as Jackson escapes them.
-    let bytes = Codec::parse(r#""bytes""#).unwrap();
+    let bytes = Codec::parse(r#""bytes""#, &[]).unwrap();
     assert_eq!(bytes.decode(&[6, 0x0b, b'\n', b'"']).unwrap(), r#""\u000B\n\"""#);
 
     let fixed = r#"{"type":"fixed","name":"Two","size":2}"#;
@@ -172,7 +172,7 @@ fn enums_are_their_symbols() {
         [2]
     );
     assert!(encode_error(schema, r#""CLUBS""#).contains("not a symbol of Suit (SPADES, HEARTS)"));
-    let codec = Codec::parse(schema).unwrap();
+    let codec = Codec::parse(schema, &[]).unwrap();
     assert!(codec
         .decode(&[4])
         .unwrap_err()
@@ -186,7 +186,7 @@ fn records_are_objects_in_schema_order() {
         {"name":"inner","type":{"type":"record","name":"Inner","fields":[{"name":"s","type":"string"}]}},
         {"name":"again","type":["null","Inner"]},
         {"name":"renamed","type":"long","aliases":["old"]}]}"#;
-    let codec = Codec::parse(schema).unwrap();
+    let codec = Codec::parse(schema, &[]).unwrap();
     // Fields in any order; unknown fields ignored; an alias names its field.
     let binary = codec
         .encode(r#"{"inner":{"s":"x"},"extra":1,"a":1,"again":{"n.Inner":{"s":"y"}},"old":5}"#)
@@ -211,7 +211,7 @@ fn missing_fields_take_their_defaults_with_unions_unwrapped() {
         {"name":"count","type":["int","null"],"default":7},
         {"name":"raw","type":"bytes","default":"\u00ff"},
         {"name":"list","type":{"type":"array","items":["string","null"]},"default":["a"]}]}"#;
-    let codec = Codec::parse(schema).unwrap();
+    let codec = Codec::parse(schema, &[]).unwrap();
     let binary = codec.encode("{}").unwrap();
     assert_eq!(binary, [0, 0, 14, 2, 0xff, 2, 0, 2, b'a', 0]);
     assert_eq!(
@@ -229,7 +229,7 @@ fn logical_types_use_their_base_types_encoding() {
         {"name":"micros","type":{"type":"long","logicalType":"timestamp-micros"}},
         {"name":"id","type":{"type":"string","logicalType":"uuid"}},
         {"name":"amount","type":["null",{"type":"fixed","name":"Money","size":2,"logicalType":"decimal","precision":4,"scale":2}]}]}"#;
-    let codec = Codec::parse(schema).unwrap();
+    let codec = Codec::parse(schema, &[]).unwrap();
     // 12345 (123.45) is 0x30 0x39; the decimal in a union is labelled by its fixed's name.
     let json = r#"{"price":"09","day":19000,"at":1700000000000,"micros":0,"id":"not validated","amount":{"Money":"\u0000\u0001"}}"#;
     let binary = codec.encode(json).unwrap();
@@ -247,7 +247,7 @@ fn logical_types_use_their_base_types_encoding() {
 fn recursive_schemas_follow_references_and_deep_data_is_refused() {
     let schema = r#"{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","Node"]}]}"#;
     let json = r#"{"v":1,"next":{"Node":{"v":0,"next":null}}}"#;
-    let codec = Codec::parse(schema).unwrap();
+    let codec = Codec::parse(schema, &[]).unwrap();
     let binary = codec.encode(json).unwrap();
     assert_eq!(binary, [2, 2, 0, 0]);
     assert_eq!(codec.decode(&binary).unwrap(), json);
@@ -260,7 +260,7 @@ fn recursive_schemas_follow_references_and_deep_data_is_refused() {
 
 #[test]
 fn hostile_binary_fails_cleanly() {
-    let nulls = Codec::parse(r#"{"type":"array","items":"null"}"#).unwrap();
+    let nulls = Codec::parse(r#"{"type":"array","items":"null"}"#, &[]).unwrap();
     // A block claiming i64::MAX zero-byte items.
     let mut huge = vec![0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
     huge.push(0);
@@ -272,7 +272,7 @@ fn hostile_binary_fails_cleanly() {
     // Negative block count: the count then the block's byte size.
     assert_eq!(nulls.decode(&[3, 0, 0]).unwrap(), "[null,null]");
 
-    let string = Codec::parse(r#""string""#).unwrap();
+    let string = Codec::parse(r#""string""#, &[]).unwrap();
     assert!(string.decode(&[0x80]).unwrap_err().contains("ends early"));
     assert!(string.decode(&[1]).unwrap_err().contains("negative length"));
     assert!(string.decode(&[200, 1, b'a']).unwrap_err().contains("ends early"));
@@ -285,35 +285,40 @@ fn hostile_binary_fails_cleanly() {
         "\"\u{fffd}\"",
         "invalid UTF-8 is replaced as Java does"
     );
-    let boolean = Codec::parse(r#""boolean""#).unwrap();
+    let boolean = Codec::parse(r#""boolean""#, &[]).unwrap();
     assert!(boolean.decode(&[2]).is_err());
-    let int = Codec::parse(r#""int""#).unwrap();
+    let int = Codec::parse(r#""int""#, &[]).unwrap();
     assert!(int
         .decode(&[0x80, 0x80, 0x80, 0x80, 0x10])
         .unwrap_err()
         .contains("int out of range"));
-    let union = Codec::parse(r#"["null","int"]"#).unwrap();
+    let union = Codec::parse(r#"["null","int"]"#, &[]).unwrap();
     assert!(union
         .decode(&[4])
         .unwrap_err()
         .contains("union index 2 out of range"));
-    assert!(Codec::parse(r#""double""#).unwrap().decode(&[0; 7]).is_err());
+    assert!(Codec::parse(r#""double""#, &[]).unwrap().decode(&[0; 7]).is_err());
 }
 
 #[test]
 fn unusable_schemas_and_json_are_refused() {
-    assert!(Codec::parse("not json").unwrap_err().contains("not JSON"));
-    assert!(Codec::parse(r#"{"type":"record","name":"R"}"#).is_err());
-    assert!(Codec::parse(r#""Unknown""#).is_err());
+    assert!(Codec::parse("not json", &[]).unwrap_err().contains("not JSON"));
+    assert!(Codec::parse(r#"{"type":"record","name":"R"}"#, &[]).is_err());
+    assert!(Codec::parse(r#""Unknown""#, &[]).is_err());
     assert!(encode_error(r#""int""#, "{").contains("invalid JSON"));
 }
 
 #[test]
-fn confluent_framing() {
-    assert_eq!(frame(258, &[7]), [0, 0, 0, 1, 2, 7]);
-    assert_eq!(unframe(&[0, 0, 0, 1, 2, 7]).unwrap(), (258, &[7u8][..]));
-    assert_eq!(unframe(&[0, 0, 0, 0, 1]).unwrap(), (1, &[][..]));
-    assert!(unframe(&[0, 0, 0, 1]).unwrap_err().contains("4 bytes"));
-    assert!(unframe(&[1, 0, 0, 0, 1, 2]).unwrap_err().contains("first byte 1"));
-    assert!(unframe(&[]).is_err());
+fn named_types_of_referenced_schemas_are_known_by_name() {
+    let address = r#"{"type":"record","name":"Address","namespace":"acme","fields":[{"name":"city","type":"string"}]}"#;
+    let codec = Codec::parse(
+        r#"{"type":"record","name":"Customer","fields":[{"name":"home","type":"acme.Address"}]}"#,
+        &[address],
+    )
+    .unwrap();
+    let avro = codec.encode(r#"{"home":{"city":"Oslo"}}"#).unwrap();
+    assert_eq!(avro, [8, b'O', b's', b'l', b'o']);
+    assert_eq!(codec.decode(&avro).unwrap(), r#"{"home":{"city":"Oslo"}}"#);
+    assert!(Codec::parse(r#"{"type":"record","name":"C","fields":[{"name":"a","type":"acme.Address"}]}"#, &[])
+        .is_err());
 }
