@@ -5,11 +5,10 @@
 mod support;
 
 use apache_avro::types::Value as Avro;
-use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    call, create_topic, free_port, produce_direct, read_value, registry_args, run_python, unique,
-    ProduceLoad, Proxy, V2_JSON,
+    create_topic, end_offset, framed, free_port, produce_direct, proxy_with_registry, proxy_with_registry_on,
+    read_value, registry_args, run_python, unique, ProduceLoad, Proxy,
 };
 
 const AVRO: &str = "application/vnd.kafka.avro.v2+json";
@@ -101,62 +100,16 @@ fn apache_avro_binary(order: &Value) -> Vec<u8> {
     apache_avro::to_avro_datum(&schema, value).unwrap()
 }
 
-fn framed(id: u32, avro: &[u8]) -> Vec<u8> {
-    [&[0u8][..], &id.to_be_bytes(), avro].concat()
-}
-
 async fn produce(proxy: &Proxy, topic: &str, body: Value) -> (u16, Value) {
     support::produce_as(proxy, topic, AVRO, &body).await
 }
 
-fn proxy_with_registry() -> Proxy {
-    proxy_with_registry_on(free_port())
-}
-
-fn proxy_with_registry_on(port: u16) -> Proxy {
-    let mut args = registry_args(port, &unique("_schemas"));
-    args.extend(["--set", "consumer.request.timeout.ms=300"].map(String::from));
-    Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-async fn end_offset(proxy: &Proxy, topic: &str) -> i64 {
-    let url = proxy.url(&format!("/topics/{topic}/partitions/0/offsets"));
-    let (status, _, offsets) = call(Method::GET, &url, None, V2_JSON).await;
-    assert_eq!(status, 200, "{offsets}");
-    offsets["end_offset"].as_i64().unwrap()
-}
-
-/// An `avro` consumer subscribed to `topic` from the beginning; its base URI.
 async fn avro_consumer(proxy: &Proxy, topic: &str) -> String {
-    let settings = json!({"format": "avro", "auto.offset.reset": "earliest"});
-    let base = support::new_consumer(proxy, &unique("avro-group"), settings).await;
-    let subscription = json!({"topics": [topic]});
-    let (status, _, body) = call(
-        Method::POST,
-        &format!("{base}/subscription"),
-        Some(subscription),
-        V2_JSON,
-    )
-    .await;
-    assert_eq!(status, 204, "{body}");
-    base
+    support::subscribed_consumer(proxy, "avro", topic).await
 }
 
-/// Reads until `count` records arrived (or a read fails: that answer is returned).
 async fn read_avro(base: &str, count: usize) -> Result<Vec<Value>, (u16, Value)> {
-    let mut records = Vec::new();
-    for _ in 0..60 {
-        let (status, content_type, body) = call(Method::GET, &format!("{base}/records"), None, AVRO).await;
-        if status != 200 {
-            return Err((status, body));
-        }
-        assert_eq!(content_type, AVRO);
-        records.extend(body.as_array().unwrap().iter().cloned());
-        if records.len() >= count {
-            break;
-        }
-    }
-    Ok(records)
+    support::read_records_as(base, AVRO, count).await
 }
 
 #[tokio::test]

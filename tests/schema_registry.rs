@@ -27,7 +27,8 @@ async fn schema_formats_register_and_look_up_schemas_through_the_host() {
 /// against an older 0.1 keeps loading and working.
 #[tokio::test]
 async fn a_plugin_built_against_wit_0_1_0_still_works() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wit-0.1.0/registry-format.wasm");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wit-0.1.0/registry-format.wasm");
     registers_and_looks_up_through(&fixture).await;
 }
 

@@ -26,7 +26,10 @@ pub trait SchemaCodec: Sized {
 /// Encodes a produce request's batch for one part: the schema it names is registered under
 /// `TOPIC-key`/`TOPIC-value` (text) or must be registered there (id), as Confluent's proxy
 /// requires; a batch of nulls needs no schema.
-pub fn encode<C: SchemaCodec>(context: EncodeContext, values: Vec<Option<String>>) -> Result<Encoded, FormatError> {
+pub fn encode<C: SchemaCodec>(
+    context: EncodeContext,
+    values: Vec<Option<String>>,
+) -> Result<Encoded, FormatError> {
     let part = match context.part {
         Part::Key => "key",
         Part::Value => "value",
@@ -67,7 +70,11 @@ pub fn encode<C: SchemaCodec>(context: EncodeContext, values: Vec<Option<String>
     };
     let records = values
         .into_iter()
-        .map(|value| value.map(|json| codec.encode(&json).map(|payload| frame(id, &payload))).transpose())
+        .map(|value| {
+            value
+                .map(|json| codec.encode(&json).map(|payload| frame(id, &payload)))
+                .transpose()
+        })
         .collect();
     Ok(Encoded {
         schema_id: Some(id),

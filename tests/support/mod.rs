@@ -447,6 +447,70 @@ pub fn registry_args(port: u16, topic: &str) -> Vec<String> {
     .collect()
 }
 
+/// A proxy serving its own Schema Registry on `port` (its store a fresh topic), which its
+/// schema formats use; consumer reads wait at most 300 ms.
+pub fn proxy_with_registry_on(port: u16) -> Proxy {
+    let mut args = registry_args(port, &unique("_schemas"));
+    args.extend(["--set", "consumer.request.timeout.ms=300"].map(String::from));
+    Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+pub fn proxy_with_registry() -> Proxy {
+    proxy_with_registry_on(free_port())
+}
+
+/// The end offset of partition 0 of `topic`, asked through the proxy.
+pub async fn end_offset(proxy: &Proxy, topic: &str) -> i64 {
+    let url = proxy.url(&format!("/topics/{topic}/partitions/0/offsets"));
+    let (status, _, offsets) = call(reqwest::Method::GET, &url, None, V2_JSON).await;
+    assert_eq!(status, 200, "{offsets}");
+    offsets["end_offset"].as_i64().unwrap()
+}
+
+/// A consumer of `format` subscribed to `topic` from the beginning; its base URI.
+pub async fn subscribed_consumer(proxy: &Proxy, format: &str, topic: &str) -> String {
+    let settings = serde_json::json!({"format": format, "auto.offset.reset": "earliest"});
+    let base = new_consumer(proxy, &unique(&format!("{format}-group")), settings).await;
+    let subscription = serde_json::json!({"topics": [topic]});
+    let (status, _, body) = call(
+        reqwest::Method::POST,
+        &format!("{base}/subscription"),
+        Some(subscription),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    base
+}
+
+/// Reads with `accept` until `count` records arrived (or a read fails: that answer is
+/// returned); every answer must have the content type asked for.
+pub async fn read_records_as(
+    base: &str,
+    accept: &str,
+    count: usize,
+) -> Result<Vec<serde_json::Value>, (u16, serde_json::Value)> {
+    let mut records = Vec::new();
+    for _ in 0..60 {
+        let (status, content_type, body) =
+            call(reqwest::Method::GET, &format!("{base}/records"), None, accept).await;
+        if status != 200 {
+            return Err((status, body));
+        }
+        assert_eq!(content_type, accept);
+        records.extend(body.as_array().unwrap().iter().cloned());
+        if records.len() >= count {
+            break;
+        }
+    }
+    Ok(records)
+}
+
+/// `payload` in Confluent's wire format: magic byte 0, the 4-byte big-endian schema id.
+pub fn framed(id: u32, payload: &[u8]) -> Vec<u8> {
+    [&[0u8][..], &id.to_be_bytes(), payload].concat()
+}
+
 /// The venv interpreter scripts/test.sh prepares (scripts/python-env.sh, with Confluent's
 /// Python client); tests refuse to run without one.
 pub fn python() -> String {

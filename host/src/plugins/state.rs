@@ -130,10 +130,7 @@ impl schema_registry::Host for CallState {
 
     async fn version_in_subject(&mut self, subject: String, id: u32) -> Result<u32, RegistryError> {
         let registry = self.registry()?;
-        registry
-            .version_in_subject(&subject, id)
-            .await
-            .map_err(wit_error)
+        registry.version_in_subject(&subject, id).await.map_err(wit_error)
     }
 }
 

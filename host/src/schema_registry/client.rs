@@ -193,7 +193,10 @@ impl RegistryClient {
             return Ok(*version);
         }
         let pairs: Vec<SubjectVersion> = self
-            .call(self.http.get(self.url(&["schemas", "ids", &id.to_string(), "versions"])))
+            .call(
+                self.http
+                    .get(self.url(&["schemas", "ids", &id.to_string(), "versions"])),
+            )
             .await?;
         let version = pairs
             .into_iter()
@@ -209,7 +212,11 @@ impl RegistryClient {
         Ok(version)
     }
 
-    async fn schema_by_version(&self, subject: &str, version: u32) -> Result<RegisteredSchema, RegistryFailure> {
+    async fn schema_by_version(
+        &self,
+        subject: &str,
+        version: u32,
+    ) -> Result<RegisteredSchema, RegistryFailure> {
         let key = (subject.to_string(), version);
         if let Some(schema) = self.by_version.lock().expect("cache lock").get(&key) {
             return Ok(schema.clone());

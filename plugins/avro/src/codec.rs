@@ -28,7 +28,8 @@ impl Codec {
     /// reads and writes them in their base type's encoding (decimal as bytes, date as int, …).
     pub fn parse(text: &str, references: &[&str]) -> Result<Codec, String> {
         let without_logical_types = |text: &str| -> Result<String, String> {
-            let mut json: Value = serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
+            let mut json: Value =
+                serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
             strip_logical_types(&mut json);
             Ok(json.to_string())
         };
@@ -36,8 +37,8 @@ impl Codec {
             .iter()
             .map(|text| without_logical_types(text))
             .collect::<Result<Vec<_>, _>>()?;
-        let (schema, referenced) =
-            Schema::parse_str_with_list(&without_logical_types(text)?, &referenced).map_err(|e| e.to_string())?;
+        let (schema, referenced) = Schema::parse_str_with_list(&without_logical_types(text)?, &referenced)
+            .map_err(|e| e.to_string())?;
         let mut named = HashMap::new();
         for schema in referenced.iter().chain([&schema]) {
             collect_names(schema, &mut named);

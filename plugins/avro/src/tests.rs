@@ -310,7 +310,8 @@ fn unusable_schemas_and_json_are_refused() {
 
 #[test]
 fn named_types_of_referenced_schemas_are_known_by_name() {
-    let address = r#"{"type":"record","name":"Address","namespace":"acme","fields":[{"name":"city","type":"string"}]}"#;
+    let address =
+        r#"{"type":"record","name":"Address","namespace":"acme","fields":[{"name":"city","type":"string"}]}"#;
     let codec = Codec::parse(
         r#"{"type":"record","name":"Customer","fields":[{"name":"home","type":"acme.Address"}]}"#,
         &[address],
@@ -319,6 +320,9 @@ fn named_types_of_referenced_schemas_are_known_by_name() {
     let avro = codec.encode(r#"{"home":{"city":"Oslo"}}"#).unwrap();
     assert_eq!(avro, [8, b'O', b's', b'l', b'o']);
     assert_eq!(codec.decode(&avro).unwrap(), r#"{"home":{"city":"Oslo"}}"#);
-    assert!(Codec::parse(r#"{"type":"record","name":"C","fields":[{"name":"a","type":"acme.Address"}]}"#, &[])
-        .is_err());
+    assert!(Codec::parse(
+        r#"{"type":"record","name":"C","fields":[{"name":"a","type":"acme.Address"}]}"#,
+        &[]
+    )
+    .is_err());
 }
