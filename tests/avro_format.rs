@@ -8,7 +8,7 @@ use apache_avro::types::Value as Avro;
 use serde_json::{json, Value};
 use support::{
     create_topic, end_offset, framed, free_port, produce_direct, proxy_with_registry, proxy_with_registry_on,
-    read_value, registry_args, run_python, unique, ProduceLoad, Proxy,
+    read_value, register_schema, registry_args, run_python, unique, ProduceLoad, Proxy,
 };
 
 const AVRO: &str = "application/vnd.kafka.avro.v2+json";
@@ -298,6 +298,99 @@ async fn avro_without_a_registry_answers_42206() {
         (422, json!(42206)),
         "{body}"
     );
+}
+
+/// A schema whose named types live in other subjects (the registry's `references`) is used by
+/// id, as Confluent's proxy does; an id the topic's subject does not hold is refused (42207).
+#[tokio::test]
+async fn avro_schemas_with_references_are_resolved_and_ids_must_belong_to_the_subject() {
+    let (topic, other) = (unique("avro-references"), unique("avro-other-subject"));
+    create_topic(&topic, 1, &[]).await;
+    create_topic(&other, 1, &[]).await;
+    let port = free_port();
+    let proxy = proxy_with_registry_on(port);
+    let registry = format!("http://127.0.0.1:{port}");
+    let address =
+        r#"{"type":"record","name":"Address","namespace":"acme","fields":[{"name":"city","type":"string"}]}"#;
+    let zone = r#"{"type":"enum","name":"Zone","namespace":"acme","symbols":["NORTH","SOUTH"]}"#;
+    let located = r#"{"type":"record","name":"Located","namespace":"acme","fields":[
+        {"name":"address","type":"Address"},{"name":"zone","type":"Zone"}]}"#;
+    register_schema(&registry, "acme.Address", json!({"schema": address})).await;
+    register_schema(&registry, "acme.Zone", json!({"schema": zone})).await;
+    let reference = |name: &str| json!({"name": name, "subject": name, "version": 1});
+    register_schema(
+        &registry,
+        "acme.Located",
+        json!({"schema": located, "references": [reference("acme.Address"), reference("acme.Zone")]}),
+    )
+    .await;
+    let customer = r#"{"type":"record","name":"Customer","fields":[
+        {"name":"name","type":"string"},{"name":"at","type":"acme.Located"},
+        {"name":"billing","type":["null","acme.Address"]}]}"#;
+    let id = register_schema(
+        &registry,
+        &format!("{topic}-value"),
+        json!({"schema": customer, "references": [reference("acme.Located"), reference("acme.Address")]}),
+    )
+    .await;
+
+    let value = json!({"name": "Ann", "at": {"address": {"city": "Oslo"}, "zone": "SOUTH"},
+                       "billing": {"acme.Address": {"city": "Bergen"}}});
+    let (status, response) = produce(
+        &proxy,
+        &topic,
+        json!({"value_schema_id": id, "records": [{"value": value}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, response["value_schema_id"].clone()),
+        (200, json!(id)),
+        "{response}"
+    );
+    let avro = [&[6u8][..], b"Ann", &[8], b"Oslo", &[2, 2, 12], b"Bergen"].concat();
+    assert_eq!(read_value(&topic, 0).unwrap(), framed(id, &avro));
+    let base = avro_consumer(&proxy, &topic).await;
+    let records = read_avro(&base, 1).await.unwrap();
+    assert_eq!(records[0]["value"], value);
+
+    // The same id for a topic whose subject does not hold it: Confluent's 42207.
+    let (status, response) = produce(
+        &proxy,
+        &other,
+        json!({"value_schema_id": id, "records": [{"value": value}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, response["error_code"].clone()),
+        (422, json!(42207)),
+        "{response}"
+    );
+    let message = response["message"].as_str().unwrap();
+    assert!(message.contains(&format!("subject = {other}-value")), "{message}");
+    assert_eq!(end_offset(&proxy, &other).await, 0);
+}
+
+/// A registry that cannot be reached fails the request with 42207, writing nothing.
+#[tokio::test]
+async fn avro_with_the_registry_down_answers_42207() {
+    let topic = unique("avro-registry-down");
+    create_topic(&topic, 1, &[]).await;
+    let down = format!("schema.registry.url=http://127.0.0.1:{}", free_port());
+    let proxy = Proxy::start(&["--set", &down]);
+    for body in [
+        json!({"value_schema": r#""long""#, "records": [{"value": 1}]}),
+        json!({"value_schema_id": 1, "records": [{"value": 1}]}),
+    ] {
+        let (status, response) = produce(&proxy, &topic, body).await;
+        assert_eq!(
+            (status, response["error_code"].clone()),
+            (422, json!(42207)),
+            "{response}"
+        );
+        let message = response["message"].as_str().unwrap();
+        assert!(message.contains("Schema Registry"), "{message}");
+    }
+    assert_eq!(end_offset(&proxy, &topic).await, 0);
 }
 
 /// Byte compatibility with Confluent's own serde: what krest produces, Confluent's Python

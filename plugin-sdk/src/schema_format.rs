@@ -57,13 +57,12 @@ pub fn encode<C: SchemaCodec>(
                 Unusable::Registry(e) => registry_error(e),
                 Unusable::Schema(message) => FormatError::InvalidSchema(message),
             })?;
-            schema_registry::version_in_subject(&subject, id).map_err(|e| {
-                registry_error(match e {
-                    RegistryError::NotFound(m) => RegistryError::NotFound(format!(
-                        "Error when fetching schema version. subject = {subject}, schema id = {id}: {m}"
-                    )),
-                    other => other,
-                })
+            schema_registry::version_in_subject(&subject, id).map_err(|e| match e {
+                RegistryError::NotFound(_) => FormatError::RegistryFailed(format!(
+                    "Error when fetching schema version. subject = {subject}, schema id = {id}: \
+                     the subject does not hold this schema"
+                )),
+                other => registry_error(other),
             })?;
             (id, codec)
         }

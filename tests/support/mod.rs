@@ -467,6 +467,22 @@ pub async fn end_offset(proxy: &Proxy, topic: &str) -> i64 {
     offsets["end_offset"].as_i64().unwrap()
 }
 
+/// Registers `body` (`schema`, optional `schemaType` and `references`) under `subject` through
+/// the registry's REST API at `registry` (a base URL); returns the schema id.
+pub async fn register_schema(registry: &str, subject: &str, body: serde_json::Value) -> u32 {
+    let response = http()
+        .post(format!("{registry}/subjects/{subject}/versions"))
+        .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the registry answers");
+    let status = response.status().as_u16();
+    let answer: serde_json::Value = response.json().await.expect("a JSON answer");
+    assert_eq!(status, 200, "register under {subject}: {answer}");
+    answer["id"].as_u64().expect("an id") as u32
+}
+
 /// A consumer of `format` subscribed to `topic` from the beginning; its base URI.
 pub async fn subscribed_consumer(proxy: &Proxy, format: &str, topic: &str) -> String {
     let settings = serde_json::json!({"format": format, "auto.offset.reset": "earliest"});
