@@ -71,3 +71,25 @@ async fn dev_mode_serves_a_schema_registry_the_proxy_uses() {
         "the proxy registered in the registry of --dev"
     );
 }
+
+/// Secure by default: without `listeners`, the proxy and the registry of `--dev` listen on
+/// loopback only.
+#[tokio::test]
+async fn dev_mode_listens_on_loopback_only_by_default() {
+    let proxy = Proxy::spawn(&["--dev", "--set", "listeners=", "--set", "port=0"], &[]);
+    proxy.wait_for_output("krest schema registry listening on ");
+    assert!(
+        proxy.url("/").starts_with("http://127.0.0.1:"),
+        "{}",
+        proxy.url("/")
+    );
+    assert!(
+        proxy
+            .stdout()
+            .contains("krest schema registry listening on http://127.0.0.1:"),
+        "{}",
+        proxy.stdout()
+    );
+    let (status, _, _) = get_v2(&proxy.url("/topics")).await;
+    assert_eq!(status, 200);
+}

@@ -42,7 +42,7 @@ struct ServeArgs {
     /// Sets `bootstrap.servers`.
     #[arg(long, value_name = "HOST:PORT,...")]
     bootstrap_servers: Option<String>,
-    /// Sets `listeners`, e.g. http://0.0.0.0:8082.
+    /// Sets `listeners`, e.g. http://0.0.0.0:8082 (default http://127.0.0.1:PORT).
     #[arg(long, value_name = "URL,...")]
     listeners: Option<String>,
     /// Sets `id`, this instance's name.

@@ -20,7 +20,7 @@ pub use sources::{Origin, RawConfig};
 pub struct Config {
     /// `id`: this instance's name, used in generated consumer instance names.
     pub id: String,
-    /// `listeners` (or `http://0.0.0.0:<port>` when empty).
+    /// `listeners` (`http://127.0.0.1:<port>` when empty: loopback only unless configured).
     pub listeners: Vec<Url>,
     /// `advertised.listeners`: URLs other clients reach this instance at.
     pub advertised_listeners: Vec<Url>,
@@ -184,7 +184,7 @@ impl Config {
         let port = r.port("port")?;
         let listeners = match r.url_list("listeners")? {
             list if list.is_empty() => {
-                vec![Url::parse(&format!("http://0.0.0.0:{port}")).expect("valid URL")]
+                vec![Url::parse(&format!("http://127.0.0.1:{port}")).expect("valid URL")]
             }
             list => list,
         };
@@ -435,7 +435,7 @@ mod tests {
     fn defaults_match_confluent() {
         let (config, warnings) = load(&[("bootstrap.servers", "localhost:9092")]).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
-        assert_eq!(config.listeners[0].as_str(), "http://0.0.0.0:8082/");
+        assert_eq!(config.listeners[0].as_str(), "http://127.0.0.1:8082/");
         assert_eq!(config.port, 8082);
         assert_eq!(config.consumer.request_max_bytes, 67_108_864);
         assert_eq!(config.consumer.request_timeout, Duration::from_millis(1000));
