@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::consumers::ConsumerManager;
+use crate::http::tls::TlsServer;
 use crate::http::{self, AppState};
 use crate::kafka::client_config::{self, Role};
 use crate::kafka::metadata::KafkaMetadata;
@@ -37,11 +38,20 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     let kafka =
         KafkaMetadata::new(&admin_config, KAFKA_CALL_TIMEOUT, !dev).context("cannot create Kafka clients")?;
     let metadata = Arc::new(MetadataService::new(kafka));
+    // Kept for the life of the process: it re-reads the TLS stores when their files change.
+    let (tls, _tls_watcher) = match config.tls.clone() {
+        Some(settings) => {
+            let (server, watcher) = TlsServer::start(settings).context("TLS (ssl.*)")?;
+            (Some(server), Some(watcher))
+        }
+        None => (None, None),
+    };
     let registry = match &config.registry_server {
         Some(settings) => {
-            let server = schema_registry::server::start(settings, &admin_config, &config.host_name)
-                .await
-                .context("cannot start the Schema Registry")?;
+            let server =
+                schema_registry::server::start(settings, &admin_config, &config.host_name, tls.as_ref())
+                    .await
+                    .context("cannot start the Schema Registry")?;
             // --dev's registry on a free port (port 0): the proxy uses the port it got.
             if config.schema_registry_url.as_ref() == Some(&settings.listeners[0]) {
                 config.schema_registry_url = Some(server.url.clone());
@@ -69,9 +79,9 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
 
     let mut listeners = Vec::new();
     for url in &config.listeners {
-        let listener = http::serve::bind(url).await.context("listeners")?;
+        let listener = http::serve::bind(url, tls.as_ref()).await.context("listeners")?;
         let address = listener.local_addr()?;
-        println!("krest listening on http://{address}");
+        println!("krest listening on {}", listener.url()?);
         listeners.push((listener, address));
     }
     if dev {
@@ -95,8 +105,8 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     let mut leadership = None;
     if let Some(registry) = registry {
         leadership = Some(registry.leadership);
-        for (listener, address) in registry.listeners {
-            println!("krest schema registry listening on http://{address}");
+        for listener in registry.listeners {
+            println!("krest schema registry listening on {}", listener.url()?);
             let serve = http::serve::serve(
                 listener,
                 registry.app.clone(),

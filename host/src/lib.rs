@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod consumers;
 pub mod error;
+pub mod file_changes;
 pub mod http;
 pub mod kafka;
 pub mod metadata;

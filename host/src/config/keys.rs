@@ -35,6 +35,7 @@ const fn inert(name: &'static str, default: &'static str, why: &'static str) -> 
 
 const NO_JMX: &str = "krest exports Prometheus metrics at GET /metrics instead of JMX";
 const NO_JAVA_EXTENSIONS: &str = "krest is extended with WebAssembly plugins, not Java classes";
+const NO_JSSE: &str = "krest's TLS is rustls, configured by the other ssl.* keys";
 const NO_THREAD_POOLS: &str = "krest serves requests on an async runtime without request thread pools";
 const V1_ONLY: &str = "it configured the v1 API's SimpleConsumer pool, removed in Confluent 6.0";
 
@@ -63,6 +64,17 @@ const KEYS: &[Key] = &[
     used("request.header.timeout.ms", "30000"),
     used("fetch.min.bytes", "-1"),
     used("shutdown.graceful.ms", "5000"),
+    used("ssl.keystore.location", ""),
+    used("ssl.keystore.type", ""),
+    used("ssl.keystore.password", ""),
+    used("ssl.key.password", ""),
+    used("ssl.truststore.location", ""),
+    used("ssl.truststore.type", ""),
+    used("ssl.truststore.password", ""),
+    used("ssl.client.authentication", "NONE"),
+    used("ssl.client.auth", "false"),
+    used("ssl.enabled.protocols", "TLSv1.2,TLSv1.3"),
+    used("ssl.cipher.suites", ""),
     used("plugins.dir", ""),
     used("plugins.call.timeout.ms", "1000"),
     used("plugins.memory.max.bytes", "67108864"),
@@ -114,6 +126,21 @@ const KEYS: &[Key] = &[
         "request.logger.name",
         "",
         "request logs go through `tracing`; filter them with RUST_LOG",
+    ),
+    inert("ssl.protocol", "TLS", NO_JSSE),
+    inert("ssl.provider", "", NO_JSSE),
+    inert("ssl.keymanager.algorithm", "", NO_JSSE),
+    inert("ssl.trustmanager.algorithm", "", NO_JSSE),
+    inert("ssl.endpoint.identification.algorithm", "", NO_JSSE),
+    inert(
+        "ssl.keystore.reload",
+        "false",
+        "krest always re-reads its keystore and truststore when their files change",
+    ),
+    inert(
+        "ssl.keystore.watch.location",
+        "",
+        "krest watches the keystore and truststore files themselves",
     ),
     inert("thread.pool.min", "8", NO_THREAD_POOLS),
     inert("thread.pool.max", "200", NO_THREAD_POOLS),

@@ -3,6 +3,7 @@
 
 mod keys;
 mod sources;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -38,6 +39,8 @@ pub struct Config {
     /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
     pub shutdown_graceful: Duration,
     pub connections: ConnectionTimeouts,
+    /// `ssl.*`: for `https://` listeners; `None` without a keystore.
+    pub tls: Option<tls::TlsConfig>,
     /// `client.*`, `producer.*`, `consumer.*`, `admin.*`, `schema.registry.*` pass-through.
     pub passthrough: Passthrough,
     pub plugins: PluginsConfig,
@@ -214,6 +217,8 @@ impl Config {
         for url in &registry_listeners {
             r.check_listener("schema.registry.listeners", url)?;
         }
+        let https = |url: &Url| url.scheme() == "https";
+        let tls = tls::read(&r, listeners.iter().chain(&registry_listeners).any(https))?;
         let default_compatibility = r.string("schema.compatibility.level");
         if crate::schema_registry::schema_types::Compatibility::parse(&default_compatibility).is_none() {
             return Err(r.invalid(
@@ -276,6 +281,7 @@ impl Config {
                 header: Duration::from_millis(r.int("request.header.timeout.ms", 1, 3_600_000)? as u64),
                 idle: Duration::from_millis(r.int("idle.timeout.ms", 1, i64::from(u32::MAX))? as u64),
             },
+            tls,
             passthrough,
             plugins: PluginsConfig {
                 dir: match r.string("plugins.dir") {
@@ -304,7 +310,10 @@ impl Config {
 fn error(key: &str, value: &str, origin: &Origin, problem: &str) -> ConfigError {
     ConfigError {
         key: key.to_string(),
-        value: value.to_string(),
+        value: match tls::is_secret(key) {
+            true => "[hidden]".to_string(),
+            false => value.to_string(),
+        },
         origin: origin.clone(),
         problem: problem.to_string(),
     }
@@ -389,12 +398,11 @@ impl Reader<'_> {
 
     fn check_listener(&self, key: &str, url: &Url) -> Result<(), ConfigError> {
         match url.scheme() {
-            "http" => Ok(()),
-            "https" => Err(self.invalid(
+            "http" | "https" => Ok(()),
+            other => Err(self.invalid(
                 key,
-                "https listeners are not supported yet; terminate TLS in front of krest and listen on http://",
+                &format!("unknown scheme `{other}`; expected http://HOST:PORT or https://HOST:PORT"),
             )),
-            other => Err(self.invalid(key, &format!("unknown scheme `{other}`; expected http://HOST:PORT"))),
         }
     }
 
@@ -465,12 +473,65 @@ mod tests {
         assert_eq!(err.key, "bootstrap.servers");
         let err = load(&[]).unwrap_err();
         assert_eq!(err.key, "bootstrap.servers");
+        let err = load(&[("bootstrap.servers", "k:1"), ("listeners", "ftp://0.0.0.0:21")]).unwrap_err();
+        assert_eq!(err.key, "listeners");
+    }
+
+    #[test]
+    fn https_listeners_need_a_keystore_and_passwords_never_show() {
+        let https = ("listeners", "https://127.0.0.1:8443");
+        let err = load(&[("bootstrap.servers", "k:1"), https]).unwrap_err();
+        assert_eq!(err.key, "ssl.keystore.location");
+        let keystore = ("ssl.keystore.location", "/etc/krest/server.pem");
+        let (config, _) = load(&[("bootstrap.servers", "k:1"), https, keystore]).unwrap();
+        let tls = config.tls.unwrap();
+        assert_eq!(tls.keystore.kind, tls::StoreKind::Pem);
+        assert_eq!(tls.client_auth, tls::ClientAuth::None);
+        assert_eq!(tls.protocols, [tls::TlsVersion::Tls12, tls::TlsVersion::Tls13]);
+
         let err = load(&[
             ("bootstrap.servers", "k:1"),
-            ("listeners", "https://0.0.0.0:8443"),
+            keystore,
+            ("ssl.client.auth", "true"),
         ])
         .unwrap_err();
-        assert_eq!(err.key, "listeners");
+        assert_eq!(err.key, "ssl.truststore.location", "REQUIRED needs a truststore");
+        let err = load(&[
+            ("bootstrap.servers", "k:1"),
+            ("ssl.keystore.location", "k.jks"),
+            ("ssl.keystore.type", "JKS"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("keytool -importkeystore"), "{err}");
+        let err = load(&[
+            ("bootstrap.servers", "k:1"),
+            keystore,
+            ("ssl.enabled.protocols", "TLSv1.1"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.key, "ssl.enabled.protocols");
+
+        let err = error("ssl.keystore.password", "hunter2", &Origin::Flag, "wrong");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let (config, _) = load(&[
+            ("bootstrap.servers", "k:1"),
+            keystore,
+            ("ssl.key.password", "hunter2"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config
+                .tls
+                .as_ref()
+                .unwrap()
+                .key_password
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "hunter2"
+        );
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 
     #[test]

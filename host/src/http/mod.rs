@@ -8,6 +8,7 @@ pub mod metrics;
 mod plugins;
 pub mod serve;
 mod state;
+pub mod tls;
 mod v2;
 
 use axum::extract::DefaultBodyLimit;

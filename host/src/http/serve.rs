@@ -1,15 +1,18 @@
-//! Serves the HTTP app on one listener with connection deadlines: request headers must
-//! arrive within `request.header.timeout.ms` (which also bounds an idle keep-alive
-//! connection), and a connection with no traffic for `idle.timeout.ms` is closed. On stop,
-//! no new connections are accepted and open ones finish their in-flight requests.
+//! Serves the HTTP app on one listener (plain or TLS) with connection deadlines: the TLS
+//! handshake and request headers must arrive within `request.header.timeout.ms` (which also
+//! bounds an idle keep-alive connection), and a connection with no traffic for
+//! `idle.timeout.ms` is closed. On stop, no new connections are accepted and open ones finish
+//! their in-flight requests. Every request carries its [`ConnectionFacts`].
 
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
+use axum::extract::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -17,24 +20,59 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
+use tower::ServiceExt as _;
 use tracing::{debug, warn};
 use url::Url;
 
+use super::tls::{client_identity, TlsServer};
 use super::App;
 use crate::config::ConnectionTimeouts as Timeouts;
 
+/// What a request knows of its connection; every request carries it as an extension.
+#[derive(Clone, Debug)]
+pub struct ConnectionFacts {
+    pub peer: SocketAddr,
+    /// The client certificate's subject (RFC 2253), on a TLS listener that asked for one.
+    pub tls_client_identity: Option<String>,
+}
+
+/// A bound listener; TLS when bound for an `https://` URL.
+pub struct Listener {
+    tcp: TcpListener,
+    tls: Option<Arc<TlsServer>>,
+}
+
+impl Listener {
+    /// `http://ADDRESS` or `https://ADDRESS`, as bound (port 0 resolved).
+    pub fn url(&self) -> anyhow::Result<String> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        Ok(format!("{scheme}://{}", self.tcp.local_addr()?))
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
 /// Accepts connections until `stop` turns true, then waits for open connections to finish.
-pub async fn serve(listener: TcpListener, app: App, timeouts: Timeouts, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: Listener, app: App, timeouts: Timeouts, mut stop: watch::Receiver<bool>) {
     // Every connection task holds a sender; the channel closes once the last one ends.
     let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
     loop {
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            accepted = listener.tcp.accept() => accepted,
             _ = stop.wait_for(|stopped| *stopped) => break,
         };
         match accepted {
-            Ok((stream, _)) => {
-                let connection = serve_connection(stream, app.clone(), timeouts, stop.clone());
+            Ok((stream, peer)) => {
+                let connection = serve_connection(
+                    stream,
+                    peer,
+                    listener.tls.as_ref().map(|tls| tls.acceptor()),
+                    app.clone(),
+                    timeouts,
+                    stop.clone(),
+                );
                 let open = open_tx.clone();
                 tokio::spawn(async move {
                     connection.await;
@@ -53,18 +91,59 @@ pub async fn serve(listener: TcpListener, app: App, timeouts: Timeouts, mut stop
     open_rx.recv().await;
 }
 
-async fn serve_connection(stream: TcpStream, app: App, timeouts: Timeouts, mut stop: watch::Receiver<bool>) {
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    app: App,
+    timeouts: Timeouts,
+    stop: watch::Receiver<bool>,
+) {
     let activity = Activity::new();
-    let io = TokioIo::new(Tracked {
+    let tracked = Tracked {
         inner: stream,
         activity: Arc::clone(&activity),
+    };
+    let Some(tls) = tls else {
+        let facts = ConnectionFacts {
+            peer,
+            tls_client_identity: None,
+        };
+        return serve_http(tracked, facts, activity, app, timeouts, stop).await;
+    };
+    let stream = match tokio::time::timeout(timeouts.header, tls.accept(tracked)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return debug!("TLS handshake with {peer} failed: {e}"),
+        Err(_) => return debug!("TLS handshake with {peer} not done within request.header.timeout.ms"),
+    };
+    let facts = ConnectionFacts {
+        peer,
+        tls_client_identity: client_identity(stream.get_ref().1),
+    };
+    serve_http(stream, facts, activity, app, timeouts, stop).await;
+}
+
+async fn serve_http<S>(
+    io: S,
+    facts: ConnectionFacts,
+    activity: Arc<Activity>,
+    app: App,
+    timeouts: Timeouts,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(io);
+    let service = app.map_request(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(facts.clone());
+        request
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeouts.header);
-    let connection = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(app));
+    let connection = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
     tokio::pin!(connection);
     let mut stopping = false;
     loop {
@@ -176,12 +255,19 @@ impl AsyncWrite for Tracked {
     }
 }
 
-/// Binds the address of a `http://HOST:PORT` listener URL.
-pub async fn bind(url: &Url) -> anyhow::Result<TcpListener> {
+/// Binds the address of a `http://HOST:PORT` or `https://HOST:PORT` listener URL; `tls`
+/// serves the latter.
+pub async fn bind(url: &Url, tls: Option<&Arc<TlsServer>>) -> anyhow::Result<Listener> {
     let host = url.host_str().context("listener without host")?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let port = url.port_or_known_default().context("listener without port")?;
-    TcpListener::bind((host, port))
+    let tls = match (url.scheme(), tls) {
+        ("https", Some(tls)) => Some(Arc::clone(tls)),
+        ("https", None) => bail!("{url} needs the ssl.keystore settings"),
+        _ => None,
+    };
+    let tcp = TcpListener::bind((host, port))
         .await
-        .with_context(|| format!("cannot listen on {url}"))
+        .with_context(|| format!("cannot listen on {url}"))?;
+    Ok(Listener { tcp, tls })
 }

@@ -1,13 +1,11 @@
 //! Starts the Schema Registry krest serves: binds its listeners, reads the schema topic,
 //! joins the leader election, and hands back the HTTP app to serve with the proxy's.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use rdkafka::config::ClientConfig;
-use tokio::net::TcpListener;
 use tower_http::normalize_path::NormalizePath;
 use tracing::warn;
 use url::Url;
@@ -18,7 +16,8 @@ use super::leadership::Leadership;
 use super::schema_types::Compatibility;
 use super::service::RegistryService;
 use crate::config::RegistryServerConfig;
-use crate::http::serve::bind;
+use crate::http::serve::{bind, Listener};
+use crate::http::tls::TlsServer;
 use crate::http::App;
 
 /// How long forwarding a write to the leader may take (Confluent's `leader.read.timeout.ms`).
@@ -26,7 +25,7 @@ const FORWARD_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct RegistryServer {
     pub app: App,
-    pub listeners: Vec<(TcpListener, SocketAddr)>,
+    pub listeners: Vec<Listener>,
     /// How clients and the other instances reach this one.
     pub url: Url,
     /// Resign at shutdown, so another instance takes over writing at once.
@@ -39,14 +38,13 @@ pub async fn start(
     config: &RegistryServerConfig,
     kafka: &ClientConfig,
     host_name: &str,
+    tls: Option<&Arc<TlsServer>>,
 ) -> anyhow::Result<RegistryServer> {
     let mut listeners = Vec::new();
     for url in &config.listeners {
-        let listener = bind(url).await.context("schema.registry.listeners")?;
-        let address = listener.local_addr()?;
-        listeners.push((listener, address));
+        listeners.push(bind(url, tls).await.context("schema.registry.listeners")?);
     }
-    let url = instance_url(listeners[0].1, host_name)?;
+    let url = instance_url(&listeners[0], host_name)?;
     let store = KafkaStore::open(config.store.clone(), kafka).await?;
     let leadership = Leadership::start(
         kafka,
@@ -76,9 +74,10 @@ pub async fn start(
     })
 }
 
-/// `http://HOST:PORT` of the first listener: `host.name` if set, else the bound address
+/// `SCHEME://HOST:PORT` of the first listener: `host.name` if set, else the bound address
 /// (`localhost` for a wildcard address, which other instances cannot use: set `host.name`).
-fn instance_url(address: SocketAddr, host_name: &str) -> anyhow::Result<Url> {
+fn instance_url(listener: &Listener, host_name: &str) -> anyhow::Result<Url> {
+    let address = listener.local_addr()?;
     let host = if !host_name.is_empty() {
         host_name.to_string()
     } else if address.ip().is_unspecified() {
@@ -87,5 +86,7 @@ fn instance_url(address: SocketAddr, host_name: &str) -> anyhow::Result<Url> {
     } else {
         address.ip().to_string()
     };
-    Ok(Url::parse(&format!("http://{host}:{}", address.port()))?)
+    let mut url = Url::parse(&listener.url()?)?;
+    url.set_host(Some(&host))?;
+    Ok(url)
 }
