@@ -29,5 +29,6 @@ pub mod transform {
     });
 }
 
+pub use auth::exports::krest::plugin::policy;
 pub use format::exports::krest::plugin::codec;
 pub use format::krest::plugin::{host, schema_registry};

@@ -85,11 +85,16 @@ impl PluginCatalog {
 
     /// The active format plugin called `name`.
     pub fn format(&self, name: &str) -> Option<Arc<Plugin>> {
-        self.active
-            .load()
-            .get(name)
-            .filter(|p| p.kind == Kind::Format)
-            .cloned()
+        self.of_kind(name, Kind::Format)
+    }
+
+    /// The active auth plugin called `name`.
+    pub fn auth(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.of_kind(name, Kind::Auth)
+    }
+
+    fn of_kind(&self, name: &str, kind: Kind) -> Option<Arc<Plugin>> {
+        self.active.load().get(name).filter(|p| p.kind == kind).cloned()
     }
 
     pub fn list(&self) -> Vec<PluginInfo> {

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::codec::{DecodeContext, EncodeContext, Encoded, FormatError};
+use super::bindings::policy::{Action, Denial, Principal, RequestFacts, Target};
 use super::engine::new_engine;
 use super::linkers::Linkers;
 use super::output;
@@ -160,6 +161,53 @@ impl PluginRuntime {
                 Err(message) => Ok(Err(message)),
             })
             .collect()
+    }
+
+    /// Asks an auth plugin who is calling.
+    pub async fn authenticate(
+        &self,
+        plugin: &Plugin,
+        facts: &RequestFacts,
+    ) -> Result<Result<Principal, Denial>, PluginFailure> {
+        let Pre::Auth(pre) = &plugin.pre else {
+            return Err(failure(plugin, "malformed", "is not an auth plugin".into()));
+        };
+        self.call(plugin, async |store: &mut Store<CallState>| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            instance
+                .krest_plugin_policy()
+                .call_authenticate(&mut *store, facts)
+                .await
+        })
+        .await
+    }
+
+    /// Asks an auth plugin whether `who` may perform `action` on each target; one answer per
+    /// target.
+    pub async fn authorize(
+        &self,
+        plugin: &Plugin,
+        who: &Principal,
+        action: Action,
+        targets: &[Target],
+    ) -> Result<Vec<Result<(), Denial>>, PluginFailure> {
+        let Pre::Auth(pre) = &plugin.pre else {
+            return Err(failure(plugin, "malformed", "is not an auth plugin".into()));
+        };
+        let answers = self
+            .call(plugin, async |store: &mut Store<CallState>| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .krest_plugin_policy()
+                    .call_authorize(&mut *store, who, action, targets)
+                    .await
+            })
+            .await?;
+        if answers.len() != targets.len() {
+            let detail = format!("authorize returned {} answers for {} targets", answers.len(), targets.len());
+            return Err(self.fail(plugin, "malformed", detail));
+        }
+        Ok(answers)
     }
 
     /// Instantiates the plugin once with no call, proving it links and starts.
