@@ -200,6 +200,23 @@ async fn register(registry: &str, subject: &str, schema: Value) -> u32 {
     body["id"].as_u64().unwrap() as u32
 }
 
+/// The `schema` of a registry answer, a base64 `FileDescriptorProto`, decoded.
+async fn serialized(url: &str) -> prost_reflect::prost_types::FileDescriptorProto {
+    use base64::Engine as _;
+    let body: Value = support::http()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body["schema"].as_str().unwrap())
+        .unwrap();
+    prost_reflect::prost_types::FileDescriptorProto::decode(bytes.as_slice()).unwrap()
+}
+
 #[tokio::test]
 async fn protobuf_round_trips_through_the_registry_in_confluents_wire_format() {
     let topic = unique("protobuf");
@@ -342,6 +359,18 @@ async fn protobuf_references_and_message_indexes() {
     )
     .await;
     assert_ne!(money, invoice);
+
+    // What Confluent's serializers fetch: the schemas as serialized descriptors.
+    let invoice_file = serialized(&format!("{registry}/schemas/ids/{invoice}?format=serialized")).await;
+    assert_eq!(
+        (invoice_file.package(), invoice_file.dependency.clone()),
+        ("shop", vec!["common/money.proto".to_string()])
+    );
+    let money_file = serialized(&format!(
+        "{registry}/subjects/common-money/versions/1?format=serialized"
+    ))
+    .await;
+    assert_eq!(money_file.message_type[0].name(), "Money");
 
     let value = json!({
         "total": {"cents": "1250", "currency": "EUR"},
