@@ -1,6 +1,5 @@
-//! The `protobuf` format (`application/vnd.kafka.protobuf.v2+json`): values in Protobuf's JSON
-//! mapping, stored in Confluent's wire format (magic byte 0, 4-byte schema id, message indexes,
-//! Protobuf binary), schemas registered and looked up through the host's Schema Registry import.
+//! The `protobuf` format (`application/vnd.kafka.protobuf.v2+json`): Protobuf's JSON mapping ⇄
+//! Confluent's wire format (magic byte 0, schema id, message indexes, binary), schemas in the registry.
 
 mod indexes;
 mod json;
