@@ -79,10 +79,15 @@ fn falsy_order() -> Value {
 
 /// The descriptors of ORDER, compiled by protox from a file.
 fn order_pool() -> DescriptorPool {
-    let dir = support::temp_dir("order-proto");
-    std::fs::write(dir.join("order.proto"), ORDER).unwrap();
-    let files = protox::compile(["order.proto"], [&dir]).unwrap();
-    DescriptorPool::from_file_descriptor_set(files).unwrap()
+    static POOL: std::sync::OnceLock<DescriptorPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let dir = support::temp_dir("order-proto");
+        std::fs::write(dir.join("order.proto"), ORDER).unwrap();
+        let files = protox::compile(["order.proto"], [&dir]).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        DescriptorPool::from_file_descriptor_set(files).unwrap()
+    })
+    .clone()
 }
 
 /// The Protobuf binary of an order, built field by field (no JSON involved).

@@ -34,16 +34,18 @@ CONF = {"use.deprecated.format": False}
 
 def compile_proto(text):
     """The generated module of `order.proto` holding `text`."""
-    directory = tempfile.mkdtemp(prefix="krest-protobuf-")
-    with open(f"{directory}/order.proto", "w") as proto:
-        proto.write(text)
-    well_known = importlib.resources.files("grpc_tools") / "_proto"
-    status = protoc.main(["protoc", f"-I{directory}", f"-I{well_known}",
-                          f"--python_out={directory}", "order.proto"])
-    if status != 0:
-        sys.exit(f"protoc failed: {status}")
-    sys.path.insert(0, directory)
-    return importlib.import_module("order_pb2")
+    with tempfile.TemporaryDirectory(prefix="krest-protobuf-") as directory:
+        with open(f"{directory}/order.proto", "w") as proto:
+            proto.write(text)
+        well_known = importlib.resources.files("grpc_tools") / "_proto"
+        status = protoc.main(["protoc", f"-I{directory}", f"-I{well_known}",
+                              f"--python_out={directory}", "order.proto"])
+        if status != 0:
+            sys.exit(f"protoc failed: {status}")
+        sys.path.insert(0, directory)
+        module = importlib.import_module("order_pb2")
+        sys.path.remove(directory)
+        return module
 
 
 def message_class(module, name):
