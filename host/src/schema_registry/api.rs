@@ -320,11 +320,15 @@ async fn version(
     Query(q): Params,
 ) -> Answer {
     let spec = VersionSpec::parse(&version)?;
-    ok(SchemaResponse::from(&r.service.version(
-        &subject,
-        spec,
-        flag(&q, "deleted"),
-    )?))
+    let record = r.service.version(&subject, spec, flag(&q, "deleted"))?;
+    let mut response = SchemaResponse::from(&record);
+    response.schema = r.service.formatted(
+        &response.schema_type,
+        response.schema,
+        &response.references,
+        q.get("format").map(String::as_str),
+    )?;
+    ok(response)
 }
 
 /// The schema text itself is the body.
@@ -342,8 +346,10 @@ async fn referenced_by(State(r): Shared, Path((subject, version)): Path<(String,
     ok(r.service.referenced_by(&subject, VersionSpec::parse(&version)?)?)
 }
 
-async fn by_id(State(r): Shared, Path(id): Path<String>) -> Answer {
+async fn by_id(State(r): Shared, Path(id): Path<String>, Query(q): Params) -> Answer {
     let (schema_type, schema, references) = r.service.by_id(schema_id(&id)?)?;
+    let format = q.get("format").map(String::as_str);
+    let schema = r.service.formatted(&schema_type, schema, &references, format)?;
     let mut body = json!({ "schema": schema, "schemaType": schema_type });
     if !references.is_empty() {
         body["references"] = json!(references);

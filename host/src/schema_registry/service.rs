@@ -156,6 +156,24 @@ impl RegistryService {
         ))
     }
 
+    /// A stored schema as `?format=` asks for it: Protobuf's `serialized` (a base64
+    /// `FileDescriptorProto`, which Confluent's serializers fetch); otherwise the stored text.
+    pub fn formatted(
+        &self,
+        schema_type: &str,
+        schema: String,
+        references: &[SchemaReference],
+        format: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let Some(format) = format.filter(|_| schema_type == SchemaType::Protobuf.as_str()) else {
+            return Ok(schema);
+        };
+        let state = self.state();
+        let parsed = ParsedSchema::parse(SchemaType::Protobuf, &schema, &resolve(&state, references)?)
+            .map_err(|e| server_error(format!("stored schema does not parse: {e}")))?;
+        Ok(parsed.formatted(format).unwrap_or(schema))
+    }
+
     /// The (subject, version) pairs holding `id`.
     pub fn id_versions(&self, id: i32, deleted: bool) -> Result<Vec<(String, i32)>, ApiError> {
         let state = self.state();

@@ -127,6 +127,15 @@ impl ParsedSchema {
         }
     }
 
+    /// The schema in one of Confluent's `?format=`s that this type has (Protobuf's
+    /// `serialized`); None for any other, which Confluent answers with the stored text.
+    pub fn formatted(&self, format: &str) -> Option<String> {
+        match (&self.inner, format) {
+            (Inner::Protobuf(s), "serialized") => Some(s.serialized()),
+            _ => None,
+        }
+    }
+
     /// Whether a reader with this schema can read data written with `writer` (for BACKWARD:
     /// self = new, writer = old; FORWARD swaps them). Ok(()) or the incompatibility messages,
     /// worded like Confluent's with this schema as the "new" one.

@@ -100,6 +100,16 @@ impl ProtobufSchema {
         diff.out
     }
 
+    /// Confluent's `format=serialized`: the compiled file as a base64 `FileDescriptorProto`,
+    /// the form in which Confluent's serializers fetch Protobuf schemas.
+    pub(super) fn serialized(&self) -> String {
+        use base64::Engine;
+        use prost_reflect::prost::Message;
+        let mut proto = self.file.file_descriptor_proto().clone();
+        proto.source_code_info = None;
+        base64::engine::general_purpose::STANDARD.encode(proto.encode_to_vec())
+    }
+
     /// The compiled files are equal (comments and layout aside).
     pub(super) fn equivalent(&self, other: &ProtobufSchema) -> bool {
         let without_source_info = |file: &FileDescriptor| {
@@ -359,6 +369,22 @@ mod tests {
         assert_eq!(a.normalized(), a.canonical());
         assert!(a.equivalent(&b));
         assert!(!a.equivalent(&proto("syntax = \"proto3\";\nmessage M { string b = 1; }")));
+    }
+
+    #[test]
+    fn serialized_is_the_compiled_file_as_a_base64_descriptor() {
+        use base64::Engine;
+        use prost_reflect::prost::Message;
+        let text = "syntax = \"proto3\";\npackage p;\n// a comment\nmessage M { string a = 1; }";
+        let serialized = proto(text).formatted("serialized").unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&serialized)
+            .unwrap();
+        let file = prost_reflect::prost_types::FileDescriptorProto::decode(bytes.as_slice()).unwrap();
+        assert_eq!((file.package(), file.message_type[0].name()), ("p", "M"));
+        assert_eq!(file.source_code_info, None);
+        assert!(proto(&serialized).equivalent(&proto(text)));
+        assert_eq!(proto(text).formatted("resolved"), None);
     }
 
     #[test]
