@@ -10,7 +10,7 @@ use prost_reflect::{DescriptorPool, DynamicMessage, MapKey, Value as Proto};
 use serde_json::{json, Value};
 use support::{
     create_topic, end_offset, framed, free_port, produce_direct, proxy_with_registry, proxy_with_registry_on,
-    read_value, run_python, unique, Proxy,
+    read_value, register_schema, run_python, unique, Proxy,
 };
 
 const PROTOBUF: &str = "application/vnd.kafka.protobuf.v2+json";
@@ -191,20 +191,6 @@ async fn read_protobuf(base: &str, count: usize) -> Result<Vec<Value>, (u16, Val
     support::read_records_as(base, PROTOBUF, count).await
 }
 
-/// POSTs a schema to krest's registry at `registry` under `subject`; returns its id.
-async fn register(registry: &str, subject: &str, schema: Value) -> u32 {
-    let response = support::http()
-        .post(format!("{registry}/subjects/{subject}/versions"))
-        .header("Content-Type", "application/vnd.schemaregistry.v1+json")
-        .body(schema.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["id"].as_u64().unwrap() as u32
-}
-
 /// The `schema` of a registry answer, a base64 `FileDescriptorProto`, decoded.
 async fn serialized(url: &str) -> prost_reflect::prost_types::FileDescriptorProto {
     use base64::Engine as _;
@@ -349,13 +335,13 @@ async fn protobuf_references_and_message_indexes() {
     let proxy = proxy_with_registry_on(port);
     let registry = format!("http://127.0.0.1:{port}");
 
-    let money = register(
+    let money = register_schema(
         &registry,
         "common-money",
         json!({"schemaType": "PROTOBUF", "schema": MONEY}),
     )
     .await;
-    let invoice = register(
+    let invoice = register_schema(
         &registry,
         &format!("{topic}-value"),
         json!({"schemaType": "PROTOBUF", "schema": INVOICE, "references": [

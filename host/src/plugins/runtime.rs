@@ -204,7 +204,11 @@ impl PluginRuntime {
             })
             .await?;
         if answers.len() != targets.len() {
-            let detail = format!("authorize returned {} answers for {} targets", answers.len(), targets.len());
+            let detail = format!(
+                "authorize returned {} answers for {} targets",
+                answers.len(),
+                targets.len()
+            );
             return Err(self.fail(plugin, "malformed", detail));
         }
         Ok(answers)
