@@ -10,6 +10,8 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::auth::middleware::AuthGate;
+use crate::auth::AuthChain;
 use crate::config::Config;
 use crate::consumers::ConsumerManager;
 use crate::http::tls::TlsServer;
@@ -70,12 +72,25 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     ));
     let consumers = ConsumerManager::new(&config, consumer_config, Arc::clone(&plugins));
     let expiry = tokio::spawn(Arc::clone(&consumers).expire_idle());
-    let app = http::app(AppState {
-        metadata,
-        produce: Arc::clone(&produce),
-        plugins,
-        consumers: Arc::clone(&consumers),
-    });
+    let gate = AuthGate {
+        chain: match config.auth.plugins.is_empty() {
+            true => None,
+            false => Some(Arc::new(AuthChain::new(
+                config.auth.plugins.clone(),
+                Arc::clone(&plugins),
+            ))),
+        },
+        skip_paths: config.auth.skip_paths.clone().into(),
+    };
+    let app = http::app(
+        AppState {
+            metadata,
+            produce: Arc::clone(&produce),
+            plugins,
+            consumers: Arc::clone(&consumers),
+        },
+        gate,
+    );
 
     let mut listeners = Vec::new();
     for url in &config.listeners {

@@ -5,6 +5,7 @@
 //! `config` is read once at start-up and `app` runs one process from start to exit.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod consumers;
 pub mod error;

@@ -35,6 +35,8 @@ const fn inert(name: &'static str, default: &'static str, why: &'static str) -> 
 
 const NO_JMX: &str = "krest exports Prometheus metrics at GET /metrics instead of JMX";
 const NO_JAVA_EXTENSIONS: &str = "krest is extended with WebAssembly plugins, not Java classes";
+const AUTH_IN_PLUGINS: &str =
+    "realms and roles are set in the auth plugins' NAME.toml (see docs/security.md)";
 const NO_JSSE: &str = "krest's TLS is rustls, configured by the other ssl.* keys";
 const NO_THREAD_POOLS: &str = "krest serves requests on an async runtime without request thread pools";
 const V1_ONLY: &str = "it configured the v1 API's SimpleConsumer pool, removed in Confluent 6.0";
@@ -75,6 +77,11 @@ const KEYS: &[Key] = &[
     used("ssl.client.auth", "false"),
     used("ssl.enabled.protocols", "TLSv1.2,TLSv1.3"),
     used("ssl.cipher.suites", ""),
+    used("auth.plugins", ""),
+    used("authentication.method", "NONE"),
+    used("authentication.skip.paths", ""),
+    inert("authentication.realm", "", AUTH_IN_PLUGINS),
+    inert("authentication.roles", "*", AUTH_IN_PLUGINS),
     used("plugins.dir", ""),
     used("plugins.call.timeout.ms", "1000"),
     used("plugins.memory.max.bytes", "67108864"),

@@ -39,11 +39,22 @@ pub struct Config {
     /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
     pub shutdown_graceful: Duration,
     pub connections: ConnectionTimeouts,
+    pub auth: AuthConfig,
     /// `ssl.*`: for `https://` listeners; `None` without a keystore.
     pub tls: Option<tls::TlsConfig>,
     /// `client.*`, `producer.*`, `consumer.*`, `admin.*`, `schema.registry.*` pass-through.
     pub passthrough: Passthrough,
     pub plugins: PluginsConfig,
+}
+
+/// Who may call: the auth plugins every request meets.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// `auth.plugins` in order (from Confluent's `authentication.method` BASIC → `basic`,
+    /// BEARER → `jwt`, when `auth.plugins` is not set); empty: no authentication.
+    pub plugins: Vec<String>,
+    /// `authentication.skip.paths`: paths served without authentication.
+    pub skip_paths: Vec<String>,
 }
 
 /// The WebAssembly plugin runtime's settings (krest's own keys).
@@ -281,6 +292,12 @@ impl Config {
                 header: Duration::from_millis(r.int("request.header.timeout.ms", 1, 3_600_000)? as u64),
                 idle: Duration::from_millis(r.int("idle.timeout.ms", 1, i64::from(u32::MAX))? as u64),
             },
+            auth: AuthConfig {
+                plugins: auth_plugins(&r)?,
+                skip_paths: split_list(&r.string("authentication.skip.paths"))
+                    .map(str::to_string)
+                    .collect(),
+            },
             tls,
             passthrough,
             plugins: PluginsConfig {
@@ -420,6 +437,22 @@ impl Reader<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `auth.plugins`, or the plugin standing for Confluent's `authentication.method`.
+fn auth_plugins(r: &Reader) -> Result<Vec<String>, ConfigError> {
+    let listed: Vec<String> = split_list(&r.string("auth.plugins"))
+        .map(str::to_string)
+        .collect();
+    if !listed.is_empty() {
+        return Ok(listed);
+    }
+    match r.string("authentication.method").to_ascii_uppercase().as_str() {
+        "NONE" => Ok(Vec::new()),
+        "BASIC" => Ok(vec!["basic".to_string()]),
+        "BEARER" => Ok(vec!["jwt".to_string()]),
+        _ => Err(r.invalid("authentication.method", "expected NONE, BASIC or BEARER")),
     }
 }
 

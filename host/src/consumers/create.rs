@@ -49,7 +49,13 @@ fn unprocessable(code: u32, message: impl Into<String>) -> ApiError {
 
 impl ConsumerManager {
     /// Creates an instance in `group`; returns its name.
-    pub async fn create(self: &Arc<Self>, group: &str, request: CreateRequest) -> Result<String, ApiError> {
+    /// Creates an instance in `group` that only `owner` (the caller's principal) may use.
+    pub async fn create(
+        self: &Arc<Self>,
+        group: &str,
+        request: CreateRequest,
+        owner: Option<String>,
+    ) -> Result<String, ApiError> {
         let format = request.format.as_deref().unwrap_or("binary").to_ascii_lowercase();
         if self.plugins.format(&format).is_none() {
             return Err(unprocessable(422, "Invalid format type."));
@@ -94,7 +100,7 @@ impl ConsumerManager {
             .or(request.name)
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| self.generated_name());
-        if self.get(group, &name).is_ok() {
+        if self.exists(group, &name) {
             return Err(duplicate());
         }
         if let Some(message) = names::invalid_group(group) {
@@ -120,6 +126,7 @@ impl ConsumerManager {
         let instance = Arc::new(Instance::new(
             group.to_string(),
             name.clone(),
+            owner,
             format,
             fetch_min_bytes,
             request_timeout,

@@ -30,6 +30,8 @@ pub struct State {
 pub struct Instance {
     pub group: String,
     pub name: String,
+    /// The principal that created it (`None` without auth); no other may use it.
+    pub owner: Option<String>,
     /// Name of the format plugin that decodes this instance's records.
     pub format: String,
     /// Per-instance `fetch.min.bytes` and `consumer.request.timeout.ms`, if set at creation.
@@ -68,6 +70,7 @@ impl Instance {
     pub fn new(
         group: String,
         name: String,
+        owner: Option<String>,
         format: String,
         fetch_min_bytes: Option<i64>,
         request_timeout: Option<Duration>,
@@ -76,6 +79,7 @@ impl Instance {
         Instance {
             group,
             name,
+            owner,
             format,
             fetch_min_bytes,
             request_timeout,

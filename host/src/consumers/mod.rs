@@ -92,22 +92,33 @@ impl ConsumerManager {
     }
 
     /// The instance `(group, name)`, marked as used; 404/40403 when this process has none.
-    pub fn get(&self, group: &str, name: &str) -> Result<Arc<Instance>, ApiError> {
+    /// The instance, when `caller` (a principal name, `None` without auth) owns it; another
+    /// principal's instance is as absent as a missing one (404/40403).
+    pub fn get(&self, group: &str, name: &str, caller: Option<&str>) -> Result<Arc<Instance>, ApiError> {
         let instances = self.instances.lock().expect("instances lock");
         let instance = instances
             .get(&(group.to_string(), name.to_string()))
+            .filter(|instance| instance.owner.as_deref() == caller)
             .cloned()
             .ok_or_else(not_found)?;
         instance.touch();
         Ok(instance)
     }
 
-    pub async fn delete(&self, group: &str, name: &str) -> Result<(), ApiError> {
-        let removed = self
-            .instances
-            .lock()
-            .expect("instances lock")
-            .remove(&(group.to_string(), name.to_string()));
+    fn exists(&self, group: &str, name: &str) -> bool {
+        let key = (group.to_string(), name.to_string());
+        self.instances.lock().expect("instances lock").contains_key(&key)
+    }
+
+    pub async fn delete(&self, group: &str, name: &str, caller: Option<&str>) -> Result<(), ApiError> {
+        let removed = {
+            let mut instances = self.instances.lock().expect("instances lock");
+            let key = (group.to_string(), name.to_string());
+            match instances.get(&key) {
+                Some(instance) if instance.owner.as_deref() == caller => instances.remove(&key),
+                _ => None,
+            }
+        };
         let instance = removed.ok_or_else(not_found)?;
         INSTANCES.dec();
         self.close(instance).await;

@@ -14,6 +14,10 @@ use prometheus::{
     register_histogram_vec, register_int_counter_vec, Encoder, HistogramVec, IntCounterVec, TextEncoder,
 };
 
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::plugins::bindings::policy::{Action, Target};
+
 static REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "krest_http_requests_total",
@@ -78,7 +82,12 @@ async fn record(
 }
 
 /// `GET /metrics` in the Prometheus text format.
-pub async fn export() -> Response {
+pub async fn export(caller: Caller) -> Result<Response, ApiError> {
+    caller.authorize(Action::Describe, vec![Target::Cluster]).await?;
+    Ok(encode())
+}
+
+fn encode() -> Response {
     let encoder = TextEncoder::new();
     let mut body = Vec::new();
     match encoder.encode(&prometheus::gather(), &mut body) {

@@ -19,6 +19,8 @@ use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
 
+use crate::auth::middleware::{authenticate, AuthGate};
+
 /// Largest request body accepted: produce batches carry Base64, so room for several
 /// maximum-size Kafka records (librdkafka's `message.max.bytes` is 1 MB by default).
 pub const MAX_REQUEST_BYTES: usize = 64 << 20;
@@ -26,7 +28,8 @@ pub const MAX_REQUEST_BYTES: usize = 64 << 20;
 /// The whole HTTP application, trailing slashes tolerated.
 pub type App = NormalizePath<Router>;
 
-pub fn app(state: AppState) -> App {
+/// `gate` authenticates every request, unknown paths included, before routing.
+pub fn app(state: AppState, gate: AuthGate) -> App {
     let router = Router::new()
         .merge(v2::router())
         .route("/metrics", get(metrics::export))
@@ -34,6 +37,7 @@ pub fn app(state: AppState) -> App {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())

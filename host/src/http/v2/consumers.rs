@@ -12,27 +12,38 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::auth::{self, Caller};
 use crate::consumers::{ConsumerManager, CreateRequest, Instance, ReadLimits, Seek, Subscription};
 use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::http::{json, media};
+use crate::plugins::bindings::policy::{Action, Target};
 
 type Consumers = State<Arc<ConsumerManager>>;
 type InstancePath = Path<(String, String)>;
 
-/// The consumer instance `/consumers/{group}/instances/{instance}` names, marked as used;
-/// 404/40403 when this process has none.
+/// The consumer instance `/consumers/{group}/instances/{instance}` names, marked as used:
+/// 404/40403 when this process has none or another principal created it, 403 when the
+/// caller may not read its group.
 pub struct Found(Arc<Instance>);
 
 impl FromRequestParts<AppState> for Found {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
         let Path((group, name)) = InstancePath::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::not_found())?;
-        state.consumers.get(&group, &name).map(Found)
+        let instance = state.consumers.get(&group, &name, caller.name())?;
+        caller.authorize(Action::Read, vec![Target::Group(group)]).await?;
+        Ok(Found(instance))
     }
+}
+
+/// 403 unless the caller may read every topic named.
+async fn read_topics<'a>(caller: &Caller, topics: impl IntoIterator<Item = &'a str>) -> Result<(), ApiError> {
+    caller.authorize(Action::Read, auth::topics(topics)).await
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -125,12 +136,18 @@ fn json_of(pairs: Vec<(String, i32)>) -> Vec<TopicPartition> {
 /// `POST /consumers/{group}`; an empty body means all defaults.
 pub async fn create(
     State(consumers): Consumers,
+    caller: Caller,
     Path(group): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Created>, ApiError> {
+    caller
+        .authorize(Action::Read, vec![Target::Group(group.clone())])
+        .await?;
     let request: CreateRequest = json::parse_optional(&body)?.unwrap_or_default();
-    let name = consumers.create(&group, request).await?;
+    let name = consumers
+        .create(&group, request, caller.name().map(str::to_string))
+        .await?;
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
@@ -144,17 +161,31 @@ pub async fn create(
 
 pub async fn delete(
     State(consumers): Consumers,
+    caller: Caller,
     Path((group, name)): InstancePath,
 ) -> Result<Response, ApiError> {
-    consumers.delete(&group, &name).await?;
+    consumers.delete(&group, &name, caller.name()).await?;
     Ok(no_content())
 }
 
-pub async fn subscribe(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
+pub async fn subscribe(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Response, ApiError> {
     let request: SubscriptionRequest = json::parse(&body)?;
     let subscription = match (request.topics, request.topic_pattern) {
-        (Some(topics), _) if !topics.is_empty() => Subscription::Topics(topics),
-        (_, Some(pattern)) if !pattern.is_empty() => Subscription::Pattern(pattern),
+        (Some(topics), _) if !topics.is_empty() => {
+            read_topics(&caller, topics.iter().map(String::as_str)).await?;
+            Subscription::Topics(topics)
+        }
+        // Topics a pattern will match cannot be authorized up front: refused under auth.
+        (_, Some(pattern)) if !pattern.is_empty() => match caller.name() {
+            None => Subscription::Pattern(pattern),
+            Some(_) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    40301,
+                    "topic_pattern subscriptions are not available with auth.plugins; subscribe to topics by name",
+                ))
+            }
+        },
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -177,8 +208,9 @@ pub async fn unsubscribe(Found(instance): Found) -> Response {
     no_content()
 }
 
-pub async fn assign(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
+pub async fn assign(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Response, ApiError> {
     let request: Partitions = json::parse(&body)?;
+    read_topics(&caller, request.partitions.iter().map(|p| p.topic.as_str())).await?;
     instance.assign(pairs(request.partitions)).await?;
     Ok(no_content())
 }
@@ -190,8 +222,14 @@ pub async fn assignments(Found(instance): Found) -> Result<Json<Partitions>, Api
     }))
 }
 
-pub async fn seek(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
+pub async fn seek(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Response, ApiError> {
     let request: PositionsRequest = json::parse(&body)?;
+    let topics = request.offsets.iter().map(|o| o.topic.as_str());
+    read_topics(
+        &caller,
+        topics.chain(request.timestamps.iter().map(|t| t.topic.as_str())),
+    )
+    .await?;
     let mut seeks: Vec<Seek> = request
         .offsets
         .into_iter()
@@ -214,20 +252,26 @@ pub async fn seek(Found(instance): Found, body: Bytes) -> Result<Response, ApiEr
     Ok(no_content())
 }
 
-pub async fn seek_to_beginning(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
-    seek_to_end_or_beginning(&instance, &body, true).await
+pub async fn seek_to_beginning(
+    Found(instance): Found,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    seek_to_end_or_beginning(&instance, &caller, &body, true).await
 }
 
-pub async fn seek_to_end(Found(instance): Found, body: Bytes) -> Result<Response, ApiError> {
-    seek_to_end_or_beginning(&instance, &body, false).await
+pub async fn seek_to_end(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Response, ApiError> {
+    seek_to_end_or_beginning(&instance, &caller, &body, false).await
 }
 
 async fn seek_to_end_or_beginning(
     instance: &Instance,
+    caller: &Caller,
     body: &[u8],
     beginning: bool,
 ) -> Result<Response, ApiError> {
     let request: Partitions = json::parse(body)?;
+    read_topics(caller, request.partitions.iter().map(|p| p.topic.as_str())).await?;
     let seeks = request
         .partitions
         .into_iter()
@@ -273,10 +317,11 @@ pub async fn records(
 
 /// `POST .../offsets`: with offsets, commits `offset + 1` of each; without a body, commits
 /// everything returned so far. Answers `[]` as Confluent does.
-pub async fn commit(Found(instance): Found, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn commit(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Json<Value>, ApiError> {
     match json::parse_optional::<OffsetsRequest>(&body)? {
         None => instance.commit_delivered().await?,
         Some(request) => {
+            read_topics(&caller, request.offsets.iter().map(|o| o.topic.as_str())).await?;
             let offsets = request
                 .offsets
                 .into_iter()
@@ -289,8 +334,9 @@ pub async fn commit(Found(instance): Found, body: Bytes) -> Result<Json<Value>, 
 }
 
 /// `GET .../offsets` with a body naming the partitions (404/40402 without one).
-pub async fn committed(Found(instance): Found, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn committed(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Json<Value>, ApiError> {
     let request: Partitions = json::parse_optional(&body)?.ok_or_else(ApiError::partition_not_found)?;
+    read_topics(&caller, request.partitions.iter().map(|p| p.topic.as_str())).await?;
     let offsets = instance.committed(pairs(request.partitions)).await?;
     let offsets: Vec<Value> = offsets
         .into_iter()

@@ -10,26 +10,36 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::metadata::partition_number;
+use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::http::{json, media};
+use crate::plugins::bindings::policy::Action;
 use crate::produce::{ProduceRequest, ProduceService};
 
 pub async fn to_topic(
     State(service): State<Arc<ProduceService>>,
+    caller: Caller,
     Path(topic): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    caller
+        .authorize(Action::Write, auth::topics([topic.as_str()]))
+        .await?;
     produce(&service, &topic, None, &headers, &body).await
 }
 
 pub async fn to_partition(
     State(service): State<Arc<ProduceService>>,
+    caller: Caller,
     Path((topic, partition)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let partition = partition_number(&partition)?;
+    caller
+        .authorize(Action::Write, auth::topics([topic.as_str()]))
+        .await?;
     produce(&service, &topic, Some(partition), &headers, &body).await
 }
 

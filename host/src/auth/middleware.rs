@@ -1,0 +1,60 @@
+//! Authenticates every request before routing: the facts the `auth` world defines (method,
+//! path and query, headers, peer, TLS client identity) go to the chain; the [`Caller`] it
+//! yields rides on the request for handlers to authorize with.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{AuthChain, Caller};
+use crate::http::serve::ConnectionFacts;
+use crate::plugins::bindings::policy::RequestFacts;
+
+/// The auth settings every request meets.
+#[derive(Clone)]
+pub struct AuthGate {
+    /// `None`: no `auth.plugins`, every caller is admitted.
+    pub chain: Option<Arc<AuthChain>>,
+    /// `authentication.skip.paths`: exact paths admitted without authentication.
+    pub skip_paths: Arc<[String]>,
+}
+
+pub async fn authenticate(State(gate): State<AuthGate>, mut request: Request, next: Next) -> Response {
+    let caller = match &gate.chain {
+        Some(chain) if !gate.skip_paths.iter().any(|p| p == request.uri().path()) => {
+            match chain.authenticate(&facts(&request)).await {
+                Ok(principal) => Caller::authenticated(principal, Arc::clone(chain)),
+                Err(refusal) => return refusal.into_response(),
+            }
+        }
+        _ => Caller::unchecked(),
+    };
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+fn facts(request: &Request) -> RequestFacts {
+    let connection = request.extensions().get::<ConnectionFacts>();
+    RequestFacts {
+        method: request.method().to_string(),
+        path: request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| request.uri().path().to_string()),
+        headers: request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        peer: connection.map(|c| c.peer.to_string()).unwrap_or_default(),
+        tls_client_identity: connection.and_then(|c| c.tls_client_identity.clone()),
+    }
+}

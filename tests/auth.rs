@@ -1,0 +1,308 @@
+//! Auth plugins in every request (`auth.plugins`): unauthenticated callers reach no endpoint
+//! and nothing behind it, operations are authorized per topic and group, consumer instances
+//! belong to their creator, and a plugin that traps, loops or answers nonsense refuses (fail
+//! closed). The example `allowlist` plugin and the `fault-auth` fixture play the plugins.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{
+    create_topic, end_offset, http, install_plugin, plugin_wasm, temp_dir, unique, Proxy, V2_JSON,
+};
+
+const BINARY: &str = "application/vnd.kafka.binary.v2+json";
+
+/// A proxy whose only auth plugin is `allowlist`: `alice-key` may use `alice-*` topics,
+/// `bob-key` `bob-*` topics.
+fn allowlist_proxy(extra: &[&str]) -> Proxy {
+    let dir = temp_dir("krest-auth");
+    install_plugin(&dir, "allowlist", &plugin_wasm("krest-example-allowlist"));
+    std::fs::write(
+        dir.join("allowlist.toml"),
+        "[keys]\nalice-key = \"alice-\"\nbob-key = \"bob-\"\n",
+    )
+    .unwrap();
+    let mut args = vec![
+        "--set".to_string(),
+        format!("plugins.dir={}", dir.display()),
+        "--set".to_string(),
+        "auth.plugins=allowlist".to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// Status and body of a call with `key` as `x-api-key` (none: no credentials).
+async fn call_as(
+    key: Option<&str>,
+    method: Method,
+    url: &str,
+    body: Option<Value>,
+    content_type: &str,
+) -> (u16, Value) {
+    let mut request = http().request(method, url).header("Accept", V2_JSON);
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", content_type)
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn record() -> Value {
+    json!({"records": [{"value": "a3Jlc3Q="}]})
+}
+
+#[tokio::test]
+async fn no_endpoint_answers_an_unauthenticated_caller() {
+    let topic = unique("alice-guarded");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = allowlist_proxy(&[]);
+    let instance = format!("/consumers/alice-group/instances/{}", unique("i"));
+    let at = |suffix: &str| format!("{instance}{suffix}");
+    let t = format!("/topics/{topic}");
+    let routes: Vec<(Method, String)> = vec![
+        (Method::GET, "/".into()),
+        (Method::POST, "/".into()),
+        (Method::GET, "/brokers".into()),
+        (Method::GET, "/topics".into()),
+        (Method::GET, t.clone()),
+        (Method::POST, t.clone()),
+        (Method::GET, format!("{t}/partitions")),
+        (Method::GET, format!("{t}/partitions/0")),
+        (Method::POST, format!("{t}/partitions/0")),
+        (Method::GET, format!("{t}/partitions/0/offsets")),
+        (Method::POST, "/consumers/alice-group".into()),
+        (Method::DELETE, instance.clone()),
+        (Method::POST, at("/subscription")),
+        (Method::GET, at("/subscription")),
+        (Method::DELETE, at("/subscription")),
+        (Method::POST, at("/assignments")),
+        (Method::GET, at("/assignments")),
+        (Method::POST, at("/positions")),
+        (Method::POST, at("/positions/beginning")),
+        (Method::POST, at("/positions/end")),
+        (Method::GET, at("/records")),
+        (Method::POST, at("/offsets")),
+        (Method::GET, at("/offsets")),
+        (Method::GET, "/metrics".into()),
+        (Method::GET, "/plugins".into()),
+        (Method::GET, "/no/such/path".into()),
+    ];
+    for (method, path) in routes {
+        for key in [None, Some("forged-key")] {
+            let (status, body) =
+                call_as(key, method.clone(), &proxy.url(&path), Some(record()), BINARY).await;
+            assert_eq!(
+                (status, body["error_code"].clone()),
+                (401, json!(40101)),
+                "{method} {path} as {key:?}: {body}"
+            );
+        }
+    }
+    // What was refused did nothing: no record, no consumer instance.
+    assert_eq!(end_offset_as(&proxy, &topic).await, 0);
+    let (status, _) = call_as(
+        None,
+        Method::POST,
+        &proxy.url("/consumers/alice-group"),
+        Some(json!({"name": "ghost"})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = call_as(
+        Some("alice-key"),
+        Method::GET,
+        &proxy.url("/consumers/alice-group/instances/ghost/subscription"),
+        None,
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (404, json!(40403)),
+        "{body}"
+    );
+}
+
+async fn end_offset_as(proxy: &Proxy, topic: &str) -> i64 {
+    let url = proxy.url(&format!("/topics/{topic}/partitions/0/offsets"));
+    let (status, body) = call_as(Some("alice-key"), Method::GET, &url, None, V2_JSON).await;
+    assert_eq!(status, 200, "{body}");
+    body["end_offset"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn topics_are_authorized_per_principal_and_listings_show_only_allowed_topics() {
+    let (alice, bob) = (unique("alice-orders"), unique("bob-orders"));
+    create_topic(&alice, 1, &[]).await;
+    create_topic(&bob, 1, &[]).await;
+    let proxy = allowlist_proxy(&[]);
+    let produce = |key: &'static str, topic: String| {
+        let url = proxy.url(&format!("/topics/{topic}"));
+        async move { call_as(Some(key), Method::POST, &url, Some(record()), BINARY).await }
+    };
+    assert_eq!(produce("alice-key", alice.clone()).await.0, 200);
+    let (status, body) = produce("bob-key", alice.clone()).await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (403, json!(40301)),
+        "{body}"
+    );
+    let (status, _) = produce("alice-key", bob.clone()).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        end_offset_as(&proxy, &alice).await,
+        1,
+        "only alice's record was written"
+    );
+
+    let (status, listed) = call_as(
+        Some("alice-key"),
+        Method::GET,
+        &proxy.url("/topics"),
+        None,
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&alice.as_str()), "{listed:?}");
+    assert!(listed.iter().all(|t| t.starts_with("alice-")), "{listed:?}");
+    let (status, _) = call_as(
+        Some("alice-key"),
+        Method::GET,
+        &proxy.url(&format!("/topics/{bob}")),
+        None,
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn consumer_instances_belong_to_the_principal_that_created_them() {
+    let topic = unique("alice-read");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = allowlist_proxy(&[]);
+    let group = unique("group");
+    let (status, created) = call_as(
+        Some("alice-key"),
+        Method::POST,
+        &proxy.url(&format!("/consumers/{group}")),
+        Some(json!({"format": "binary", "auto.offset.reset": "earliest"})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let base = created["base_uri"].as_str().unwrap().to_string();
+    let subscribe = |key: &'static str, topics: Value| {
+        let url = format!("{base}/subscription");
+        async move {
+            call_as(
+                Some(key),
+                Method::POST,
+                &url,
+                Some(json!({"topics": topics})),
+                V2_JSON,
+            )
+            .await
+        }
+    };
+    // Another principal cannot see, use or delete it.
+    assert_eq!(subscribe("bob-key", json!([topic])).await.0, 404);
+    let (status, _) = call_as(Some("bob-key"), Method::DELETE, &base, None, V2_JSON).await;
+    assert_eq!(status, 404);
+    // Its owner may use it, for topics it may read; patterns cannot be authorized up front.
+    assert_eq!(subscribe("alice-key", json!(["bob-secrets"])).await.0, 403);
+    let (status, body) = call_as(
+        Some("alice-key"),
+        Method::POST,
+        &format!("{base}/subscription"),
+        Some(json!({"topic_pattern": "alice-.*"})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (403, json!(40301)),
+        "{body}"
+    );
+    assert_eq!(subscribe("alice-key", json!([topic])).await.0, 204);
+    let (status, _) = call_as(Some("alice-key"), Method::DELETE, &base, None, V2_JSON).await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn skipped_paths_need_no_credentials() {
+    let proxy = allowlist_proxy(&["--set", "authentication.skip.paths=/metrics"]);
+    let (status, _) = call_as(None, Method::GET, &proxy.url("/metrics"), None, V2_JSON).await;
+    assert_eq!(status, 200);
+    let (status, _) = call_as(None, Method::GET, &proxy.url("/topics"), None, V2_JSON).await;
+    assert_eq!(status, 401);
+}
+
+/// Fail closed: a plugin that traps, loops, answers nonsense or is not loaded refuses the
+/// request; the refusal is logged and counted, and the next request is served normally.
+#[tokio::test]
+async fn failing_or_missing_auth_plugins_refuse() {
+    let topic = unique("fault-auth");
+    create_topic(&topic, 1, &[]).await;
+    let dir = temp_dir("krest-fault-auth");
+    install_plugin(&dir, "fault", &plugin_wasm("krest-fixture-fault-auth"));
+    let proxy = Proxy::start(&[
+        "--set",
+        &format!("plugins.dir={}", dir.display()),
+        "--set",
+        "auth.plugins=fault",
+        "--set",
+        "plugins.call.timeout.ms=200",
+    ]);
+    let url = proxy.url(&format!("/topics/{topic}"));
+    for (fault, status, code) in [
+        ("trap", 401, 40101),
+        ("loop", 401, 40101),
+        ("garbage", 403, 40301),
+    ] {
+        let response = http()
+            .post(&url)
+            .header("x-fault", fault)
+            .header("Content-Type", BINARY)
+            .body(record().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{fault}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error_code"], code, "{fault}: {body}");
+    }
+    assert_eq!(end_offset(&proxy, &topic).await, 0, "nothing was written");
+    let (status, _) = call_as(None, Method::POST, &url, Some(record()), BINARY).await;
+    assert_eq!(status, 200, "a well-behaved call is served");
+    let metrics = proxy.metrics().await;
+    assert!(
+        metrics.contains(r#"krest_auth_denials_total{plugin="fault",stage="failed"} 3"#),
+        "{metrics}"
+    );
+
+    let missing = Proxy::start(&["--set", "auth.plugins=nobody"]);
+    let (status, body) = call_as(None, Method::GET, &missing.url("/topics"), None, V2_JSON).await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (401, json!(40101)),
+        "{body}"
+    );
+}
