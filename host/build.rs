@@ -10,6 +10,8 @@ const BUILTINS: &[(&str, &str)] = &[
     ("binary", "krest-format-binary"),
     ("json", "krest-format-json"),
     ("avro", "krest-format-avro"),
+    ("basic", "krest-auth-basic"),
+    ("acl", "krest-auth-acl"),
     ("protobuf", "krest-format-protobuf"),
 ];
 

@@ -5,6 +5,8 @@ pub const BUILTINS: &[(&str, &[u8])] = &[
     ("binary", include_bytes!(concat!(env!("OUT_DIR"), "/binary.wasm"))),
     ("json", include_bytes!(concat!(env!("OUT_DIR"), "/json.wasm"))),
     ("avro", include_bytes!(concat!(env!("OUT_DIR"), "/avro.wasm"))),
+    ("basic", include_bytes!(concat!(env!("OUT_DIR"), "/basic.wasm"))),
+    ("acl", include_bytes!(concat!(env!("OUT_DIR"), "/acl.wasm"))),
     (
         "protobuf",
         include_bytes!(concat!(env!("OUT_DIR"), "/protobuf.wasm")),

@@ -135,11 +135,30 @@ impl PluginCatalog {
         let mut seen = self.seen.lock().expect("update lock");
         let path = dir.join(format!("{name}.wasm"));
         let outcome = match PluginFiles::read(&path) {
-            Ok(None) => {
-                seen.remove(name);
-                self.remove_file_plugin(name);
-                Ok(())
-            }
+            Ok(None) => match (
+                self.builtins.get(name),
+                read_optional(&path.with_extension("toml")),
+            ) {
+                // A built-in configured by `NAME.toml` alone.
+                (Some(builtin), Ok(Some(config))) => {
+                    let fingerprint = Fingerprint {
+                        sha256: builtin.sha256.clone(),
+                        config: Some(config),
+                    };
+                    if seen.get(name) == Some(&fingerprint) {
+                        return;
+                    }
+                    let outcome = self.configure_builtin(builtin, &path.with_extension("toml"), &fingerprint);
+                    seen.insert(name.to_string(), fingerprint);
+                    outcome
+                }
+                (_, Err(message)) => Err(message),
+                _ => {
+                    seen.remove(name);
+                    self.remove_file_plugin(name);
+                    Ok(())
+                }
+            },
             Ok(Some(files)) => {
                 if seen.get(name) == Some(&files.fingerprint) {
                     return;
@@ -227,12 +246,37 @@ impl PluginCatalog {
         Ok(())
     }
 
+    /// Serves the built-in `builtin` with the configuration in `toml`.
+    fn configure_builtin(
+        &self,
+        builtin: &Plugin,
+        toml: &Path,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), String> {
+        let bytes = fingerprint.config.as_deref().unwrap_or_default();
+        let configured = Plugin {
+            config: parse_config(toml, bytes)?.into(),
+            loaded_at: std::time::SystemTime::now(),
+            ..builtin.clone()
+        };
+        info!(
+            plugin = &*builtin.name,
+            "built-in plugin configured by {}",
+            toml.display()
+        );
+        self.swap(|plugins| {
+            plugins.insert(builtin.name.to_string(), Arc::new(configured));
+        });
+        Ok(())
+    }
+
+    /// Back to the built-in of this name as built (or nothing) after its files went away.
     fn remove_file_plugin(&self, name: &str) {
-        let is_file = self
-            .active
-            .load()
-            .get(name)
-            .is_some_and(|p| p.source != Source::Builtin);
+        let is_file = match (self.active.load().get(name), self.builtins.get(name)) {
+            (Some(active), Some(builtin)) => !Arc::ptr_eq(active, builtin),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
         if !is_file {
             return;
         }

@@ -53,12 +53,14 @@ pub enum Source {
 }
 
 /// Ready-to-instantiate component, typed by world.
+#[derive(Clone)]
 pub enum Pre {
     Format(FormatPre<CallState>),
     Auth(AuthPre<CallState>),
     Transform(TransformPre<CallState>),
 }
 
+#[derive(Clone)]
 pub struct Plugin {
     pub name: Arc<str>,
     pub kind: Kind,
