@@ -10,6 +10,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("binary", "krest-format-binary"),
     ("json", "krest-format-json"),
     ("avro", "krest-format-avro"),
+    ("jsonschema", "krest-format-jsonschema"),
 ];
 
 fn main() {

@@ -5,4 +5,8 @@ pub const BUILTINS: &[(&str, &[u8])] = &[
     ("binary", include_bytes!(concat!(env!("OUT_DIR"), "/binary.wasm"))),
     ("json", include_bytes!(concat!(env!("OUT_DIR"), "/json.wasm"))),
     ("avro", include_bytes!(concat!(env!("OUT_DIR"), "/avro.wasm"))),
+    (
+        "jsonschema",
+        include_bytes!(concat!(env!("OUT_DIR"), "/jsonschema.wasm")),
+    ),
 ];

@@ -29,3 +29,6 @@ impl SchemaCodec for Codec {
 }
 
 krest_plugin_sdk::export_schema_format!(Codec);
+
+#[cfg(test)]
+mod tests;

@@ -42,27 +42,61 @@ pub fn double_to_string(x: f64) -> String {
     out
 }
 
-/// The decimal Java picks for `x`: the shortest that reads back as `x`, except that a one-digit
-/// decimal gives way to the two-digit one closest to `x` (`4.9E-324`, not `5.0E-324`).
-/// Returns the sign, the significant digits and the exponent of the first digit.
+/// The decimal Java picks for `x`: the shortest that reads back as `x` and, of two such equally
+/// close to `x`, the one with an even last digit; a one-digit decimal gives way to the two-digit
+/// one closest to `x` (`4.9E-324`, not `5.0E-324`). Returns the sign, the significant digits and
+/// the exponent of the first digit.
 fn shortest(x: f64) -> (bool, String, i32) {
-    let split = |text: &str| -> (bool, String, i32) {
-        let (mantissa, exponent) = text.split_once('e').expect("`{:e}` writes an exponent");
-        let negative = mantissa.starts_with('-');
-        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-        let digits = digits.trim_end_matches('0');
-        let digits = if digits.is_empty() { "0" } else { digits };
-        (negative, digits.to_owned(), exponent.parse().expect("an integer exponent"))
-    };
     let shortest = split(&format!("{x:e}"));
-    if shortest.1.len() > 1 {
+    if shortest.1.len() == 1 {
+        let two_digits = format!("{x:.1e}");
+        return match two_digits.parse::<f64>() {
+            Ok(read) if read == x => split(&two_digits),
+            _ => shortest,
+        };
+    }
+    even_on_tie(x, shortest)
+}
+
+/// Rust's shortest decimal, but on a tie (`x` exactly halfway between two shortest decimals,
+/// possible from 16 digits on) the one with an even last digit.
+fn even_on_tie(x: f64, shortest: (bool, String, i32)) -> (bool, String, i32) {
+    let (negative, digits, exponent) = &shortest;
+    let odd = digits.ends_with(['1', '3', '5', '7', '9']);
+    if digits.len() < 16 || !odd {
         return shortest;
     }
-    let two_digits = format!("{x:.1e}");
-    match two_digits.parse::<f64>() {
-        Ok(read) if read == x => split(&two_digits),
+    // A double's exact decimal value has at most 767 significant digits.
+    let (_, exact_digits, exact_exponent) = split(&format!("{:.800e}", x.abs()));
+    let (head, tail) = exact_digits.split_at(digits.len().min(exact_digits.len()));
+    if exact_exponent != *exponent || tail != "5" {
+        return shortest;
+    }
+    // `x` is halfway between `head` and `head` + 1 in the last place: take the even one.
+    let even = if head.ends_with(['0', '2', '4', '6', '8']) {
+        head.to_owned()
+    } else {
+        let last = head.as_bytes()[head.len() - 1];
+        if last == b'9' {
+            return shortest;
+        }
+        format!("{}{}", &head[..head.len() - 1], char::from(last + 1))
+    };
+    let text = format!("{}{}.{}e{exponent}", if *negative { "-" } else { "" }, &even[..1], &even[1..]);
+    match text.parse::<f64>() {
+        Ok(read) if read == x => split(&text),
         _ => shortest,
     }
+}
+
+/// Sign, significant digits (no trailing zeros) and exponent of `{:e}`-style text.
+fn split(text: &str) -> (bool, String, i32) {
+    let (mantissa, exponent) = text.split_once('e').expect("`{:e}` writes an exponent");
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    (negative, digits.to_owned(), exponent.parse().expect("an integer exponent"))
 }
 
 /// `new BigDecimal(text).toString()` for a JSON number (or `Double.toString`) text: the same
@@ -147,6 +181,9 @@ mod tests {
             (9999999.0, "9999999.0"),
             (1234567.0, "1234567.0"),
             (-6.286268740299207e18, "-6.286268740299207E18"),
+            // Halfway between two shortest decimals: the even one.
+            (1.2136282844510492e15, "1.2136282844510492E15"),
+            (9.736486971432812e12, "9.736486971432812E12"),
         ];
         for (x, expected) in java {
             assert_eq!(double_to_string(x), expected, "{x:e}");
