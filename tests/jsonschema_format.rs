@@ -110,16 +110,19 @@ async fn registry_call(registry: &str, method: Method, path: &str, body: Value) 
         .send()
         .await
         .expect("the registry answers");
-    (
-        response.status().as_u16(),
-        response.json().await.unwrap(),
-    )
+    (response.status().as_u16(), response.json().await.unwrap())
 }
 
 /// Registers a JSON schema under `subject` through the registry's REST API; its id.
 async fn register(registry: &str, subject: &str, schema: &str, references: Value) -> u32 {
     let body = json!({"schemaType": "JSON", "schema": schema, "references": references});
-    let (status, answer) = registry_call(registry, Method::POST, &format!("/subjects/{subject}/versions"), body).await;
+    let (status, answer) = registry_call(
+        registry,
+        Method::POST,
+        &format!("/subjects/{subject}/versions"),
+        body,
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     answer["id"].as_u64().unwrap() as u32
 }
@@ -263,17 +266,22 @@ async fn references_registered_through_the_registry_resolve_by_name() {
     // Refused through the referenced schema; nothing of the request is written.
     let before = end_offset(&proxy, &topic).await;
     for (home, message) in [
-        (json!({"city": "Oslo", "country": "FR"}), "at #/home/country: \"FR\" is not one of"),
-        (json!({"city": "O"}), "at #/home/city: \"O\" is shorter than 2 characters"),
-        (json!({"country": "NL"}), "at #/home: \"city\" is a required property"),
+        (
+            json!({"city": "Oslo", "country": "FR"}),
+            "at #/home/country: \"FR\" is not one of",
+        ),
+        (
+            json!({"city": "O"}),
+            "at #/home/city: \"O\" is shorter than 2 characters",
+        ),
+        (
+            json!({"country": "NL"}),
+            "at #/home: \"city\" is a required property",
+        ),
     ] {
         let records = json!([{"value": valid}, {"value": {"name": "Bob", "home": home}}]);
-        let (status, body) = produce(
-            &proxy,
-            &topic,
-            json!({"value_schema_id": id, "records": records}),
-        )
-        .await;
+        let (status, body) =
+            produce(&proxy, &topic, json!({"value_schema_id": id, "records": records})).await;
         assert_eq!((status, body["error_code"].clone()), (400, json!(400)), "{body}");
         let text = body["message"].as_str().unwrap();
         assert!(
@@ -309,7 +317,8 @@ async fn jsonschema_errors_use_confluents_codes_and_write_nothing() {
     let proxy = proxy_with_registry();
     let code = |(status, body): (u16, Value)| (status, body["error_code"].clone(), body);
 
-    let (status, error, body) = code(produce(&proxy, &topic, json!({"records": [{"value": {"id": 1}}]})).await);
+    let (status, error, body) =
+        code(produce(&proxy, &topic, json!({"records": [{"value": {"id": 1}}]})).await);
     assert_eq!((status, error), (422, json!(42202)), "{body}");
     let (status, error, body) = code(
         produce(

@@ -31,7 +31,9 @@ impl Codec {
             .build(&schema)
             .map_err(|e| e.to_string())?;
         let everit = match draft {
-            Draft::Draft4 | Draft::Draft6 | Draft::Draft7 => Some(Everit::new(&schema, base, draft, &references)?),
+            Draft::Draft4 | Draft::Draft6 | Draft::Draft7 => {
+                Some(Everit::new(&schema, base, draft, &references)?)
+            }
             _ => None,
         };
         Ok(Codec { validator, everit })

@@ -50,7 +50,9 @@ fn as_jackson_numbers(value: &mut Value) -> Result<(), String> {
                 if !double.is_finite() {
                     return Err(format!("number {text} is out of the range of a double"));
                 }
-                *n = double_to_string(double).parse().expect("Java prints a JSON number");
+                *n = double_to_string(double)
+                    .parse()
+                    .expect("Java prints a JSON number");
             }
         }
         Value::Array(items) => items.iter_mut().try_for_each(as_jackson_numbers)?,
@@ -77,7 +79,11 @@ impl Formatter for Jackson {
         writer.write_all(java.as_bytes())
     }
 
-    fn write_char_escape<W: ?Sized + io::Write>(&mut self, writer: &mut W, escape: CharEscape) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
         let short: &[u8] = match escape {
             CharEscape::Quote => b"\\\"",
             CharEscape::ReverseSolidus => b"\\\\",
@@ -114,7 +120,10 @@ mod tests {
 
     #[test]
     fn numbers_read_as_jackson_reads_them() {
-        assert_eq!(round("[0, -0, 1, -7, 12345678901234567890123]"), "[0,0,1,-7,12345678901234567890123]");
+        assert_eq!(
+            round("[0, -0, 1, -7, 12345678901234567890123]"),
+            "[0,0,1,-7,12345678901234567890123]"
+        );
     }
 
     #[test]

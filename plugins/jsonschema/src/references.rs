@@ -17,7 +17,11 @@ pub struct References(HashMap<String, Value>);
 
 impl References {
     /// The references of `root` (whose draft is `draft`) and the URI `root` is based at.
-    pub fn new(root: &Value, draft: Draft, references: &[Reference]) -> Result<(Uri<String>, References), String> {
+    pub fn new(
+        root: &Value,
+        draft: Draft,
+        references: &[Reference],
+    ) -> Result<(Uri<String>, References), String> {
         let default_base = jsonschema::uri::from_str(DEFAULT_BASE).map_err(|e| e.to_string())?;
         let base = match root.get(draft.id_keyword()).and_then(Value::as_str) {
             Some(id) => jsonschema::uri::resolve_against(&default_base.borrow(), id)

@@ -106,7 +106,10 @@ fn drafts_2019_09_and_2020_12_write_the_request_tree() {
     for (value, _, tree, _) in JACKSON {
         assert_eq!(encoded(DRAFT_2020_12, value), *tree, "{value}");
         assert_eq!(
-            encoded(r#"{"$schema":"https://json-schema.org/draft/2019-09/schema"}"#, value),
+            encoded(
+                r#"{"$schema":"https://json-schema.org/draft/2019-09/schema"}"#,
+                value
+            ),
             *tree,
             "{value}"
         );
@@ -119,8 +122,14 @@ fn consumed_payloads_show_as_confluents_consumer_shows_them() {
         assert_eq!(decoded(everit), *shown, "{everit}");
     }
     assert_eq!(decoded("{ \"b\" : 1 , \"a\" : [ ] }"), r#"{"b":1,"a":[]}"#);
-    assert!(codec("{}").decode(b"{\"a\":").unwrap_err().starts_with("the record is not JSON"));
-    assert!(codec("{}").decode(b"\xff").unwrap_err().starts_with("the record is not JSON"));
+    assert!(codec("{}")
+        .decode(b"{\"a\":")
+        .unwrap_err()
+        .starts_with("the record is not JSON"));
+    assert!(codec("{}")
+        .decode(b"\xff")
+        .unwrap_err()
+        .starts_with("the record is not JSON"));
     assert!(codec("{}").decode(b"").is_err());
 }
 
@@ -146,18 +155,34 @@ fn values_that_do_not_fit_are_refused_naming_where() {
         r#"{"id":1,"customer":{"name":"Ann"},"tags":["a"]}"#
     );
     let refused = [
-        (r#"{"customer": {"name": "Ann"}}"#, "at #: \"id\" is a required property"),
+        (
+            r#"{"customer": {"name": "Ann"}}"#,
+            "at #: \"id\" is a required property",
+        ),
         (r#"{"id": "1"}"#, "at #/id: \"1\" is not of type \"integer\""),
         (r#"{"id": -1}"#, "at #/id: -1 is less than the minimum of 0"),
-        (r#"{"id": 1, "customer": {"name": ""}}"#, "at #/customer/name: \"\" is shorter than 1 character"),
-        (r#"{"id": 1, "tags": ["a", 2]}"#, "at #/tags/1: 2 is not of type \"string\""),
-        (r#"{"id": 1, "x": 0}"#, "at #: Additional properties are not allowed ('x' was unexpected)"),
+        (
+            r#"{"id": 1, "customer": {"name": ""}}"#,
+            "at #/customer/name: \"\" is shorter than 1 character",
+        ),
+        (
+            r#"{"id": 1, "tags": ["a", 2]}"#,
+            "at #/tags/1: 2 is not of type \"string\"",
+        ),
+        (
+            r#"{"id": 1, "x": 0}"#,
+            "at #: Additional properties are not allowed ('x' was unexpected)",
+        ),
         ("null", "at #: null is not of type \"object\""),
         ("[]", "at #: [] is not of type \"object\""),
     ];
     for (value, message) in refused {
         let error = encode_error(ORDER, value);
-        assert_eq!(error, format!("the value does not fit its JSON Schema {message}"), "{value}");
+        assert_eq!(
+            error,
+            format!("the value does not fit its JSON Schema {message}"),
+            "{value}"
+        );
     }
     assert!(encode_error("{}", "1e400").contains("out of the range of a double"));
     assert!(encode_error("false", "1").contains("False schema does not allow 1"));
@@ -166,7 +191,8 @@ fn values_that_do_not_fit_are_refused_naming_where() {
 #[test]
 fn schema_picks_its_draft_and_defaults_to_7() {
     // A boolean `exclusiveMaximum` is draft 4's.
-    let draft4 = r#"{"$schema":"http://json-schema.org/draft-04/schema#","maximum":5,"exclusiveMaximum":true}"#;
+    let draft4 =
+        r#"{"$schema":"http://json-schema.org/draft-04/schema#","maximum":5,"exclusiveMaximum":true}"#;
     assert!(encode_error(draft4, "5").contains("greater than or equal to the maximum of 5"));
     assert_eq!(encoded(draft4, "4"), "4");
     assert!(Codec::parse(r#"{"maximum":5,"exclusiveMaximum":true}"#, &[]).is_err());
@@ -174,11 +200,15 @@ fn schema_picks_its_draft_and_defaults_to_7() {
     assert!(encode_error(version_less, "5").contains("maximum of 5"));
     // `prefixItems` is 2020-12's; draft 7 ignores it.
     let prefix = |schema: &str| format!(r#"{{{schema}"prefixItems":[{{"type":"string"}}]}}"#);
-    assert!(encode_error(&prefix(r#""$schema":"https://json-schema.org/draft/2020-12/schema","#), "[1]")
-        .contains("#/0"));
+    assert!(encode_error(
+        &prefix(r#""$schema":"https://json-schema.org/draft/2020-12/schema","#),
+        "[1]"
+    )
+    .contains("#/0"));
     assert_eq!(encoded(&prefix(""), "[1]"), "[1]");
     // `dependentRequired` is 2019-09's.
-    let dependent = r#"{"$schema":"https://json-schema.org/draft/2019-09/schema","dependentRequired":{"a":["b"]}}"#;
+    let dependent =
+        r#"{"$schema":"https://json-schema.org/draft/2019-09/schema","dependentRequired":{"a":["b"]}}"#;
     assert!(encode_error(dependent, r#"{"a":1}"#).contains("\"b\" is a required property"));
     // A `$schema` Confluent does not know means draft 7: Everit's key order.
     let unknown = r#"{"$schema":"https://example.com/my-meta"}"#;
@@ -195,7 +225,9 @@ fn references_resolve_by_name_against_the_root_id() {
     let country = reference("country.json", r#"{"type":"string","enum":["NL","IT"]}"#);
     let references = [country, address];
     let customer = |id: &str| {
-        format!(r#"{{{id}"type":"object","properties":{{"name":{{"type":"string"}},"home":{{"$ref":"address.json"}}}}}}"#)
+        format!(
+            r#"{{{id}"type":"object","properties":{{"name":{{"type":"string"}},"home":{{"$ref":"address.json"}}}}}}"#
+        )
     };
     for root in [
         customer(""),
@@ -207,13 +239,27 @@ fn references_resolve_by_name_against_the_root_id() {
             String::from_utf8(codec.encode(valid).unwrap()).unwrap(),
             r#"{"name":"Ann","home":{"country":"NL","city":"Oslo"}}"#
         );
-        let error = codec.encode(r#"{"name":"Ann","home":{"city":"Oslo","country":"FR"}}"#).unwrap_err();
-        assert!(error.contains("at #/home/country: \"FR\" is not one of"), "{error}");
+        let error = codec
+            .encode(r#"{"name":"Ann","home":{"city":"Oslo","country":"FR"}}"#)
+            .unwrap_err();
+        assert!(
+            error.contains("at #/home/country: \"FR\" is not one of"),
+            "{error}"
+        );
         let error = codec.encode(r#"{"name":"Ann","home":{}}"#).unwrap_err();
-        assert!(error.contains("at #/home: \"city\" is a required property"), "{error}");
-        assert!(Codec::parse(&root, &references[1..]).is_err(), "country.json is missing");
+        assert!(
+            error.contains("at #/home: \"city\" is a required property"),
+            "{error}"
+        );
+        assert!(
+            Codec::parse(&root, &references[1..]).is_err(),
+            "country.json is missing"
+        );
     }
-    assert!(Codec::parse(&customer(""), &[]).err().unwrap().contains("address.json"));
+    assert!(Codec::parse(&customer(""), &[])
+        .err()
+        .unwrap()
+        .contains("address.json"));
     let mut avro = reference("address.json", r#""string""#);
     avro.schema.schema_type = "AVRO".into();
     assert_eq!(
@@ -244,12 +290,18 @@ fn drafts_4_to_7_fill_in_property_defaults_as_everit_does() {
         r#"{"country":"NL","score":2.5,"address":{"city":"Utrecht"},"flags":{"a":2,"b":1},"id":7,"tags":[]}"#
     );
     assert_eq!(
-        encoded(WITH_DEFAULTS, r#"{"id": 7, "address": {"city": "Rome", "zip": "00100"}, "country": "IT"}"#),
+        encoded(
+            WITH_DEFAULTS,
+            r#"{"id": 7, "address": {"city": "Rome", "zip": "00100"}, "country": "IT"}"#
+        ),
         r#"{"country":"IT","score":2.5,"address":{"zip":"00100","city":"Rome"},"flags":{"a":2,"b":1},"id":7,"tags":[]}"#
     );
     // A default's number keeps its digits (a `BigDecimal` from the schema's text).
     assert_eq!(
-        encoded(r#"{"properties":{"p":{"default":1.50},"q":{"default":1e2}}}"#, "{}"),
+        encoded(
+            r#"{"properties":{"p":{"default":1.50},"q":{"default":1e2}}}"#,
+            "{}"
+        ),
         r#"{"p":1.50,"q":1E+2}"#
     );
     // Reached through `items`, `allOf` and a referenced schema.
@@ -264,8 +316,18 @@ fn drafts_4_to_7_fill_in_property_defaults_as_everit_does() {
         r#"[{"city":"Oslo"},{"city":"Rome"}]"#
     );
     // 2019-09 and 2020-12 leave them out.
-    let modern = WITH_DEFAULTS.replacen('{', &format!("{{{}", r#""$schema":"https://json-schema.org/draft/2020-12/schema","#), 1);
-    assert_eq!(encoded(&modern, r#"{"id": 7, "address": {}}"#), r#"{"id":7,"address":{}}"#);
+    let modern = WITH_DEFAULTS.replacen(
+        '{',
+        &format!(
+            "{{{}",
+            r#""$schema":"https://json-schema.org/draft/2020-12/schema","#
+        ),
+        1,
+    );
+    assert_eq!(
+        encoded(&modern, r#"{"id": 7, "address": {}}"#),
+        r#"{"id":7,"address":{}}"#
+    );
     // A `$ref` cycle that never descends into the value is refused, not followed forever.
     assert!(encode_error(r##"{"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"$ref":"#/definitions/a"},"c":{"default":1}},"$ref":"#/definitions/a"}"##, "{}").contains("without end"));
 }
@@ -280,7 +342,9 @@ fn schemas_that_are_not_json_schemas_are_refused() {
         (r#"{"minLength":-1}"#, "-1"),
         (r#"{"$ref":"missing.json"}"#, "missing.json"),
     ] {
-        let error = Codec::parse(schema, &[]).err().unwrap_or_else(|| panic!("{schema} parsed"));
+        let error = Codec::parse(schema, &[])
+            .err()
+            .unwrap_or_else(|| panic!("{schema} parsed"));
         assert!(error.contains(message), "{schema}: {error}");
     }
 }

@@ -534,7 +534,10 @@ mod tests {
         let v1 = ParsedSchema::parse(SchemaType::Json, &text, std::slice::from_ref(&address)).unwrap();
         assert!(ParsedSchema::parse(SchemaType::Json, &text, &[]).is_err());
         // Against the root's `$id`, as Confluent resolves a reference's name.
-        let with_id = object(r#""home":{"$ref":"address.json"}"#, r#","$id":"https://example.com/s/customer.json""#);
+        let with_id = object(
+            r#""home":{"$ref":"address.json"}"#,
+            r#","$id":"https://example.com/s/customer.json""#,
+        );
         ParsedSchema::parse(SchemaType::Json, &with_id, std::slice::from_ref(&address)).unwrap();
         let narrowed = Reference {
             text: r#"{"type":"object","properties":{"city":{"type":"string","maxLength":3}}}"#.into(),

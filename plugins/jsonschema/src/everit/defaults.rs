@@ -22,7 +22,12 @@ pub struct Defaults {
 }
 
 impl Defaults {
-    pub fn new(schema: &Value, base: Uri<String>, draft: Draft, references: &References) -> Result<Defaults, String> {
+    pub fn new(
+        schema: &Value,
+        base: Uri<String>,
+        draft: Draft,
+        references: &References,
+    ) -> Result<Defaults, String> {
         let documents = references
             .documents()
             .map(|(uri, document)| (uri.to_owned(), document.clone()))
@@ -47,7 +52,13 @@ impl Defaults {
     }
 }
 
-fn fill(schema: &Value, resolver: &Resolver<'_>, draft: Draft, value: &mut Value, depth: usize) -> Result<(), String> {
+fn fill(
+    schema: &Value,
+    resolver: &Resolver<'_>,
+    draft: Draft,
+    value: &mut Value,
+    depth: usize,
+) -> Result<(), String> {
     let Value::Object(keywords) = schema else {
         return Ok(());
     };
@@ -59,7 +70,10 @@ fn fill(schema: &Value, resolver: &Resolver<'_>, draft: Draft, value: &mut Value
         .map_err(|e| e.to_string())?;
     if let Some(reference) = keywords.get("$ref").and_then(Value::as_str) {
         // Before 2019-09, `$ref` replaces the keywords beside it.
-        let (target, resolver, draft) = resolver.lookup(reference).map_err(|e| e.to_string())?.into_inner();
+        let (target, resolver, draft) = resolver
+            .lookup(reference)
+            .map_err(|e| e.to_string())?
+            .into_inner();
         return fill(target, &resolver, draft, value, depth + 1);
     }
     if value.is_object() {
@@ -68,7 +82,12 @@ fn fill(schema: &Value, resolver: &Resolver<'_>, draft: Draft, value: &mut Value
         fill_array(keywords, &resolver, draft, items, depth)?;
     }
     for combinator in ["allOf", "anyOf", "oneOf"] {
-        for branch in keywords.get(combinator).and_then(Value::as_array).into_iter().flatten() {
+        for branch in keywords
+            .get(combinator)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             fill(branch, &resolver, draft, value, depth + 1)?;
         }
     }
@@ -87,7 +106,10 @@ fn fill_object(
     depth: usize,
 ) -> Result<(), String> {
     let empty = Map::new();
-    let properties = keywords.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+    let properties = keywords
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let patterns: Vec<(regex::Regex, &Value)> = keywords
         .get("patternProperties")
         .and_then(Value::as_object)
@@ -96,7 +118,12 @@ fn fill_object(
         .filter_map(|(pattern, schema)| Some((regex::Regex::new(pattern).ok()?, schema)))
         .collect();
     let additional = keywords.get("additionalProperties");
-    let names: Vec<String> = object.as_object().into_iter().flat_map(Map::keys).cloned().collect();
+    let names: Vec<String> = object
+        .as_object()
+        .into_iter()
+        .flat_map(Map::keys)
+        .cloned()
+        .collect();
     for name in &names {
         let mut matched = false;
         for (_, schema) in patterns.iter().filter(|(pattern, _)| pattern.is_match(name)) {

@@ -19,8 +19,14 @@ pub struct Everit {
 }
 
 impl Everit {
-    pub fn new(schema: &Value, base: Uri<String>, draft: Draft, references: &References) -> Result<Everit, String> {
-        let has_defaults = has_default(schema) || references.documents().any(|(_, schema)| has_default(schema));
+    pub fn new(
+        schema: &Value,
+        base: Uri<String>,
+        draft: Draft,
+        references: &References,
+    ) -> Result<Everit, String> {
+        let has_defaults =
+            has_default(schema) || references.documents().any(|(_, schema)| has_default(schema));
         let defaults = has_defaults
             .then(|| Defaults::new(schema, base, draft, references))
             .transpose()?;

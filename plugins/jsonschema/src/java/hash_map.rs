@@ -27,7 +27,11 @@ pub fn iteration_order<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<usize
             buckets = resize(buckets);
         }
     }
-    buckets.into_iter().flatten().map(|(_, position)| position).collect()
+    buckets
+        .into_iter()
+        .flatten()
+        .map(|(_, position)| position)
+        .collect()
 }
 
 /// Doubles the table; each bucket splits in two, each half keeping its order.
@@ -79,10 +83,13 @@ mod tests {
     #[test]
     fn iterates_as_java_does() {
         assert_eq!(order(&["c", "b", "a"]), ["a", "b", "c"]);
-        assert_eq!(order(&["name", "age", "city", "zip"]), ["zip", "city", "name", "age"]);
+        assert_eq!(
+            order(&["name", "age", "city", "zip"]),
+            ["zip", "city", "name", "age"]
+        );
         let twelve = [
-            "id", "note", "customer", "referrer", "payload", "status", "price", "day", "at", "ref",
-            "tags", "score",
+            "id", "note", "customer", "referrer", "payload", "status", "price", "day", "at", "ref", "tags",
+            "score",
         ];
         assert_eq!(
             order(&twelve),
@@ -96,20 +103,23 @@ mod tests {
         assert_eq!(
             order(&thirteen),
             [
-                "note", "tags", "referrer", "score", "ref", "at", "payload", "price", "extra", "id",
-                "day", "customer", "status"
+                "note", "tags", "referrer", "score", "ref", "at", "payload", "price", "extra", "id", "day",
+                "customer", "status"
             ]
         );
         // Grown to 64.
         let fields: Vec<String> = (0..40).map(|i| format!("field{i}")).collect();
         let java: Vec<String> = [
-            19, 17, 39, 18, 22, 23, 20, 21, 26, 27, 24, 25, 28, 29, 11, 33, 12, 34, 1, 31, 0, 10, 32,
-            15, 37, 16, 38, 13, 35, 14, 36, 7, 6, 9, 8, 3, 2, 30, 5, 4,
+            19, 17, 39, 18, 22, 23, 20, 21, 26, 27, 24, 25, 28, 29, 11, 33, 12, 34, 1, 31, 0, 10, 32, 15, 37,
+            16, 38, 13, 35, 14, 36, 7, 6, 9, 8, 3, 2, 30, 5, 4,
         ]
         .iter()
         .map(|i| format!("field{i}"))
         .collect();
-        assert_eq!(order(&fields.iter().map(String::as_str).collect::<Vec<_>>()), java);
+        assert_eq!(
+            order(&fields.iter().map(String::as_str).collect::<Vec<_>>()),
+            java
+        );
         // Equal hashes ("Aa" and "BB") keep their insertion order within the bucket.
         let colliding = ["Aa", "BB", "C#", "AaAa", "BBBB", "AaBB", "BBAa"];
         assert_eq!(order(&colliding), colliding);
