@@ -348,3 +348,12 @@ fn schemas_that_are_not_json_schemas_are_refused() {
         assert!(error.contains(message), "{schema}: {error}");
     }
 }
+
+#[test]
+fn formats_are_checked_before_2019_09_as_everit_checks_them() {
+    let email = |schema: &str| format!(r#"{{{schema}"format":"email"}}"#);
+    assert!(encode_error(&email(""), r#""not an address""#).contains("is not a \"email\""));
+    assert_eq!(encoded(&email(""), r#""ann@example.com""#), r#""ann@example.com""#);
+    let annotation = email(r#""$schema":"https://json-schema.org/draft/2020-12/schema","#);
+    assert_eq!(encoded(&annotation, r#""not an address""#), r#""not an address""#);
+}
