@@ -328,6 +328,10 @@ fn drafts_4_to_7_fill_in_property_defaults_as_everit_does() {
         encoded(&modern, r#"{"id": 7, "address": {}}"#),
         r#"{"id":7,"address":{}}"#
     );
+    // A recursive schema over a deep value: each level is entered anew.
+    let tree = r##"{"properties":{"leaf":{"default":true},"kids":{"items":{"$ref":"#"}}}}"##;
+    let deep = (0..60).fold("{}".to_owned(), |inner, _| format!(r#"{{"kids":[{inner}]}}"#));
+    assert_eq!(encoded(tree, &deep).matches(r#""leaf":true"#).count(), 61);
     // A `$ref` cycle that never descends into the value is refused, not followed forever.
     assert!(encode_error(r##"{"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"$ref":"#/definitions/a"},"c":{"default":1}},"$ref":"#/definitions/a"}"##, "{}").contains("without end"));
 }
@@ -353,7 +357,10 @@ fn schemas_that_are_not_json_schemas_are_refused() {
 fn formats_are_checked_before_2019_09_as_everit_checks_them() {
     let email = |schema: &str| format!(r#"{{{schema}"format":"email"}}"#);
     assert!(encode_error(&email(""), r#""not an address""#).contains("is not a \"email\""));
-    assert_eq!(encoded(&email(""), r#""ann@example.com""#), r#""ann@example.com""#);
+    assert_eq!(
+        encoded(&email(""), r#""ann@example.com""#),
+        r#""ann@example.com""#
+    );
     let annotation = email(r#""$schema":"https://json-schema.org/draft/2020-12/schema","#);
     assert_eq!(encoded(&annotation, r#""not an address""#), r#""not an address""#);
 }

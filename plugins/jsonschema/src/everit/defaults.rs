@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 
 use crate::references::References;
 
-/// Subschemas entered without descending into the value: more means a `$ref` cycle.
-const MAX_DEPTH: usize = 256;
+/// Subschemas entered one after another without descending into the value (through `$ref`,
+/// combinators, `not`, `dependencies`): more means a cycle of `$ref`s.
+const MAX_HOPS: usize = 64;
 
 pub struct Defaults {
     registry: Registry<'static>,
@@ -52,17 +53,18 @@ impl Defaults {
     }
 }
 
+/// Fills `value` in by `schema`, entered after `hops` subschemas at the same place in the value.
 fn fill(
     schema: &Value,
     resolver: &Resolver<'_>,
     draft: Draft,
     value: &mut Value,
-    depth: usize,
+    hops: usize,
 ) -> Result<(), String> {
     let Value::Object(keywords) = schema else {
         return Ok(());
     };
-    if depth > MAX_DEPTH {
+    if hops > MAX_HOPS {
         return Err("the schema refers to itself without end".to_owned());
     }
     let resolver = resolver
@@ -74,12 +76,12 @@ fn fill(
             .lookup(reference)
             .map_err(|e| e.to_string())?
             .into_inner();
-        return fill(target, &resolver, draft, value, depth + 1);
+        return fill(target, &resolver, draft, value, hops + 1);
     }
     if value.is_object() {
-        fill_object(keywords, &resolver, draft, value, depth)?;
+        fill_object(keywords, &resolver, draft, value, hops)?;
     } else if let Value::Array(items) = value {
-        fill_array(keywords, &resolver, draft, items, depth)?;
+        fill_array(keywords, &resolver, draft, items)?;
     }
     for combinator in ["allOf", "anyOf", "oneOf"] {
         for branch in keywords
@@ -88,11 +90,11 @@ fn fill(
             .into_iter()
             .flatten()
         {
-            fill(branch, &resolver, draft, value, depth + 1)?;
+            fill(branch, &resolver, draft, value, hops + 1)?;
         }
     }
     if let Some(not) = keywords.get("not") {
-        fill(not, &resolver, draft, value, depth + 1)?;
+        fill(not, &resolver, draft, value, hops + 1)?;
     }
     Ok(())
 }
@@ -103,7 +105,7 @@ fn fill_object(
     resolver: &Resolver<'_>,
     draft: Draft,
     object: &mut Value,
-    depth: usize,
+    hops: usize,
 ) -> Result<(), String> {
     let empty = Map::new();
     let properties = keywords
@@ -128,21 +130,21 @@ fn fill_object(
         let mut matched = false;
         for (_, schema) in patterns.iter().filter(|(pattern, _)| pattern.is_match(name)) {
             matched = true;
-            fill(schema, resolver, draft, &mut object[name.as_str()], depth + 1)?;
+            fill(schema, resolver, draft, &mut object[name.as_str()], 0)?;
         }
         if let Some(additional) = additional.filter(|_| !matched && !properties.contains_key(name)) {
-            fill(additional, resolver, draft, &mut object[name.as_str()], depth + 1)?;
+            fill(additional, resolver, draft, &mut object[name.as_str()], 0)?;
         }
     }
     let dependencies = keywords.get("dependencies").and_then(Value::as_object);
     for (name, schema) in dependencies.into_iter().flatten() {
         if schema.is_object() && object.get(name).is_some() {
-            fill(schema, resolver, draft, object, depth + 1)?;
+            fill(schema, resolver, draft, object, hops + 1)?;
         }
     }
     for (name, schema) in properties {
         match object.get_mut(name) {
-            Some(member) => fill(schema, resolver, draft, member, depth + 1)?,
+            Some(member) => fill(schema, resolver, draft, member, 0)?,
             None => {
                 if let (Some(default), Some(members)) = (schema.get("default"), object.as_object_mut()) {
                     members.insert(name.clone(), default.clone());
@@ -158,18 +160,17 @@ fn fill_array(
     resolver: &Resolver<'_>,
     draft: Draft,
     items: &mut [Value],
-    depth: usize,
 ) -> Result<(), String> {
     let tuple_length = match keywords.get("items") {
         Some(Value::Array(positional)) => {
             for (schema, item) in positional.iter().zip(items.iter_mut()) {
-                fill(schema, resolver, draft, item, depth + 1)?;
+                fill(schema, resolver, draft, item, 0)?;
             }
             positional.len()
         }
         Some(schema) => {
             for item in items.iter_mut() {
-                fill(schema, resolver, draft, item, depth + 1)?;
+                fill(schema, resolver, draft, item, 0)?;
             }
             return Ok(());
         }
@@ -177,7 +178,7 @@ fn fill_array(
     };
     if let Some(additional) = keywords.get("additionalItems") {
         for item in items.iter_mut().skip(tuple_length) {
-            fill(additional, resolver, draft, item, depth + 1)?;
+            fill(additional, resolver, draft, item, 0)?;
         }
     }
     Ok(())
