@@ -292,6 +292,21 @@ async fn references_registered_through_the_registry_resolve_by_name() {
     }
     assert_eq!(end_offset(&proxy, &topic).await, before);
 
+    // A recursive schema over a value nested 120 deep: every level gets its default.
+    let tree = unique("jsonschema-tree");
+    create_topic(&tree, 1, &[]).await;
+    let schema = r##"{"properties":{"leaf":{"default":true},"kids":{"items":{"$ref":"#"}}}}"##;
+    let deep = (0..60).fold("{}".to_owned(), |inner, _| format!(r#"{{"kids":[{inner}]}}"#));
+    let (status, response) = produce(
+        &proxy,
+        &tree,
+        json!({"value_schema": schema, "records": [{"value": value(&deep)}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{response}");
+    let stored = String::from_utf8(read_value(&tree, 0).unwrap()[5..].to_vec()).unwrap();
+    assert_eq!(stored.matches(r#""leaf":true"#).count(), 61, "{stored}");
+
     // An id registered under another subject than TOPIC-value is refused (Confluent: 42207).
     let other = register(&registry, "elsewhere-value", r#"{"type":"string"}"#, json!([])).await;
     let (status, body) = produce(
