@@ -61,6 +61,7 @@ fn value(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
 }
 
+/// [`ORDER`] under draft 2020-12, which Confluent validates with json-sKema.
 fn order_2020_12() -> String {
     let mut schema: serde_json::Map<String, Value> = serde_json::from_str(ORDER).unwrap();
     schema.insert(
