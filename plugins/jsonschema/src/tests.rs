@@ -210,9 +210,9 @@ fn schema_picks_its_draft_and_defaults_to_7() {
     let dependent =
         r#"{"$schema":"https://json-schema.org/draft/2019-09/schema","dependentRequired":{"a":["b"]}}"#;
     assert!(encode_error(dependent, r#"{"a":1}"#).contains("\"b\" is a required property"));
-    // A `$schema` Confluent does not know means draft 7: Everit's key order.
-    let unknown = r#"{"$schema":"https://example.com/my-meta"}"#;
-    assert_eq!(encoded(unknown, r#"{"z":1,"y":2}"#), r#"{"y":2,"z":1}"#);
+    // A `$schema` Confluent does not know means draft 7: Everit's key order and defaults.
+    let unknown = r#"{"$schema":"https://example.com/my-meta","properties":{"x":{"default":0}}}"#;
+    assert_eq!(encoded(unknown, r#"{"z":1,"y":2}"#), r#"{"x":0,"y":2,"z":1}"#);
     assert_eq!(encoded(DRAFT_2020_12, r#"{"z":1,"y":2}"#), r#"{"z":1,"y":2}"#);
 }
 
