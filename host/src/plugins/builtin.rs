@@ -11,4 +11,8 @@ pub const BUILTINS: &[(&str, &[u8])] = &[
         "protobuf",
         include_bytes!(concat!(env!("OUT_DIR"), "/protobuf.wasm")),
     ),
+    (
+        "jsonschema",
+        include_bytes!(concat!(env!("OUT_DIR"), "/jsonschema.wasm")),
+    ),
 ];

@@ -49,6 +49,21 @@ impl jsonschema::Retrieve for ReferenceRetriever {
     }
 }
 
+/// The references by name and, when the root schema has an `$id`, also by their name resolved
+/// against it: where its `$ref`s lead, and where Confluent registers references.
+fn against_id(root: &Value, refs: &HashMap<String, Value>) -> HashMap<String, Value> {
+    let mut all = refs.clone();
+    let id = root.get("$id").or_else(|| root.get("id")).and_then(Value::as_str);
+    if let Some(base) = id.and_then(|id| jsonschema::uri::from_str(id).ok()) {
+        for (name, schema) in refs {
+            if let Ok(uri) = jsonschema::uri::resolve_against(&base.borrow(), name) {
+                all.insert(uri.as_str().to_owned(), schema.clone());
+            }
+        }
+    }
+    all
+}
+
 impl JsonSchema {
     pub(super) fn parse(text: &str, references: &[Reference]) -> Result<JsonSchema, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
@@ -66,7 +81,7 @@ impl JsonSchema {
         }
         jsonschema::options()
             .with_base_uri(BASE_URI)
-            .with_retriever(ReferenceRetriever(refs.clone()))
+            .with_retriever(ReferenceRetriever(against_id(&value, &refs)))
             .build(&value)
             .map_err(|e| e.to_string())?;
         let ordered = Ordered::parse(text)?;
@@ -518,6 +533,12 @@ mod tests {
         let text = object(r#""home":{"$ref":"address.json"}"#, "");
         let v1 = ParsedSchema::parse(SchemaType::Json, &text, std::slice::from_ref(&address)).unwrap();
         assert!(ParsedSchema::parse(SchemaType::Json, &text, &[]).is_err());
+        // Against the root's `$id`, as Confluent resolves a reference's name.
+        let with_id = object(
+            r#""home":{"$ref":"address.json"}"#,
+            r#","$id":"https://example.com/s/customer.json""#,
+        );
+        ParsedSchema::parse(SchemaType::Json, &with_id, std::slice::from_ref(&address)).unwrap();
         let narrowed = Reference {
             text: r#"{"type":"object","properties":{"city":{"type":"string","maxLength":3}}}"#.into(),
             ..address
