@@ -5,7 +5,6 @@
 
 mod support;
 
-use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
     create_topic, end_offset, framed, free_port, produce_direct, proxy_with_registry, proxy_with_registry_on,
@@ -13,7 +12,6 @@ use support::{
 };
 
 const JSONSCHEMA: &str = "application/vnd.kafka.jsonschema.v2+json";
-const SR: &str = "application/vnd.schemaregistry.v1+json";
 
 /// No `$schema`: draft 7, which Confluent validates with Everit (defaults filled in, objects
 /// through org.json).
@@ -101,31 +99,10 @@ async fn read_text(base: &str) -> String {
     panic!("no records");
 }
 
-/// A call to the registry krest serves at `registry`.
-async fn registry_call(registry: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
-    let response = support::http()
-        .request(method, format!("{registry}{path}"))
-        .header("Accept", SR)
-        .header("Content-Type", SR)
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("the registry answers");
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 /// Registers a JSON schema under `subject` through the registry's REST API; its id.
 async fn register(registry: &str, subject: &str, schema: &str, references: Value) -> u32 {
     let body = json!({"schemaType": "JSON", "schema": schema, "references": references});
-    let (status, answer) = registry_call(
-        registry,
-        Method::POST,
-        &format!("/subjects/{subject}/versions"),
-        body,
-    )
-    .await;
-    assert_eq!(status, 200, "{answer}");
-    answer["id"].as_u64().unwrap() as u32
+    support::register_schema(registry, subject, body).await
 }
 
 #[tokio::test]
