@@ -98,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         memory_max_bytes: 64 << 20,
         max_instances: 128,
     };
-    let runtime = Arc::new(PluginRuntime::new(limits, None)?);
+    let runtime = Arc::new(PluginRuntime::new(limits, None, None)?);
     let registry = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, None)).await??;
     println!("ns per record, Wasm plugin call (fresh instance per call) vs the same codec natively");
     println!();

@@ -179,7 +179,11 @@ fn role_config(config: &Config, role: Role) -> anyhow::Result<rdkafka::ClientCon
 /// The plugin runtime with the built-ins and the files in `plugins.dir` loaded.
 async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginCatalog>> {
     let limits = config.plugins.limits.clone();
-    let runtime = Arc::new(PluginRuntime::new(limits, config.schema_registry_url.clone())?);
+    let runtime = Arc::new(PluginRuntime::new(
+        limits,
+        config.plugins.cache_dir.clone(),
+        config.schema_registry_url.clone(),
+    )?);
     let dir = config.plugins.dir.clone();
     let catalog = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, dir)).await??;
     Ok(Arc::new(catalog))

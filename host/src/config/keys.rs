@@ -83,6 +83,7 @@ const KEYS: &[Key] = &[
     inert("authentication.realm", "", AUTH_IN_PLUGINS),
     inert("authentication.roles", "*", AUTH_IN_PLUGINS),
     used("plugins.dir", ""),
+    used("plugins.cache.dir", "auto"),
     used("plugins.call.timeout.ms", "1000"),
     used("plugins.memory.max.bytes", "67108864"),
     used("plugins.instances.max", "128"),

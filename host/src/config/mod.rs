@@ -62,6 +62,8 @@ pub struct AuthConfig {
 pub struct PluginsConfig {
     /// `plugins.dir`: watched directory of `NAME.wasm` (+ `NAME.toml`); `None` = built-ins only.
     pub dir: Option<PathBuf>,
+    /// `plugins.cache.dir`: where compiled plugins are kept across restarts; `None` = nowhere.
+    pub cache_dir: Option<PathBuf>,
     pub limits: PluginLimits,
 }
 
@@ -305,6 +307,7 @@ impl Config {
                     dir if dir.is_empty() => None,
                     dir => Some(PathBuf::from(dir)),
                 },
+                cache_dir: cache_dir(&r.string("plugins.cache.dir")),
                 limits: PluginLimits {
                     call_timeout: Duration::from_millis(
                         r.int("plugins.call.timeout.ms", 1, 3_600_000)? as u64
@@ -437,6 +440,20 @@ impl Reader<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `plugins.cache.dir`: `auto` is `$XDG_CACHE_HOME/krest/plugins` (or `~/.cache/krest/plugins`),
+/// empty or `none` keeps nothing.
+fn cache_dir(value: &str) -> Option<PathBuf> {
+    match value {
+        "" | "none" => None,
+        "auto" => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|cache| cache.join("krest").join("plugins")),
+        dir => Some(PathBuf::from(dir)),
     }
 }
 

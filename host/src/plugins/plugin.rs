@@ -77,19 +77,17 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-/// Compiles `bytes` (whose [`sha256`] the caller has) and checks which world it targets.
-/// Slow (tens of milliseconds or more): call it on a blocking thread.
+/// Checks which world a compiled `component` (of bytes whose [`sha256`] the caller has)
+/// targets and prepares it for instantiation.
 pub fn load(
     engine: &Engine,
     linkers: &Linkers,
     name: &str,
-    bytes: &[u8],
+    component: Component,
     sha256: String,
     source: Source,
     config: Vec<(String, String)>,
 ) -> anyhow::Result<Plugin> {
-    let component =
-        Component::new(engine, bytes).map_err(|e| anyhow::anyhow!("not a valid component: {e:#}"))?;
     let kind = kind_of(engine, &component)?;
     let unlinkable = |e: wasmtime::Error| {
         anyhow::anyhow!(
@@ -181,11 +179,13 @@ mod tests {
         };
         let engine = new_engine(&limits)?;
         let linkers = Linkers::new(&engine)?;
+        let component =
+            Component::new(&engine, text).map_err(|e| anyhow::anyhow!("not a valid component: {e:#}"))?;
         load(
             &engine,
             &linkers,
             "t",
-            text.as_bytes(),
+            component,
             sha256(text.as_bytes()),
             Source::Builtin,
             Vec::new(),

@@ -3,6 +3,7 @@
 //! only the call that hit it. What the guest printed is logged under its name, and a Rust
 //! panic's message becomes part of the failure.
 
+use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::codec::{DecodeContext, EncodeContext, Encoded, FormatError};
 use super::bindings::policy::{Action, Denial, Principal, RequestFacts, Target};
+use super::compiled::CompileCache;
 use super::engine::new_engine;
 use super::linkers::Linkers;
 use super::output;
@@ -60,26 +62,33 @@ impl std::fmt::Display for PluginFailure {
 
 pub struct PluginRuntime {
     engine: Engine,
+    compiled: CompileCache,
     linkers: Linkers,
     limits: PluginLimits,
     schema_registry: Option<Arc<RegistryClient>>,
 }
 
 impl PluginRuntime {
+    /// `cache_dir` keeps compiled plugins across restarts (`None`: compile every time);
     /// `schema_registry_url` is where schema formats find the registry (`None`: not configured).
-    pub fn new(limits: PluginLimits, schema_registry_url: Option<Url>) -> anyhow::Result<Self> {
+    pub fn new(
+        limits: PluginLimits,
+        cache_dir: Option<PathBuf>,
+        schema_registry_url: Option<Url>,
+    ) -> anyhow::Result<Self> {
         let engine = new_engine(&limits)?;
         let linkers = Linkers::new(&engine)?;
         Ok(PluginRuntime {
             engine,
+            compiled: CompileCache::new(cache_dir),
             linkers,
             limits,
             schema_registry: schema_registry_url.map(|url| Arc::new(RegistryClient::new(url))),
         })
     }
 
-    /// Compiles and checks a plugin (see [`plugin::load`]); blocking, takes milliseconds to
-    /// a second.
+    /// Compiles (or finds compiled) and checks a plugin (see [`plugin::load`]); blocking,
+    /// takes milliseconds from the cache, up to seconds to compile.
     pub fn load(
         &self,
         name: &str,
@@ -88,7 +97,19 @@ impl PluginRuntime {
         source: Source,
         config: Vec<(String, String)>,
     ) -> anyhow::Result<Plugin> {
-        plugin::load(&self.engine, &self.linkers, name, bytes, sha256, source, config)
+        let component = self
+            .compiled
+            .component(&self.engine, bytes, &sha256)
+            .map_err(|e| anyhow::anyhow!("not a valid component: {e:#}"))?;
+        plugin::load(
+            &self.engine,
+            &self.linkers,
+            name,
+            component,
+            sha256,
+            source,
+            config,
+        )
     }
 
     /// Encodes JSON texts with a format plugin. The outer error is a plugin failure, the
