@@ -306,3 +306,78 @@ async fn failing_or_missing_auth_plugins_refuse() {
         "{body}"
     );
 }
+
+/// `examples/security/kafka-rest.properties` as written: https on 127.0.0.1:8443 with the
+/// example certificate, no plaintext listener, the built-in `basic` and `acl` configured by
+/// the TOML files beside it. alice may use `alice-*` topics; bob may do nothing.
+#[tokio::test]
+async fn the_security_example_serves_https_with_basic_users_and_acls() {
+    let topic = "alice-orders";
+    support::ensure_topic(topic).await;
+    let bootstrap = support::bootstrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/security");
+    let proxy = Proxy::run(support::krest_as_written(
+        &["--config", &format!("{example}/kafka-rest.properties")],
+        &[("KAFKA_REST_BOOTSTRAP_SERVERS", &bootstrap)],
+    ));
+    assert_eq!(proxy.base, "https://127.0.0.1:8443");
+    let ca = std::fs::read(format!("{example}/ca.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap();
+    let produce = |user: Option<(&str, &str)>| {
+        let mut request = client
+            .post(proxy.url(&format!("/topics/{topic}")))
+            .header("Content-Type", "application/vnd.kafka.json.v2+json")
+            .body(r#"{"records":[{"value":{"n":1}}]}"#);
+        if let Some((name, password)) = user {
+            request = request.basic_auth(name, Some(password));
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let before = offsets(&client, &proxy, topic).await;
+    assert_eq!(produce(None).await, 401);
+    assert_eq!(produce(Some(("alice", "wrong"))).await, 401);
+    assert_eq!(produce(Some(("bob", "bob-secret"))).await, 403);
+    assert_eq!(produce(Some(("alice", "alice-secret"))).await, 200);
+    assert_eq!(
+        offsets(&client, &proxy, topic).await,
+        before + 1,
+        "only alice's record"
+    );
+    let listed = client
+        .get(proxy.url("/topics"))
+        .basic_auth("bob", Some("bob-secret"))
+        .header("Accept", V2_JSON)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.json::<Value>().await.unwrap(),
+        json!([]),
+        "bob may describe nothing"
+    );
+    assert!(
+        http().get("http://127.0.0.1:8443/topics").send().await.is_err(),
+        "no plaintext listener"
+    );
+}
+
+async fn offsets(client: &reqwest::Client, proxy: &Proxy, topic: &str) -> i64 {
+    let answer: Value = client
+        .get(proxy.url(&format!("/topics/{topic}/partitions/0/offsets")))
+        .basic_auth("alice", Some("alice-secret"))
+        .header("Accept", V2_JSON)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["end_offset"]
+        .as_i64()
+        .expect("alice may describe her topic")
+}

@@ -51,6 +51,22 @@ pub async fn create_topic(name: &str, partitions: i32, configs: &[(&str, &str)])
     create_topic_on(&bootstrap(), name, partitions, configs).await;
 }
 
+/// Creates a topic with a fixed name (one partition) unless the broker has it already.
+pub async fn ensure_topic(name: &str) {
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let topic = NewTopic::new(name, 1, TopicReplication::Fixed(1));
+    let results = admin_on(&bootstrap())
+        .create_topics(&[topic], &options)
+        .await
+        .expect("create_topics");
+    for result in results {
+        match result {
+            Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => panic!("cannot create {topic}: {code}"),
+        }
+    }
+}
+
 /// [`create_topic`] on the broker at `bootstrap`.
 pub async fn create_topic_on(bootstrap: &str, name: &str, partitions: i32, configs: &[(&str, &str)]) {
     let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
@@ -86,7 +102,12 @@ impl Proxy {
 
     /// Starts `krest serve ARGS --listeners http://127.0.0.1:0` and waits for its banner.
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Proxy {
-        let mut child = krest(args, env).spawn().expect("spawn krest");
+        Proxy::run(krest(args, env))
+    }
+
+    /// Runs a command made by [`krest`] or [`krest_as_written`] and waits for its banner.
+    pub fn run(mut command: Command) -> Proxy {
+        let mut child = command.spawn().expect("spawn krest");
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
@@ -195,15 +216,20 @@ impl Drop for Proxy {
 
 /// `krest serve ARGS` on a free loopback port, environment cleared of `KAFKA_REST_*`.
 pub fn krest(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_krest"));
-    command
-        .arg("serve")
-        .args(["--listeners", "http://127.0.0.1:0"])
-        .args(args);
+    let mut full = vec!["--listeners", "http://127.0.0.1:0"];
+    full.extend_from_slice(args);
     if args.contains(&"--dev") {
         // --dev serves a Schema Registry on :8081; tests run side by side.
-        command.args(["--set", "schema.registry.listeners=http://127.0.0.1:0"]);
+        full.extend(["--set", "schema.registry.listeners=http://127.0.0.1:0"]);
     }
+    krest_as_written(&full, env)
+}
+
+/// `krest serve ARGS` with nothing added (no test listener), output piped, `KAFKA_REST_*` of
+/// the test's environment removed and `env` set.
+pub fn krest_as_written(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_krest"));
+    command.arg("serve").args(args);
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("KAFKA_REST_")) {
         command.env_remove(key);
     }

@@ -303,9 +303,9 @@ impl Config {
             tls,
             passthrough,
             plugins: PluginsConfig {
-                dir: match r.string("plugins.dir") {
-                    dir if dir.is_empty() => None,
-                    dir => Some(PathBuf::from(dir)),
+                dir: match r.string("plugins.dir").is_empty() {
+                    true => None,
+                    false => Some(r.path("plugins.dir")),
                 },
                 cache_dir: cache_dir(&r.string("plugins.cache.dir")),
                 limits: PluginLimits {
@@ -352,6 +352,18 @@ impl Reader<'_> {
                 .and_then(|k| k.default)
                 .unwrap_or("")
                 .to_string(),
+        }
+    }
+
+    /// A path value; one written in a properties file is relative to that file's folder.
+    fn path(&self, key: &str) -> PathBuf {
+        let value = PathBuf::from(self.string(key));
+        match (self.origin(key), value.is_relative()) {
+            (Origin::File(file), true) => match std::path::Path::new(&file).parent() {
+                Some(folder) => folder.join(value),
+                None => value,
+            },
+            _ => value,
         }
     }
 

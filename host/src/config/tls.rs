@@ -1,10 +1,9 @@
-//! The `ssl.*` keys of `https://` listeners, as Confluent's rest-utils names them. Relative
-//! store locations set in a properties file are relative to that file's folder.
+//! The `ssl.*` keys of `https://` listeners, as Confluent's rest-utils names them.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::{ConfigError, Origin, Reader};
+use super::{ConfigError, Reader};
 
 /// TLS settings shared by every `https://` listener.
 #[derive(Clone, Debug)]
@@ -157,24 +156,12 @@ fn store(r: &Reader, prefix: &str) -> Result<Option<Store>, ConfigError> {
         }
         _ => return Err(r.invalid(&type_key, "expected PEM or PKCS12")),
     };
-    let location = match r.origin(&location_key) {
-        Origin::File(file) => relative_to(Path::new(&file), &location),
-        _ => PathBuf::from(location),
-    };
+    let location = r.path(&location_key);
     Ok(Some(Store {
         location,
         kind,
         password: secret(r, &format!("{prefix}.password")),
     }))
-}
-
-/// `location` as written in `file`: relative paths are relative to the file's folder.
-fn relative_to(file: &Path, location: &str) -> PathBuf {
-    let location = Path::new(location);
-    match file.parent() {
-        Some(folder) if location.is_relative() => folder.join(location),
-        _ => location.to_path_buf(),
-    }
 }
 
 fn secret(r: &Reader, key: &str) -> Option<Secret> {
