@@ -12,6 +12,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("avro", "krest-format-avro"),
     ("basic", "krest-auth-basic"),
     ("acl", "krest-auth-acl"),
+    ("mtls", "krest-auth-mtls"),
     ("protobuf", "krest-format-protobuf"),
     ("jsonschema", "krest-format-jsonschema"),
 ];

@@ -249,3 +249,57 @@ fn encrypt_pkcs8(key_der: &[u8], password: &str) -> String {
     let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes()).unwrap();
     encrypted.to_pem(pkcs8::LineEnding::LF).unwrap()
 }
+
+/// The built-in `mtls` names callers by their client certificate (Kafka-style mapping rules)
+/// and `acl` decides what they may do: alice's certificate may produce to `alice-*`, bob's
+/// may not, and without a certificate (REQUESTED) the caller is not authenticated.
+#[tokio::test]
+async fn client_certificates_name_principals_for_acls() {
+    let dir = temp_dir("krest-mtls-auth");
+    let ca = Authority::new("krest test CA");
+    let (cert, key, _) = ca.sign("localhost", &["localhost", "127.0.0.1"]);
+    let keystore = install(&dir, "server.pem", format!("{key}{cert}").as_bytes());
+    let truststore = install(&dir, "ca.pem", ca.pem.as_bytes());
+    let plugins = dir.join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::write(
+        plugins.join("mtls.toml"),
+        "rules = \"RULE:^CN=([^,]*),O=krest tests$/$1/L\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        plugins.join("acl.toml"),
+        "[rules]\nalice = \"allow User:alice describe,write topic:alice-*\"\n",
+    )
+    .unwrap();
+    let topic = support::unique("alice-mtls");
+    support::create_topic(&topic, 1, &[]).await;
+    let proxy = https_proxy(&[
+        ("ssl.keystore.location", keystore.to_str().unwrap()),
+        ("ssl.truststore.location", truststore.to_str().unwrap()),
+        ("ssl.client.authentication", "REQUESTED"),
+        ("plugins.dir", plugins.to_str().unwrap()),
+        ("auth.plugins", "mtls,acl"),
+    ]);
+    let identity = |cn: &str| {
+        let (cert, key, _) = ca.sign(cn, &[]);
+        format!("{cert}{key}")
+    };
+    let produce = |client: reqwest::Client| {
+        let url = proxy.url(&format!("/topics/{topic}"));
+        async move {
+            client
+                .post(url)
+                .header("Content-Type", "application/vnd.kafka.binary.v2+json")
+                .body(r#"{"records":[{"value":"a3Jlc3Q="}]}"#)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(produce(client(&ca.pem, Some(&identity("Alice")))).await, 200);
+    assert_eq!(produce(client(&ca.pem, Some(&identity("bob")))).await, 403);
+    assert_eq!(produce(client(&ca.pem, None)).await, 401);
+}

@@ -7,6 +7,7 @@ pub const BUILTINS: &[(&str, &[u8])] = &[
     ("avro", include_bytes!(concat!(env!("OUT_DIR"), "/avro.wasm"))),
     ("basic", include_bytes!(concat!(env!("OUT_DIR"), "/basic.wasm"))),
     ("acl", include_bytes!(concat!(env!("OUT_DIR"), "/acl.wasm"))),
+    ("mtls", include_bytes!(concat!(env!("OUT_DIR"), "/mtls.wasm"))),
     (
         "protobuf",
         include_bytes!(concat!(env!("OUT_DIR"), "/protobuf.wasm")),

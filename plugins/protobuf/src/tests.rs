@@ -288,7 +288,9 @@ fn values_that_do_not_fit_are_refused() {
     for (input, error) in [
         (r#"{"nope": 1}"#, "unrecognized field name 'nope'"),
         (r#"{"id": "x"}"#, "invalid digit"),
-        (r#"{"id": 1.5}"#, "expected integer value"),
+        // serde_json words this differently when a workspace test build unifies its
+        // `arbitrary_precision` feature (the jsonschema and json plugins use it).
+        (r#"{"id": 1.5}"#, "integer"),
         (r#"{"small": 2147483648}"#, "out of range"),
         (r#"{"paid": "yes"}"#, "expected a boolean"),
         (r#"{"status": "GONE"}"#, "unrecognized enum value 'GONE'"),
