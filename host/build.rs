@@ -13,6 +13,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("basic", "krest-auth-basic"),
     ("acl", "krest-auth-acl"),
     ("mtls", "krest-auth-mtls"),
+    ("jwt", "krest-auth-jwt"),
     ("protobuf", "krest-format-protobuf"),
     ("jsonschema", "krest-format-jsonschema"),
 ];

@@ -381,3 +381,96 @@ async fn offsets(client: &reqwest::Client, proxy: &Proxy, topic: &str) -> i64 {
         .as_i64()
         .expect("alice may describe her topic")
 }
+
+/// The built-in `jwt` (ES256 tokens checked against a JWKS) chained with `acl`: a valid token
+/// names its subject, whom the ACLs then judge; forged, expired and foreign tokens get 401.
+#[tokio::test]
+async fn bearer_tokens_name_principals_for_acls() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    let topic = unique("alice-jwt");
+    create_topic(&topic, 1, &[]).await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt");
+    let jwks = std::fs::read_to_string(format!("{fixtures}/jwks.json")).unwrap();
+    let dir = temp_dir("krest-jwt");
+    std::fs::write(
+        dir.join("jwt.toml"),
+        format!(
+            "jwks = '{}'\nissuer = \"https://idp.example\"\naudience = \"krest\"\n",
+            jwks.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("acl.toml"),
+        "[rules]\nalice = \"allow User:alice describe,write topic:alice-*\"\n",
+    )
+    .unwrap();
+    let proxy = Proxy::start(&[
+        "--set",
+        &format!("plugins.dir={}", dir.display()),
+        "--set",
+        "auth.plugins=jwt,acl",
+    ]);
+    let key = EncodingKey::from_ec_pem(&std::fs::read(format!("{fixtures}/es256-key.pem")).unwrap()).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = |sub: &str, exp: u64, iss: &str| {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some("k1".into());
+        let claims = json!({"sub": sub, "exp": exp, "iss": iss, "aud": "krest"});
+        encode(&header, &claims, &key).unwrap()
+    };
+    let produce = |token: String| {
+        let url = proxy.url(&format!("/topics/{topic}"));
+        async move {
+            http()
+                .post(url)
+                .bearer_auth(token)
+                .header("Content-Type", BINARY)
+                .body(record().to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let issuer = "https://idp.example";
+    assert_eq!(produce(token("alice", now + 300, issuer)).await, 200);
+    assert_eq!(produce(token("bob", now + 300, issuer)).await, 403);
+    assert_eq!(produce(token("alice", now - 3600, issuer)).await, 401, "expired");
+    assert_eq!(
+        produce(token("alice", now + 300, "https://evil.example")).await,
+        401,
+        "foreign issuer"
+    );
+    let forged = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"sub": "alice", "exp": now + 300, "iss": issuer, "aud": "krest"}),
+        &EncodingKey::from_secret(jwks.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(produce(forged).await, 401, "forged");
+    assert_eq!(
+        end_offset_as_jwt(&proxy, &topic, &token("alice", now + 300, issuer)).await,
+        1
+    );
+}
+
+async fn end_offset_as_jwt(proxy: &Proxy, topic: &str, token: &str) -> i64 {
+    let answer: Value = http()
+        .get(proxy.url(&format!("/topics/{topic}/partitions/0/offsets")))
+        .bearer_auth(token)
+        .header("Accept", V2_JSON)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["end_offset"]
+        .as_i64()
+        .expect("alice may describe her topic")
+}

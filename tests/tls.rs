@@ -33,6 +33,8 @@ impl Authority {
     fn sign(&self, cn: &str, names: &[&str]) -> (String, String, Vec<u8>) {
         let mut params =
             CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        // Subject `CN=…,O=krest tests` in RFC 2253 order (rcgen's default CN removed).
+        params.distinguished_name = rcgen::DistinguishedName::new();
         params
             .distinguished_name
             .push(DnType::OrganizationName, "krest tests");

@@ -8,6 +8,7 @@ pub const BUILTINS: &[(&str, &[u8])] = &[
     ("basic", include_bytes!(concat!(env!("OUT_DIR"), "/basic.wasm"))),
     ("acl", include_bytes!(concat!(env!("OUT_DIR"), "/acl.wasm"))),
     ("mtls", include_bytes!(concat!(env!("OUT_DIR"), "/mtls.wasm"))),
+    ("jwt", include_bytes!(concat!(env!("OUT_DIR"), "/jwt.wasm"))),
     (
         "protobuf",
         include_bytes!(concat!(env!("OUT_DIR"), "/protobuf.wasm")),

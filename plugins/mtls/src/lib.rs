@@ -39,9 +39,11 @@ impl Guest for Mtls {
             krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &format!("mtls rules: {e}"));
             unauthorized("the certificate cannot be mapped to a principal")
         })?;
-        let name = rules
-            .map(&subject)
-            .ok_or_else(|| unauthorized("no principal mapping rule matches the certificate"))?;
+        let name = rules.map(&subject).ok_or_else(|| {
+            unauthorized(&format!(
+                "no principal mapping rule matches the certificate subject `{subject}`"
+            ))
+        })?;
         Ok(Principal {
             name,
             attributes: vec![("dn".into(), subject)],
