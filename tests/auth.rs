@@ -338,13 +338,14 @@ async fn the_security_example_serves_https_with_basic_users_and_acls() {
         }
         async move { request.send().await.unwrap().status().as_u16() }
     };
-    let before = offsets(&client, &proxy, topic).await;
+    let as_alice = |request: reqwest::RequestBuilder| request.basic_auth("alice", Some("alice-secret"));
+    let before = end_offset_with(&client, &proxy, topic, as_alice).await;
     assert_eq!(produce(None).await, 401);
     assert_eq!(produce(Some(("alice", "wrong"))).await, 401);
     assert_eq!(produce(Some(("bob", "bob-secret"))).await, 403);
     assert_eq!(produce(Some(("alice", "alice-secret"))).await, 200);
     assert_eq!(
-        offsets(&client, &proxy, topic).await,
+        end_offset_with(&client, &proxy, topic, as_alice).await,
         before + 1,
         "only alice's record"
     );
@@ -366,20 +367,23 @@ async fn the_security_example_serves_https_with_basic_users_and_acls() {
     );
 }
 
-async fn offsets(client: &reqwest::Client, proxy: &Proxy, topic: &str) -> i64 {
-    let answer: Value = client
-        .get(proxy.url(&format!("/topics/{topic}/partitions/0/offsets")))
-        .basic_auth("alice", Some("alice-secret"))
+/// The end offset of `topic`'s partition 0, asked with `credentials` added to the request.
+async fn end_offset_with(
+    client: &reqwest::Client,
+    proxy: &Proxy,
+    topic: &str,
+    credentials: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> i64 {
+    let request = client.get(proxy.url(&format!("/topics/{topic}/partitions/0/offsets")));
+    let response = credentials(request)
         .header("Accept", V2_JSON)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    let answer: Value = response.json().await.unwrap();
     answer["end_offset"]
         .as_i64()
-        .expect("alice may describe her topic")
+        .expect("the caller may describe the topic")
 }
 
 /// The built-in `jwt` (ES256 tokens checked against a JWKS) chained with `acl`: a valid token
@@ -454,23 +458,12 @@ async fn bearer_tokens_name_principals_for_acls() {
     .unwrap();
     assert_eq!(produce(forged).await, 401, "forged");
     assert_eq!(
-        end_offset_as_jwt(&proxy, &topic, &token("alice", now + 300, issuer)).await,
+        end_offset_with(&http(), &proxy, &topic, |r| r.bearer_auth(token(
+            "alice",
+            now + 300,
+            issuer
+        )))
+        .await,
         1
     );
-}
-
-async fn end_offset_as_jwt(proxy: &Proxy, topic: &str, token: &str) -> i64 {
-    let answer: Value = http()
-        .get(proxy.url(&format!("/topics/{topic}/partitions/0/offsets")))
-        .bearer_auth(token)
-        .header("Accept", V2_JSON)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["end_offset"]
-        .as_i64()
-        .expect("alice may describe her topic")
 }

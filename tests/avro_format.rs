@@ -8,7 +8,7 @@ use apache_avro::types::Value as Avro;
 use serde_json::{json, Value};
 use support::{
     create_topic, end_offset, framed, free_port, produce_direct, proxy_with_registry, proxy_with_registry_on,
-    read_value, register_schema, registry_args, run_python, unique, ProduceLoad, Proxy,
+    python_script, read_value, register_schema, registry_args, unique, ProduceLoad, Proxy,
 };
 
 const AVRO: &str = "application/vnd.kafka.avro.v2+json";
@@ -414,29 +414,21 @@ async fn confluents_python_avro_serde_reads_and_writes_what_krest_does() {
     )
     .await;
     assert_eq!(status, 200, "{response}");
-    let (url, bootstrap, topic) = (registry.clone(), support::bootstrap(), to_python.clone());
-    let read = tokio::task::spawn_blocking(move || {
-        run_python("avro_interop.py", &["read", &url, &bootstrap, &topic, "2"])
-    })
-    .await
-    .unwrap();
+    let bootstrap = support::bootstrap();
+    let read = python_script(
+        "avro_interop.py",
+        &["read", &registry, &bootstrap, &to_python, "2"],
+    )
+    .await;
     let read: Value = serde_json::from_str(&read).unwrap();
     assert_eq!(read, json!(orders), "what Confluent's AvroDeserializer read");
 
-    let (url, bootstrap, topic, written) = (
-        registry,
-        support::bootstrap(),
-        from_python.clone(),
-        json!(orders).to_string(),
-    );
-    tokio::task::spawn_blocking(move || {
-        run_python(
-            "avro_interop.py",
-            &["write", &url, &bootstrap, &topic, ORDER, &written],
-        )
-    })
-    .await
-    .unwrap();
+    let written = json!(orders).to_string();
+    python_script(
+        "avro_interop.py",
+        &["write", &registry, &bootstrap, &from_python, ORDER, &written],
+    )
+    .await;
     let base = avro_consumer(&proxy, &from_python).await;
     let values: Vec<Value> = read_avro(&base, 2)
         .await

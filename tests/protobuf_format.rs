@@ -10,7 +10,7 @@ use prost_reflect::{DescriptorPool, DynamicMessage, MapKey, Value as Proto};
 use serde_json::{json, Value};
 use support::{
     create_topic, end_offset, framed, free_port, produce_direct, proxy_with_registry, proxy_with_registry_on,
-    read_value, register_schema, run_python, unique, Proxy,
+    python_script, read_value, register_schema, unique, Proxy,
 };
 
 const PROTOBUF: &str = "application/vnd.kafka.protobuf.v2+json";
@@ -503,15 +503,12 @@ async fn confluents_python_protobuf_serde_reads_and_writes_what_krest_does() {
     )
     .await;
     assert_eq!(status, 200, "{response}");
-    let (url, bootstrap, topic) = (registry.clone(), support::bootstrap(), to_python.clone());
-    let read = tokio::task::spawn_blocking(move || {
-        run_python(
-            "protobuf_interop.py",
-            &["read", &url, &bootstrap, &topic, ORDER, "Order", "2"],
-        )
-    })
-    .await
-    .unwrap();
+    let bootstrap = support::bootstrap();
+    let read = python_script(
+        "protobuf_interop.py",
+        &["read", &registry, &bootstrap, &to_python, ORDER, "Order", "2"],
+    )
+    .await;
     let read: Value = serde_json::from_str(&read).unwrap();
     assert_eq!(read, json!(orders), "what Confluent's ProtobufDeserializer read");
 
@@ -521,15 +518,12 @@ async fn confluents_python_protobuf_serde_reads_and_writes_what_krest_does() {
         ["Order", falsy_order()],
         ["Order.Customer", customer]
     ]);
-    let (url, bootstrap, topic) = (registry, support::bootstrap(), from_python.clone());
-    let written = tokio::task::spawn_blocking(move || {
-        run_python(
-            "protobuf_interop.py",
-            &["write", &url, &bootstrap, &topic, ORDER, &written.to_string()],
-        )
-    })
-    .await
-    .unwrap();
+    let written = written.to_string();
+    let written = python_script(
+        "protobuf_interop.py",
+        &["write", &registry, &bootstrap, &from_python, ORDER, &written],
+    )
+    .await;
     let written: Vec<String> = serde_json::from_str(&written).unwrap();
     let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     // After the 5-byte header: message indexes [0], then the same binary krest writes.

@@ -583,6 +583,18 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// [`run_python`] on a blocking thread, for async tests.
+pub async fn python_script(script: &str, args: &[&str]) -> String {
+    let script = script.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_python(&script, &args)
+    })
+    .await
+    .expect("the Python script ran")
+}
+
 /// POSTs a produce request `body` to `topic` as `content_type`; returns status and answer.
 pub async fn produce_as(
     proxy: &Proxy,
