@@ -394,8 +394,8 @@ async fn avro_with_the_registry_down_answers_42207() {
 }
 
 /// Byte compatibility with Confluent's own serde: what krest produces, Confluent's Python
-/// `AvroDeserializer` reads; what Confluent's `AvroSerializer` writes, krest consumes — the
-/// values equal in Avro's JSON encoding on both sides.
+/// `AvroDeserializer` reads; what Confluent's `AvroSerializer` writes, krest consumes — keys,
+/// values and Kafka nulls equal in Avro's JSON encoding on both sides.
 #[tokio::test]
 async fn confluents_python_avro_serde_reads_and_writes_what_krest_does() {
     let (to_python, from_python) = (unique("avro-to-python"), unique("avro-from-python"));
@@ -404,39 +404,55 @@ async fn confluents_python_avro_serde_reads_and_writes_what_krest_does() {
     let port = free_port();
     let proxy = proxy_with_registry_on(port);
     let registry = format!("http://127.0.0.1:{port}");
-    let orders = vec![full_order(), falsy_order()];
+    let key_schema = r#"{"type":"string"}"#;
+    let records = json!([
+        {"key": "k1", "value": full_order()},
+        {"key": "", "value": falsy_order()},
+        {"key": "k3", "value": null},
+    ]);
 
-    let records: Vec<Value> = orders.iter().map(|order| json!({ "value": order })).collect();
     let (status, response) = produce(
         &proxy,
         &to_python,
-        json!({"value_schema": ORDER, "records": records}),
+        json!({"key_schema": key_schema, "value_schema": ORDER, "records": records}),
     )
     .await;
     assert_eq!(status, 200, "{response}");
     let bootstrap = support::bootstrap();
     let read = python_script(
         "avro_interop.py",
-        &["read", &registry, &bootstrap, &to_python, "2"],
+        &["read", &registry, &bootstrap, &to_python, "3"],
     )
     .await;
     let read: Value = serde_json::from_str(&read).unwrap();
-    assert_eq!(read, json!(orders), "what Confluent's AvroDeserializer read");
+    assert_eq!(read, records, "what Confluent's AvroDeserializer read");
 
-    let written = json!(orders).to_string();
+    let written = records.to_string();
     python_script(
         "avro_interop.py",
-        &["write", &registry, &bootstrap, &from_python, ORDER, &written],
+        &[
+            "write",
+            &registry,
+            &bootstrap,
+            &from_python,
+            key_schema,
+            ORDER,
+            &written,
+        ],
     )
     .await;
     let base = avro_consumer(&proxy, &from_python).await;
-    let values: Vec<Value> = read_avro(&base, 2)
+    let read: Vec<Value> = read_avro(&base, 3)
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r["value"].clone())
+        .map(|r| json!({"key": r["key"], "value": r["value"]}))
         .collect();
-    assert_eq!(values, orders, "what krest read of Confluent's AvroSerializer");
+    assert_eq!(
+        json!(read),
+        records,
+        "what krest read of Confluent's AvroSerializer"
+    );
 }
 
 /// The `source` of plugin `name` in `GET /plugins`.

@@ -418,35 +418,52 @@ async fn confluents_python_json_serde_reads_and_writes_what_krest_does() {
         value(FALSY),
     ];
 
-    let records: Vec<Value> = orders.iter().map(|order| json!({ "value": order })).collect();
+    let key_schema = r#"{"type":"string"}"#;
+    let records = json!([
+        {"key": "k1", "value": orders[0]},
+        {"key": "", "value": orders[1]},
+        {"key": "k3", "value": null},
+    ]);
     let (status, response) = produce(
         &proxy,
         &to_python,
-        json!({"value_schema": ORDER, "records": records}),
+        json!({"key_schema": key_schema, "value_schema": ORDER, "records": records}),
     )
     .await;
     assert_eq!(status, 200, "{response}");
     let bootstrap = support::bootstrap();
     let read = python_script(
         "jsonschema_interop.py",
-        &["read", &registry, &bootstrap, &to_python, "2"],
+        &["read", &registry, &bootstrap, &to_python, "3"],
     )
     .await;
     let read: Value = serde_json::from_str(&read).unwrap();
-    assert_eq!(read, json!(orders), "what Confluent's JSONDeserializer read");
+    assert_eq!(read, records, "what Confluent's JSONDeserializer read");
 
-    let written = json!(orders).to_string();
+    let written = records.to_string();
     python_script(
         "jsonschema_interop.py",
-        &["write", &registry, &bootstrap, &from_python, ORDER, &written],
+        &[
+            "write",
+            &registry,
+            &bootstrap,
+            &from_python,
+            key_schema,
+            ORDER,
+            &written,
+        ],
     )
     .await;
     let base = jsonschema_consumer(&proxy, &from_python).await;
-    let values: Vec<Value> = read_jsonschema(&base, 2)
+    let read: Vec<Value> = read_jsonschema(&base, 3)
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r["value"].clone())
+        .map(|r| json!({"key": r["key"], "value": r["value"]}))
         .collect();
-    assert_eq!(values, orders, "what krest read of Confluent's JSONSerializer");
+    assert_eq!(
+        json!(read),
+        records,
+        "what krest read of Confluent's JSONSerializer"
+    );
 }
