@@ -495,33 +495,49 @@ async fn confluents_python_protobuf_serde_reads_and_writes_what_krest_does() {
     let registry = format!("http://127.0.0.1:{port}");
     let orders = vec![full_order(), falsy_order()];
 
-    let records: Vec<Value> = orders.iter().map(|order| json!({ "value": order })).collect();
+    let records = json!([
+        {"key": {"id": "k1"}, "value": orders[0]},
+        {"key": {"id": ""}, "value": orders[1]},
+        {"key": {"id": "k3"}, "value": null},
+    ]);
     let (status, response) = produce(
         &proxy,
         &to_python,
-        json!({"value_schema": ORDER, "records": records}),
+        json!({"key_schema": KEY, "value_schema": ORDER, "records": records}),
     )
     .await;
     assert_eq!(status, 200, "{response}");
     let bootstrap = support::bootstrap();
     let read = python_script(
         "protobuf_interop.py",
-        &["read", &registry, &bootstrap, &to_python, ORDER, "Order", "2"],
+        &[
+            "read", &registry, &bootstrap, &to_python, ORDER, "Order", KEY, "OrderKey", "3",
+        ],
     )
     .await;
     let read: Value = serde_json::from_str(&read).unwrap();
-    assert_eq!(read, json!(orders), "what Confluent's ProtobufDeserializer read");
+    assert_eq!(read, records, "what Confluent's ProtobufDeserializer read");
 
     let customer = json!({"name": "Cy", "vip": true});
     let written = json!([
-        ["Order", full_order()],
-        ["Order", falsy_order()],
-        ["Order.Customer", customer]
+        [{"id": "k1"}, "Order", full_order()],
+        [{"id": ""}, "Order", falsy_order()],
+        [{"id": "k3"}, "Order.Customer", customer],
+        [{"id": "k4"}, "Order", null]
     ]);
     let written = written.to_string();
     let written = python_script(
         "protobuf_interop.py",
-        &["write", &registry, &bootstrap, &from_python, ORDER, &written],
+        &[
+            "write",
+            &registry,
+            &bootstrap,
+            &from_python,
+            ORDER,
+            KEY,
+            "OrderKey",
+            &written,
+        ],
     )
     .await;
     let written: Vec<String> = serde_json::from_str(&written).unwrap();
@@ -534,15 +550,21 @@ async fn confluents_python_protobuf_serde_reads_and_writes_what_krest_does() {
     assert!(written[2][10..].starts_with("040002"), "{}", written[2]);
 
     let base = protobuf_consumer(&proxy, &from_python).await;
-    let values: Vec<Value> = read_protobuf(&base, 3)
+    let read: Vec<Value> = read_protobuf(&base, 4)
         .await
         .unwrap()
         .into_iter()
-        .map(|r| r["value"].clone())
+        .map(|r| json!({"key": r["key"], "value": r["value"]}))
         .collect();
+    let expected = json!([
+        {"key": {"id": "k1"}, "value": full_order()},
+        {"key": {"id": ""}, "value": falsy_order()},
+        {"key": {"id": "k3"}, "value": customer},
+        {"key": {"id": "k4"}, "value": null},
+    ]);
     assert_eq!(
-        values,
-        [full_order(), falsy_order(), customer],
+        json!(read),
+        expected,
         "what krest read of Confluent's ProtobufSerializer"
     );
 }
