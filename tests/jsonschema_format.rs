@@ -410,7 +410,7 @@ async fn confluents_python_json_serde_reads_and_writes_what_krest_does() {
     let registry = format!("http://127.0.0.1:{port}");
     // Numbers both sides print alike (Python's floats and Java's BigDecimals differ from 1e7 up
     // and below 1e-3, and orjson refuses integers beyond 64 bits).
-    let orders = vec![
+    let orders = [
         json!({"id": 1, "note": "hi", "customer": {"name": "Ann", "vip": true}, "tags": ["a", "b"],
             "lines": [{"sku": "x-1", "qty": 2, "price": 9.99}, {"sku": "y-2", "qty": 1, "price": 100.0}],
             "total": 0.25, "big": 9007199254740993_i64, "meta": {"z": 1, "a": [null, {}]},
