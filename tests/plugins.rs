@@ -484,3 +484,43 @@ async fn a_record_that_traps_the_decoder_fails_reads_until_the_client_seeks_past
         vec![(json!(2), json!("ok-2"))]
     );
 }
+
+/// Warm instances (`plugins.instances.reuse`, on by default) carry a plugin's state from one
+/// call to the next; one that trapped is dropped, not reused; with reuse off every call gets a
+/// fresh instance. The `count` fixture stores how many calls its instance served.
+#[tokio::test]
+async fn warm_instances_are_reused_until_they_fail_and_reuse_can_be_turned_off() {
+    let topic = unique("plugins-warm");
+    create_topic(&topic, 1, &[]).await;
+    let dir = temp_dir("krest-plugins");
+    std::fs::write(dir.join("counter.toml"), "fault = \"count\"\n").unwrap();
+    install_plugin(&dir, "counter", &plugin_wasm("krest-fixture-fault"));
+    let counter = "application/vnd.kafka.counter.v2+json";
+    let stored_after = async |proxy: &Proxy, values: &[&str]| {
+        let mut statuses = Vec::new();
+        for value in values {
+            let body = json!({"records": [{"value": value}]});
+            statuses.push(support::produce_as(proxy, &topic, counter, &body).await.0);
+        }
+        statuses
+    };
+
+    let warm = Proxy::start(&["--set", &dir_arg(&dir)]);
+    let statuses = stored_after(&warm, &["a", "b", "trap", "c", "d"]).await;
+    assert_eq!(statuses, [200, 200, 500, 200, 200]);
+    let stored: Vec<Vec<u8>> = (0..4).map(|offset| read_value(&topic, offset).unwrap()).collect();
+    assert_eq!(
+        stored,
+        [&b"fixture:1"[..], b"fixture:2", b"fixture:1", b"fixture:2"],
+        "state carried over, then a fresh instance after the trap"
+    );
+
+    let cold = Proxy::start(&["--set", &dir_arg(&dir), "--set", "plugins.instances.reuse=false"]);
+    assert_eq!(stored_after(&cold, &["e", "f"]).await, [200, 200]);
+    let stored: Vec<Vec<u8>> = (4..6).map(|offset| read_value(&topic, offset).unwrap()).collect();
+    assert_eq!(
+        stored,
+        [&b"fixture:1"[..], b"fixture:1"],
+        "a fresh instance per call"
+    );
+}

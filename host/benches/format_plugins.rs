@@ -97,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
         call_timeout: Duration::from_secs(1),
         memory_max_bytes: 64 << 20,
         max_instances: 128,
+        reuse_instances: true,
     };
     let runtime = Arc::new(PluginRuntime::new(limits, None, None)?);
     let registry = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, None)).await??;

@@ -87,6 +87,7 @@ const KEYS: &[Key] = &[
     used("plugins.call.timeout.ms", "1000"),
     used("plugins.memory.max.bytes", "67108864"),
     used("plugins.instances.max", "128"),
+    used("plugins.instances.reuse", "true"),
     inert(
         "consumer.iterator.backoff.ms",
         "50",

@@ -67,7 +67,7 @@ pub struct PluginsConfig {
     pub limits: PluginLimits,
 }
 
-/// Resource bounds of plugin calls.
+/// Resource bounds of plugin calls, and whether instances outlive a call.
 #[derive(Clone, Debug)]
 pub struct PluginLimits {
     /// `plugins.call.timeout.ms`: longest one plugin call may run.
@@ -76,6 +76,9 @@ pub struct PluginLimits {
     pub memory_max_bytes: usize,
     /// `plugins.instances.max`: plugin calls that may run at once.
     pub max_instances: u32,
+    /// `plugins.instances.reuse`: keep instances warm between calls (`false`: a fresh
+    /// instance per call, nothing carried from one call to the next).
+    pub reuse_instances: bool,
 }
 
 /// The Schema Registry served by krest, with Confluent's key names.
@@ -314,6 +317,7 @@ impl Config {
                     ),
                     memory_max_bytes: r.int("plugins.memory.max.bytes", 1 << 20, 4 << 30)? as usize,
                     max_instances: r.int("plugins.instances.max", 1, 10_000)? as u32,
+                    reuse_instances: r.boolean("plugins.instances.reuse")?,
                 },
             },
         };

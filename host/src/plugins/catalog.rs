@@ -254,11 +254,7 @@ impl PluginCatalog {
         fingerprint: &Fingerprint,
     ) -> Result<(), String> {
         let bytes = fingerprint.config.as_deref().unwrap_or_default();
-        let configured = Plugin {
-            config: parse_config(toml, bytes)?.into(),
-            loaded_at: std::time::SystemTime::now(),
-            ..builtin.clone()
-        };
+        let configured = builtin.with_config(parse_config(toml, bytes)?);
         info!(
             plugin = &*builtin.name,
             "built-in plugin configured by {}",

@@ -14,6 +14,7 @@ use wasmtime::Engine;
 use super::bindings::{auth::AuthPre, format::FormatPre, transform::TransformPre};
 use super::linkers::Linkers;
 use super::state::CallState;
+use super::warm::WarmPool;
 
 /// The `krest:plugin` version this host implements; plugins built against any `0.1.x` load.
 pub const WIT_PACKAGE: &str = "krest:plugin";
@@ -60,7 +61,6 @@ pub enum Pre {
     Transform(TransformPre<CallState>),
 }
 
-#[derive(Clone)]
 pub struct Plugin {
     pub name: Arc<str>,
     pub kind: Kind,
@@ -70,6 +70,24 @@ pub struct Plugin {
     /// `NAME.toml`, flattened to dotted keys.
     pub config: Arc<[(String, String)]>,
     pub pre: Pre,
+    /// Instances of this version (and configuration) idle between calls.
+    pub warm: WarmPool,
+}
+
+impl Plugin {
+    /// The same compiled plugin with another configuration (and no warm instances).
+    pub fn with_config(&self, config: Vec<(String, String)>) -> Plugin {
+        Plugin {
+            name: Arc::clone(&self.name),
+            kind: self.kind,
+            source: self.source.clone(),
+            sha256: self.sha256.clone(),
+            loaded_at: SystemTime::now(),
+            config: config.into(),
+            pre: self.pre.clone(),
+            warm: WarmPool::default(),
+        }
+    }
 }
 
 /// The hex SHA-256 of a plugin file, as `GET /plugins` shows it.
@@ -117,6 +135,7 @@ pub fn load(
         loaded_at: SystemTime::now(),
         config: config.into(),
         pre,
+        warm: WarmPool::default(),
     })
 }
 
@@ -176,6 +195,7 @@ mod tests {
             call_timeout: std::time::Duration::from_secs(1),
             memory_max_bytes: 1 << 20,
             max_instances: 4,
+            reuse_instances: true,
         };
         let engine = new_engine(&limits)?;
         let linkers = Linkers::new(&engine)?;

@@ -19,6 +19,7 @@ use super::linkers::Linkers;
 use super::output;
 use super::plugin::{self, Plugin, Pre, Source};
 use super::state::CallState;
+use super::warm::{Instance, Warm};
 use crate::config::PluginLimits;
 use crate::schema_registry::client::RegistryClient;
 use url::Url;
@@ -63,6 +64,8 @@ impl std::fmt::Display for PluginFailure {
 pub struct PluginRuntime {
     engine: Engine,
     compiled: CompileCache,
+    /// `plugins.instances.reuse`: keep instances warm between calls.
+    reuse: bool,
     linkers: Linkers,
     limits: PluginLimits,
     schema_registry: Option<Arc<RegistryClient>>,
@@ -81,6 +84,7 @@ impl PluginRuntime {
         Ok(PluginRuntime {
             engine,
             compiled: CompileCache::new(cache_dir),
+            reuse: limits.reuse_instances,
             linkers,
             limits,
             schema_registry: schema_registry_url.map(|url| Arc::new(RegistryClient::new(url))),
@@ -120,17 +124,19 @@ impl PluginRuntime {
         context: EncodeContext<'_>,
         values: &[Option<&str>],
     ) -> Result<Result<Encoded, FormatError>, PluginFailure> {
-        let Pre::Format(pre) = &plugin.pre else {
-            return Err(failure(plugin, "malformed", "is not a format plugin".into()));
-        };
         let result = self
-            .call(plugin, async |store: &mut Store<CallState>| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .krest_plugin_codec()
-                    .call_encode(&mut *store, context, values)
-                    .await
-            })
+            .call(
+                plugin,
+                async |store: &mut Store<CallState>, instance: &Instance| {
+                    let Instance::Format(format) = instance else {
+                        return Err(wasmtime::Error::msg("is not a format plugin"));
+                    };
+                    format
+                        .krest_plugin_codec()
+                        .call_encode(store, context, values)
+                        .await
+                },
+            )
             .await?;
         if let Ok(encoded) = &result {
             if encoded.records.len() != values.len() {
@@ -152,17 +158,19 @@ impl PluginRuntime {
         context: DecodeContext<'_>,
         values: &[Option<&[u8]>],
     ) -> Result<Vec<Result<Option<Box<RawValue>>, String>>, PluginFailure> {
-        let Pre::Format(pre) = &plugin.pre else {
-            return Err(failure(plugin, "malformed", "is not a format plugin".into()));
-        };
         let decoded = self
-            .call(plugin, async |store: &mut Store<CallState>| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .krest_plugin_codec()
-                    .call_decode(&mut *store, context, values)
-                    .await
-            })
+            .call(
+                plugin,
+                async |store: &mut Store<CallState>, instance: &Instance| {
+                    let Instance::Format(format) = instance else {
+                        return Err(wasmtime::Error::msg("is not a format plugin"));
+                    };
+                    format
+                        .krest_plugin_codec()
+                        .call_decode(store, context, values)
+                        .await
+                },
+            )
             .await?;
         if decoded.len() != values.len() {
             let detail = format!(
@@ -190,16 +198,15 @@ impl PluginRuntime {
         plugin: &Plugin,
         facts: &RequestFacts,
     ) -> Result<Result<Principal, Denial>, PluginFailure> {
-        let Pre::Auth(pre) = &plugin.pre else {
-            return Err(failure(plugin, "malformed", "is not an auth plugin".into()));
-        };
-        self.call(plugin, async |store: &mut Store<CallState>| {
-            let instance = pre.instantiate_async(&mut *store).await?;
-            instance
-                .krest_plugin_policy()
-                .call_authenticate(&mut *store, facts)
-                .await
-        })
+        self.call(
+            plugin,
+            async |store: &mut Store<CallState>, instance: &Instance| {
+                let Instance::Auth(auth) = instance else {
+                    return Err(wasmtime::Error::msg("is not an auth plugin"));
+                };
+                auth.krest_plugin_policy().call_authenticate(store, facts).await
+            },
+        )
         .await
     }
 
@@ -212,17 +219,18 @@ impl PluginRuntime {
         action: Action,
         targets: &[Target],
     ) -> Result<Vec<Result<(), Denial>>, PluginFailure> {
-        let Pre::Auth(pre) = &plugin.pre else {
-            return Err(failure(plugin, "malformed", "is not an auth plugin".into()));
-        };
         let answers = self
-            .call(plugin, async |store: &mut Store<CallState>| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .krest_plugin_policy()
-                    .call_authorize(&mut *store, who, action, targets)
-                    .await
-            })
+            .call(
+                plugin,
+                async |store: &mut Store<CallState>, instance: &Instance| {
+                    let Instance::Auth(auth) = instance else {
+                        return Err(wasmtime::Error::msg("is not an auth plugin"));
+                    };
+                    auth.krest_plugin_policy()
+                        .call_authorize(store, who, action, targets)
+                        .await
+                },
+            )
             .await?;
         if answers.len() != targets.len() {
             let detail = format!(
@@ -237,33 +245,34 @@ impl PluginRuntime {
 
     /// Instantiates the plugin once with no call, proving it links and starts.
     pub async fn check_instantiates(&self, plugin: &Plugin) -> Result<(), PluginFailure> {
-        self.call(plugin, async |store: &mut Store<CallState>| match &plugin.pre {
-            Pre::Format(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Pre::Auth(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-            Pre::Transform(pre) => pre.instantiate_async(&mut *store).await.map(drop),
-        })
-        .await
+        self.call(plugin, async |_: &mut Store<CallState>, _: &Instance| Ok(()))
+            .await
     }
 
+    /// Runs `run` on an instance of `plugin` within the call deadline: a warm one when
+    /// `plugins.instances.reuse` is on and one is idle, else a fresh one. The instance is kept
+    /// for the next call only after a clean call.
     async fn call<T>(
         &self,
         plugin: &Plugin,
-        run: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<T>,
+        run: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<T>,
     ) -> Result<T, PluginFailure> {
-        let state = CallState::new(
-            Arc::clone(&plugin.name),
-            Arc::clone(&plugin.config),
-            self.schema_registry.clone(),
-            self.limits.memory_max_bytes,
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| state.limits());
+        let mut warm = match self.reuse.then(|| plugin.warm.take()).flatten() {
+            Some(warm) => warm,
+            None => self.fresh(plugin),
+        };
         // Yield to the executor every epoch tick; the timeout below then cancels a spinning guest.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        warm.store.set_epoch_deadline(1);
         let started = Instant::now();
-        let result = tokio::time::timeout(self.limits.call_timeout, run(&mut store)).await;
-        let printed = store.data().output().take();
+        let result = tokio::time::timeout(self.limits.call_timeout, async {
+            if warm.instance.is_none() {
+                warm.instance = Some(instantiate(&plugin.pre, &mut warm.store).await?);
+            }
+            let instance = warm.instance.as_ref().expect("instantiated above");
+            run(&mut warm.store, instance).await
+        })
+        .await;
+        let printed = warm.store.data().output().take();
         output::log(&plugin.name, &printed);
         let outcome = match result {
             Err(_) => Err(failure(
@@ -275,12 +284,39 @@ impl PluginRuntime {
                 ),
             )),
             Ok(Err(error)) => Err(classify(plugin, &error, &printed)),
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok(value)) => {
+                if self.reuse {
+                    plugin.warm.give_back(warm, self.idle_per_plugin());
+                }
+                Ok(value)
+            }
         };
         DURATION
             .with_label_values(&[&plugin.name])
             .observe(started.elapsed().as_secs_f64());
         self.record(plugin, outcome)
+    }
+
+    /// A Store for `plugin` with nothing instantiated yet.
+    fn fresh(&self, plugin: &Plugin) -> Warm {
+        let state = CallState::new(
+            Arc::clone(&plugin.name),
+            Arc::clone(&plugin.config),
+            self.schema_registry.clone(),
+            self.limits.memory_max_bytes,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| state.limits());
+        store.epoch_deadline_async_yield_and_update(1);
+        Warm {
+            store,
+            instance: None,
+        }
+    }
+
+    /// Idle instances one plugin may keep: each holds a slot of `plugins.instances.max`.
+    fn idle_per_plugin(&self) -> usize {
+        (self.limits.max_instances as usize / 16).max(1)
     }
 
     /// Records a failure found after the call returned (its call was counted as ok).
@@ -302,6 +338,14 @@ impl PluginRuntime {
         CALLS.with_label_values(&[&plugin.name, label]).inc();
         outcome
     }
+}
+
+async fn instantiate(pre: &Pre, store: &mut Store<CallState>) -> wasmtime::Result<Instance> {
+    Ok(match pre {
+        Pre::Format(pre) => Instance::Format(pre.instantiate_async(store).await?),
+        Pre::Auth(pre) => Instance::Auth(pre.instantiate_async(store).await?),
+        Pre::Transform(pre) => Instance::Transform(pre.instantiate_async(store).await?),
+    })
 }
 
 fn failure(plugin: &Plugin, outcome: &'static str, detail: String) -> PluginFailure {
