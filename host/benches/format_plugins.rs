@@ -1,5 +1,6 @@
 //! Cost of a format plugin call: ns per record through the Wasm `json` and `binary` plugins
-//! versus the same codecs called natively, for batches of 1 and 100 records.
+//! versus the same codecs called natively, for batches of 1 and 100 records, with a fresh
+//! instance per call and with warm instances (`plugins.instances.reuse`).
 //!
 //! Run: `cargo bench -p krest --bench format_plugins`
 
@@ -34,7 +35,7 @@ async fn per_record<F: AsyncFnMut()>(batch: usize, mut body: F) -> f64 {
     started.elapsed().as_nanos() as f64 / (batches as f64 * batch as f64)
 }
 
-async fn compare<F: SimpleFormat>(registry: &PluginCatalog, name: &str, record: &str) {
+async fn compare<F: SimpleFormat>(registry: &PluginCatalog, instances: &str, name: &str, record: &str) {
     let plugin = registry.format(name).expect("built-in format");
     let runtime = registry.runtime();
     let encode_context = EncodeContext {
@@ -81,11 +82,11 @@ async fn compare<F: SimpleFormat>(registry: &PluginCatalog, name: &str, record: 
         })
         .await;
         println!(
-            "| {name} | {batch} | encode | {wasm_encode:.0} | {native_encode:.0} | {:.1}x |",
+            "| {instances} | {name} | {batch} | encode | {wasm_encode:.0} | {native_encode:.0} | {:.1}x |",
             wasm_encode / native_encode
         );
         println!(
-            "| {name} | {batch} | decode | {wasm_decode:.0} | {native_decode:.0} | {:.1}x |",
+            "| {instances} | {name} | {batch} | decode | {wasm_decode:.0} | {native_decode:.0} | {:.1}x |",
             wasm_decode / native_decode
         );
     }
@@ -93,19 +94,22 @@ async fn compare<F: SimpleFormat>(registry: &PluginCatalog, name: &str, record: 
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let limits = PluginLimits {
-        call_timeout: Duration::from_secs(1),
-        memory_max_bytes: 64 << 20,
-        max_instances: 128,
-        reuse_instances: true,
-    };
-    let runtime = Arc::new(PluginRuntime::new(limits, None, None)?);
-    let registry = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, None)).await??;
-    println!("ns per record, Wasm plugin call (fresh instance per call) vs the same codec natively");
+    println!("ns per record, Wasm plugin call vs the same codec natively");
     println!();
-    println!("| format | batch | op | wasm ns/record | native ns/record | ratio |");
-    println!("|---|---|---|---|---|---|");
-    compare::<Json>(&registry, "json", JSON_RECORD).await;
-    compare::<Binary>(&registry, "binary", BINARY_RECORD).await;
+    println!("| instances | format | batch | op | wasm ns/record | native ns/record | ratio |");
+    println!("|---|---|---|---|---|---|---|");
+    for (reuse_instances, instances) in [(false, "fresh per call"), (true, "warm")] {
+        let limits = PluginLimits {
+            call_timeout: Duration::from_secs(1),
+            memory_max_bytes: 64 << 20,
+            max_instances: 128,
+            reuse_instances,
+        };
+        let cache = std::env::temp_dir().join("krest-bench-plugins");
+        let runtime = Arc::new(PluginRuntime::new(limits, Some(cache), None)?);
+        let registry = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, None)).await??;
+        compare::<Json>(&registry, instances, "json", JSON_RECORD).await;
+        compare::<Binary>(&registry, instances, "binary", BINARY_RECORD).await;
+    }
     Ok(())
 }
