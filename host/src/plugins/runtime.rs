@@ -128,10 +128,8 @@ impl PluginRuntime {
             .call(
                 plugin,
                 async |store: &mut Store<CallState>, instance: &Instance| {
-                    let Instance::Format(format) = instance else {
-                        return Err(wasmtime::Error::msg("is not a format plugin"));
-                    };
-                    format
+                    instance
+                        .format()?
                         .krest_plugin_codec()
                         .call_encode(store, context, values)
                         .await
@@ -139,14 +137,7 @@ impl PluginRuntime {
             )
             .await?;
         if let Ok(encoded) = &result {
-            if encoded.records.len() != values.len() {
-                let detail = format!(
-                    "encode returned {} results for {} records",
-                    encoded.records.len(),
-                    values.len()
-                );
-                return Err(self.fail(plugin, "malformed", detail));
-            }
+            self.expect_count(plugin, "encode", encoded.records.len(), values.len())?;
         }
         Ok(result)
     }
@@ -162,24 +153,15 @@ impl PluginRuntime {
             .call(
                 plugin,
                 async |store: &mut Store<CallState>, instance: &Instance| {
-                    let Instance::Format(format) = instance else {
-                        return Err(wasmtime::Error::msg("is not a format plugin"));
-                    };
-                    format
+                    instance
+                        .format()?
                         .krest_plugin_codec()
                         .call_decode(store, context, values)
                         .await
                 },
             )
             .await?;
-        if decoded.len() != values.len() {
-            let detail = format!(
-                "decode returned {} results for {} records",
-                decoded.len(),
-                values.len()
-            );
-            return Err(self.fail(plugin, "malformed", detail));
-        }
+        self.expect_count(plugin, "decode", decoded.len(), values.len())?;
         decoded
             .into_iter()
             .map(|item| match item {
@@ -201,10 +183,11 @@ impl PluginRuntime {
         self.call(
             plugin,
             async |store: &mut Store<CallState>, instance: &Instance| {
-                let Instance::Auth(auth) = instance else {
-                    return Err(wasmtime::Error::msg("is not an auth plugin"));
-                };
-                auth.krest_plugin_policy().call_authenticate(store, facts).await
+                instance
+                    .auth()?
+                    .krest_plugin_policy()
+                    .call_authenticate(store, facts)
+                    .await
             },
         )
         .await
@@ -223,23 +206,15 @@ impl PluginRuntime {
             .call(
                 plugin,
                 async |store: &mut Store<CallState>, instance: &Instance| {
-                    let Instance::Auth(auth) = instance else {
-                        return Err(wasmtime::Error::msg("is not an auth plugin"));
-                    };
-                    auth.krest_plugin_policy()
+                    instance
+                        .auth()?
+                        .krest_plugin_policy()
                         .call_authorize(store, who, action, targets)
                         .await
                 },
             )
             .await?;
-        if answers.len() != targets.len() {
-            let detail = format!(
-                "authorize returned {} answers for {} targets",
-                answers.len(),
-                targets.len()
-            );
-            return Err(self.fail(plugin, "malformed", detail));
-        }
+        self.expect_count(plugin, "authorize", answers.len(), targets.len())?;
         Ok(answers)
     }
 
@@ -317,6 +292,24 @@ impl PluginRuntime {
     /// Idle instances one plugin may keep: each holds a slot of `plugins.instances.max`.
     fn idle_per_plugin(&self) -> usize {
         (self.limits.max_instances as usize / 16).max(1)
+    }
+
+    /// A `malformed` failure unless a call answered once per input.
+    fn expect_count(
+        &self,
+        plugin: &Plugin,
+        call: &str,
+        answers: usize,
+        inputs: usize,
+    ) -> Result<(), PluginFailure> {
+        match answers == inputs {
+            true => Ok(()),
+            false => Err(self.fail(
+                plugin,
+                "malformed",
+                format!("{call} returned {answers} answers for {inputs} inputs"),
+            )),
+        }
     }
 
     /// Records a failure found after the call returned (its call was counted as ok).

@@ -17,6 +17,22 @@ pub enum Instance {
     Transform(Transform),
 }
 
+impl Instance {
+    pub fn format(&self) -> wasmtime::Result<&Format> {
+        match self {
+            Instance::Format(format) => Ok(format),
+            _ => Err(wasmtime::Error::msg("is not a format plugin")),
+        }
+    }
+
+    pub fn auth(&self) -> wasmtime::Result<&Auth> {
+        match self {
+            Instance::Auth(auth) => Ok(auth),
+            _ => Err(wasmtime::Error::msg("is not an auth plugin")),
+        }
+    }
+}
+
 /// A Store with its instance (`None` until the first call instantiates it).
 pub struct Warm {
     pub store: Store<CallState>,
