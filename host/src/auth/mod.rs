@@ -49,9 +49,17 @@ impl AuthChain {
                 Err(failure) => return Err(failed(name, StatusCode::UNAUTHORIZED, &failure.to_string())),
             }
         }
-        let (name, denial) = first_denial.expect("auth.plugins is never empty");
-        DENIALS.with_label_values(&[name, "authenticate"]).inc();
-        Err(refusal(denial, StatusCode::UNAUTHORIZED))
+        match first_denial {
+            Some((name, denial)) => {
+                DENIALS.with_label_values(&[name, "authenticate"]).inc();
+                Err(refusal(denial, StatusCode::UNAUTHORIZED))
+            }
+            None => Err(failed(
+                "(none)",
+                StatusCode::UNAUTHORIZED,
+                "auth.plugins lists no plugin",
+            )),
+        }
     }
 
     /// One answer per target: allowed only when every plugin allows it.
