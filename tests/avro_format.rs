@@ -143,12 +143,7 @@ async fn avro_round_trips_through_the_registry_in_confluents_wire_format() {
         ),
         (json!(1), json!(2))
     );
-    let offsets: Vec<Value> = response["offsets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["offset"].clone())
-        .collect();
+    let offsets = support::produced_offsets(&response);
     assert_eq!(offsets, [json!(0), json!(1), json!(2)], "{response}");
 
     assert_eq!(
@@ -442,17 +437,8 @@ async fn confluents_python_avro_serde_reads_and_writes_what_krest_does() {
     )
     .await;
     let base = avro_consumer(&proxy, &from_python).await;
-    let read: Vec<Value> = read_avro(&base, 3)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| json!({"key": r["key"], "value": r["value"]}))
-        .collect();
-    assert_eq!(
-        json!(read),
-        records,
-        "what krest read of Confluent's AvroSerializer"
-    );
+    let read = support::keys_and_values(read_avro(&base, 3).await.unwrap());
+    assert_eq!(read, records, "what krest read of Confluent's AvroSerializer");
 }
 
 /// The `source` of plugin `name` in `GET /plugins`.

@@ -135,12 +135,7 @@ async fn jsonschema_writes_what_confluents_proxy_writes_and_reads_it_back() {
         ),
         (json!(1), json!(2))
     );
-    let offsets: Vec<Value> = response["offsets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["offset"].clone())
-        .collect();
+    let offsets = support::produced_offsets(&response);
     assert_eq!(offsets, [json!(0), json!(1), json!(2)], "{response}");
 
     assert_eq!(
@@ -455,15 +450,6 @@ async fn confluents_python_json_serde_reads_and_writes_what_krest_does() {
     )
     .await;
     let base = jsonschema_consumer(&proxy, &from_python).await;
-    let read: Vec<Value> = read_jsonschema(&base, 3)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| json!({"key": r["key"], "value": r["value"]}))
-        .collect();
-    assert_eq!(
-        json!(read),
-        records,
-        "what krest read of Confluent's JSONSerializer"
-    );
+    let read = support::keys_and_values(read_jsonschema(&base, 3).await.unwrap());
+    assert_eq!(read, records, "what krest read of Confluent's JSONSerializer");
 }

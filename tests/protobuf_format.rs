@@ -236,12 +236,7 @@ async fn protobuf_round_trips_through_the_registry_in_confluents_wire_format() {
         ),
         (json!(1), json!(2))
     );
-    let offsets: Vec<Value> = response["offsets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["offset"].clone())
-        .collect();
+    let offsets = support::produced_offsets(&response);
     assert_eq!(offsets, [json!(0), json!(1), json!(2)], "{response}");
 
     assert_eq!(
@@ -550,12 +545,7 @@ async fn confluents_python_protobuf_serde_reads_and_writes_what_krest_does() {
     assert!(written[2][10..].starts_with("040002"), "{}", written[2]);
 
     let base = protobuf_consumer(&proxy, &from_python).await;
-    let read: Vec<Value> = read_protobuf(&base, 4)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| json!({"key": r["key"], "value": r["value"]}))
-        .collect();
+    let read = support::keys_and_values(read_protobuf(&base, 4).await.unwrap());
     let expected = json!([
         {"key": {"id": "k1"}, "value": full_order()},
         {"key": {"id": ""}, "value": falsy_order()},
@@ -563,8 +553,7 @@ async fn confluents_python_protobuf_serde_reads_and_writes_what_krest_does() {
         {"key": {"id": "k4"}, "value": null},
     ]);
     assert_eq!(
-        json!(read),
-        expected,
+        read, expected,
         "what krest read of Confluent's ProtobufSerializer"
     );
 }

@@ -548,6 +548,22 @@ pub async fn read_records_as(
     Ok(records)
 }
 
+/// The `offset` of each result of a produce answer, in order.
+pub fn produced_offsets(response: &serde_json::Value) -> Vec<serde_json::Value> {
+    let results = response["offsets"].as_array().expect("a produce answer");
+    results.iter().map(|o| o["offset"].clone()).collect()
+}
+
+/// Consumed records reduced to `{"key", "value"}`, as the interop tests compare them.
+pub fn keys_and_values(records: Vec<serde_json::Value>) -> serde_json::Value {
+    let pairs = records.into_iter();
+    serde_json::Value::Array(
+        pairs
+            .map(|r| serde_json::json!({"key": r["key"], "value": r["value"]}))
+            .collect(),
+    )
+}
+
 /// `payload` in Confluent's wire format: magic byte 0, the 4-byte big-endian schema id.
 pub fn framed(id: u32, payload: &[u8]) -> Vec<u8> {
     [&[0u8][..], &id.to_be_bytes(), payload].concat()
