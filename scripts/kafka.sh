@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Run a single-node Apache Kafka 4.x broker (KRaft, loopback only) from Maven Central jars.
+# Clients on PORT are unauthenticated (User:ANONYMOUS, a super user); on PORT+2 they log in
+# with SASL (PLAIN users admin, alice, bob with password NAME-secret; SCRAM-SHA-256/512 users
+# as created through the Admin API) and Kafka's StandardAuthorizer applies ACLs to them.
 #
 #   scripts/kafka.sh start|stop|status|install
 #
 # Environment:
 #   KREST_KAFKA_VERSION  broker version (default 4.4.0)
-#   KREST_KAFKA_PORT     client port on 127.0.0.1 (default 19092); the controller uses PORT+1
+#   KREST_KAFKA_PORT     client port on 127.0.0.1 (default 19092); the controller uses PORT+1,
+#                        SASL clients PORT+2
 #   KREST_KAFKA_HOME     jar cache, shared by every checkout (default ~/.cache/krest/kafka-VERSION)
 #   KREST_KAFKA_STATE    log dir, pid file and broker log (default .kafka/ in the repository)
 set -euo pipefail
@@ -13,6 +17,7 @@ set -euo pipefail
 VERSION="${KREST_KAFKA_VERSION:-4.4.0}"
 PORT="${KREST_KAFKA_PORT:-19092}"
 CONTROLLER_PORT=$((PORT + 1))
+SASL_PORT=$((PORT + 2))
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HOME_DIR="${KREST_KAFKA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/krest/kafka-$VERSION}"
 STATE="${KREST_KAFKA_STATE:-$ROOT/.kafka}"
@@ -70,11 +75,17 @@ start() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="admin-secret" user_alice="alice-secret" user_bob="bob-secret";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:admin
 log.dirs=$data
 num.partitions=1
 offsets.topic.replication.factor=1

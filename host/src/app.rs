@@ -12,14 +12,12 @@ use tracing::{info, warn};
 
 use crate::auth::middleware::AuthGate;
 use crate::auth::AuthChain;
+use crate::clients::{CallerClients, ClientSettings};
 use crate::config::Config;
 use crate::consumers::ConsumerManager;
 use crate::http::tls::TlsServer;
 use crate::http::{self, AppState};
 use crate::kafka::client_config::{self, Role};
-use crate::kafka::metadata::KafkaMetadata;
-use crate::kafka::producer::Producer;
-use crate::metadata::MetadataService;
 use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::runtime::PluginRuntime;
 use crate::plugins::watcher;
@@ -37,9 +35,18 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     let admin_config = role_config(&config, Role::Admin)?;
     let producer_config = role_config(&config, Role::Producer)?;
     let consumer_config = role_config(&config, Role::Consumer)?;
-    let kafka =
-        KafkaMetadata::new(&admin_config, KAFKA_CALL_TIMEOUT, !dev).context("cannot create Kafka clients")?;
-    let metadata = Arc::new(MetadataService::new(kafka));
+    let clients = Arc::new(
+        CallerClients::new(
+            ClientSettings {
+                admin: admin_config.clone(),
+                producer: producer_config,
+                timeout: KAFKA_CALL_TIMEOUT,
+                describe_configs: !dev,
+            },
+            config.propagation.clone(),
+        )
+        .context("cannot create Kafka clients")?,
+    );
     // Kept for the life of the process: it re-reads the TLS stores when their files change.
     let (tls, _tls_watcher) = match config.tls.clone() {
         Some(settings) => {
@@ -64,12 +71,8 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     };
     let plugins = start_plugins(&config).await?;
     let _watcher = watcher::watch(Arc::clone(&plugins))?;
-    let producer = Producer::new(&producer_config).context("cannot create the Kafka producer")?;
-    let produce = Arc::new(ProduceService::new(
-        Arc::clone(&plugins),
-        producer,
-        Arc::clone(&metadata),
-    ));
+    let produce = Arc::new(ProduceService::new(Arc::clone(&plugins)));
+    let idle_clients = tokio::spawn(Arc::clone(&clients).close_idle());
     let consumers = ConsumerManager::new(&config, consumer_config, Arc::clone(&plugins));
     let expiry = tokio::spawn(Arc::clone(&consumers).expire_idle());
     let gate = AuthGate {
@@ -84,8 +87,8 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     };
     let app = http::app(
         AppState {
-            metadata,
-            produce: Arc::clone(&produce),
+            clients: Arc::clone(&clients),
+            produce,
             plugins,
             consumers: Arc::clone(&consumers),
         },
@@ -150,6 +153,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         );
     }
     expiry.abort();
+    idle_clients.abort();
     if let Some(leadership) = leadership {
         tokio::task::spawn_blocking(move || leadership.resign())
             .await
@@ -159,10 +163,8 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     consumers.close_all().await;
     // Flushing and destroying librdkafka handles blocks; keep that off the executor.
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = produce.producer().flush(config.shutdown_graceful) {
-            warn!("producer flush at shutdown: {e}");
-        }
-        drop(produce);
+        clients.flush(config.shutdown_graceful);
+        drop(clients);
     })
     .await
     .ok();

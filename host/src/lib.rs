@@ -1,11 +1,13 @@
 //! krest: a Kafka REST proxy compatible with Confluent's REST Proxy (API v2), extended with
 //! WebAssembly plugins.
 //!
-//! Requests flow `http` → service modules (`metadata`, `produce`, `consumers`) → `kafka` and `plugins`;
+//! Requests flow `http` → service modules (`metadata`, `produce`, `consumers`, through the
+//! caller's `clients`) → `kafka` and `plugins`;
 //! `config` is read once at start-up and `app` runs one process from start to exit.
 
 pub mod app;
 pub mod auth;
+pub mod clients;
 pub mod config;
 pub mod consumers;
 pub mod error;

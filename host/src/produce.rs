@@ -1,5 +1,5 @@
 //! Produce (`POST /topics/{topic}[/partitions/{partition}]`) with Confluent's semantics: the
-//! request's format plugin encodes keys and values in one call each, the shared producer
+//! request's format plugin encodes keys and values in one call each, the caller's producer
 //! sends, and every record gets its own result in request order.
 
 use std::sync::Arc;
@@ -9,9 +9,9 @@ use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::clients::KafkaClients;
 use crate::error::ApiError;
-use crate::kafka::producer::{delivered, Producer};
-use crate::metadata::MetadataService;
+use crate::kafka::producer::delivered;
 use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
 use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::plugin::Plugin;
@@ -59,21 +59,11 @@ pub struct RecordResult {
 
 pub struct ProduceService {
     plugins: Arc<PluginCatalog>,
-    producer: Producer,
-    metadata: Arc<MetadataService>,
 }
 
 impl ProduceService {
-    pub fn new(plugins: Arc<PluginCatalog>, producer: Producer, metadata: Arc<MetadataService>) -> Self {
-        ProduceService {
-            plugins,
-            producer,
-            metadata,
-        }
-    }
-
-    pub fn producer(&self) -> &Producer {
-        &self.producer
+    pub fn new(plugins: Arc<PluginCatalog>) -> Self {
+        ProduceService { plugins }
     }
 
     /// The format plugin of this name, if one is loaded.
@@ -81,9 +71,11 @@ impl ProduceService {
         self.plugins.format(name)
     }
 
-    /// Produces `request` to `topic` (and `partition`, unless a record names its own).
+    /// Produces `request` to `topic` (and `partition`, unless a record names its own)
+    /// through `kafka`, the caller's clients.
     pub async fn produce(
         &self,
+        kafka: &KafkaClients,
         plugin: &Plugin,
         topic: &str,
         partition: Option<i32>,
@@ -96,7 +88,13 @@ impl ProduceService {
                 "records may not be empty",
             ));
         }
-        self.check_destination(topic, partition, &request.records).await?;
+        if let Err(error) = check_destination(kafka, topic, partition, &request.records).await {
+            // Kafka refused the caller: every record fails as the producer would fail it.
+            return match error.code {
+                40101 | 40301 => Ok(refused(&error, request.records.len())),
+                _ => Err(error),
+            };
+        }
 
         // The JSON texts go to the plugin as slices of the request body: no copy per record.
         let keys: Vec<Option<&str>> = request
@@ -120,7 +118,8 @@ impl ProduceService {
         for ((record, key), value) in request.records.iter().zip(&keys).zip(&values) {
             let target = record.partition.or(partition);
             pending.push(
-                self.producer
+                kafka
+                    .producer
                     .send(topic, target, key.as_deref(), value.as_deref())
                     .await,
             );
@@ -149,53 +148,7 @@ impl ProduceService {
                 },
             })
             .collect();
-        let status = offsets
-            .iter()
-            .find_map(|r| match r.error_code {
-                Some(40101) => Some(StatusCode::UNAUTHORIZED),
-                Some(40301) => Some(StatusCode::FORBIDDEN),
-                _ => None,
-            })
-            .unwrap_or(StatusCode::OK);
-        Ok((
-            status,
-            ProduceResponse {
-                offsets,
-                key_schema_id,
-                value_schema_id,
-            },
-        ))
-    }
-
-    /// 404/40401 for a missing topic, 404/40402 for a missing partition, before anything is
-    /// sent. Partition counts come from a short-lived cache, refreshed when a partition is
-    /// not in it, so existing topics cost no metadata round trip per request.
-    async fn check_destination(
-        &self,
-        topic: &str,
-        partition: Option<i32>,
-        records: &[ProduceRecord],
-    ) -> Result<(), ApiError> {
-        let wanted = partition
-            .into_iter()
-            .chain(records.iter().filter_map(|r| r.partition))
-            .max();
-        let count = self
-            .metadata
-            .partition_count(topic, wanted)
-            .await
-            .map_err(|e| match e.code {
-                40403 => ApiError::new(StatusCode::NOT_FOUND, 40401, "Topic not found."),
-                _ => e,
-            })?;
-        let lowest = partition
-            .into_iter()
-            .chain(records.iter().filter_map(|r| r.partition))
-            .min();
-        if wanted.is_some_and(|p| p >= count) || lowest.is_some_and(|p| p < 0) {
-            return Err(ApiError::partition_not_found());
-        }
-        Ok(())
+        Ok(answer(offsets, key_schema_id, value_schema_id))
     }
 
     /// Encodes one side (keys or values) of the batch; a batch of only nulls needs no call.
@@ -235,8 +188,76 @@ impl ProduceService {
     }
 }
 
+/// 404/40401 for a missing topic, 404/40402 for a missing partition, before anything is
+/// sent. Partition counts come from a short-lived cache, refreshed when a partition is
+/// not in it, so existing topics cost no metadata round trip per request.
+async fn check_destination(
+    kafka: &KafkaClients,
+    topic: &str,
+    partition: Option<i32>,
+    records: &[ProduceRecord],
+) -> Result<(), ApiError> {
+    let wanted = partition
+        .into_iter()
+        .chain(records.iter().filter_map(|r| r.partition))
+        .max();
+    let count = kafka
+        .metadata
+        .partition_count(topic, wanted)
+        .await
+        .map_err(|e| match e.code {
+            40403 => ApiError::new(StatusCode::NOT_FOUND, 40401, "Topic not found."),
+            _ => e,
+        })?;
+    let lowest = partition
+        .into_iter()
+        .chain(records.iter().filter_map(|r| r.partition))
+        .min();
+    if wanted.is_some_and(|p| p >= count) || lowest.is_some_and(|p| p < 0) {
+        return Err(ApiError::partition_not_found());
+    }
+    Ok(())
+}
+
 fn schema_ref(text: Option<&str>, id: Option<u32>) -> Option<SchemaRef<'_>> {
     id.map(SchemaRef::Id).or(text.map(SchemaRef::Text))
+}
+
+/// Confluent's answer: 200, unless a record failed with 40101 (then 401) or 40301 (403).
+fn answer(
+    offsets: Vec<RecordResult>,
+    key_schema_id: Option<u32>,
+    value_schema_id: Option<u32>,
+) -> (StatusCode, ProduceResponse) {
+    let status = offsets
+        .iter()
+        .find_map(|r| match r.error_code {
+            Some(40101) => Some(StatusCode::UNAUTHORIZED),
+            Some(40301) => Some(StatusCode::FORBIDDEN),
+            _ => None,
+        })
+        .unwrap_or(StatusCode::OK);
+    (
+        status,
+        ProduceResponse {
+            offsets,
+            key_schema_id,
+            value_schema_id,
+        },
+    )
+}
+
+/// Every one of `count` records failed with `error` (Kafka refused the caller).
+fn refused(error: &ApiError, count: usize) -> (StatusCode, ProduceResponse) {
+    let offsets = (0..count)
+        .map(|_| RecordResult {
+            partition: None,
+            offset: None,
+            error_code: Some(error.code),
+            error: Some(error.message.clone()),
+        })
+        .collect();
+    answer(offsets, None, None)
 }
 
 /// Per-record codes of Confluent's produce response.

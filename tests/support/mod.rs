@@ -329,6 +329,19 @@ pub fn read_value(topic: &str, offset: i64) -> Option<Vec<u8>> {
     panic!("no record at {topic}/0@{offset}");
 }
 
+/// The end offset of `topic`/`partition`, asked of Kafka directly.
+pub fn end_offset_direct(topic: &str, partition: i32) -> i64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    let (_, end) = consumer
+        .fetch_watermarks(topic, partition, Duration::from_secs(10))
+        .expect("watermarks");
+    end
+}
+
 /// A JSON-speaking HTTP call: `method path` with an optional body (sent as v2 JSON) and an
 /// Accept header; returns status, Content-Type and the body (`null` when empty).
 pub async fn call(
@@ -398,8 +411,9 @@ impl PrivateBroker {
         let port = loop {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let port = listener.local_addr().unwrap().port();
-            // The controller listens on port + 1.
-            if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            // The controller listens on port + 1, SASL clients on port + 2.
+            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+            if port < u16::MAX - 1 && free(port + 1) && free(port + 2) {
                 break port;
             }
         };

@@ -82,6 +82,11 @@ const KEYS: &[Key] = &[
     used("authentication.skip.paths", ""),
     inert("authentication.realm", "", AUTH_IN_PLUGINS),
     inert("authentication.roles", "*", AUTH_IN_PLUGINS),
+    used("principal.propagation.enabled", "false"),
+    used("principal.propagation.credentials.file", ""),
+    used("principal.propagation.sasl.mechanism", "PLAIN"),
+    used("principal.propagation.clients.max", "32"),
+    used("principal.propagation.clients.idle.ms", "300000"),
     used("plugins.dir", ""),
     used("plugins.cache.dir", "auto"),
     used("plugins.call.timeout.ms", "1000"),
@@ -164,6 +169,15 @@ const KEYS: &[Key] = &[
         "",
         "error responses always use application/vnd.kafka.v2+json",
     ),
+    Key {
+        name: "confluent.rest.auth.propagate.method",
+        default: Some(""),
+        usage: KeyUse::Rejected(
+            "Confluent's commercial security plugin is not part of krest; krest propagates \
+             principals itself: set principal.propagation.enabled=true and \
+             principal.propagation.credentials.file (see docs/security.md)",
+        ),
+    },
     Key {
         name: "zookeeper.connect",
         default: Some(""),

@@ -2,6 +2,8 @@
 //! handed down as typed structs. `keys` lists what each key means to krest.
 
 mod keys;
+pub mod propagation;
+pub mod secret;
 mod sources;
 pub mod tls;
 
@@ -45,6 +47,8 @@ pub struct Config {
     /// `client.*`, `producer.*`, `consumer.*`, `admin.*`, `schema.registry.*` pass-through.
     pub passthrough: Passthrough,
     pub plugins: PluginsConfig,
+    /// `principal.propagation.*`: `None` unless requests act under their caller's Kafka login.
+    pub propagation: Option<propagation::PropagationConfig>,
 }
 
 /// Who may call: the auth plugins every request meets.
@@ -268,6 +272,8 @@ impl Config {
             (true, None) => registry_server.as_ref().map(|s| s.listeners[0].clone()),
             _ => schema_registry_url,
         };
+        let auth_plugins = auth_plugins(&r)?;
+        let propagation = propagation::read(&r, &auth_plugins, &passthrough)?;
         let config = Config {
             id: r.string("id"),
             listeners,
@@ -298,7 +304,7 @@ impl Config {
                 idle: Duration::from_millis(r.int("idle.timeout.ms", 1, i64::from(u32::MAX))? as u64),
             },
             auth: AuthConfig {
-                plugins: auth_plugins(&r)?,
+                plugins: auth_plugins,
                 skip_paths: split_list(&r.string("authentication.skip.paths"))
                     .map(str::to_string)
                     .collect(),
@@ -320,6 +326,7 @@ impl Config {
                     reuse_instances: r.boolean("plugins.instances.reuse")?,
                 },
             },
+            propagation,
         };
         // Inert numeric keys are still checked, so a typo does not go unnoticed.
         for key in ["consumer.iterator.backoff.ms", "consumer.iterator.timeout.ms"] {
@@ -334,7 +341,7 @@ impl Config {
 fn error(key: &str, value: &str, origin: &Origin, problem: &str) -> ConfigError {
     ConfigError {
         key: key.to_string(),
-        value: match tls::is_secret(key) {
+        value: match secret::is_secret(key) {
             true => "[hidden]".to_string(),
             false => value.to_string(),
         },

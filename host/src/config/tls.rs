@@ -1,8 +1,8 @@
 //! The `ssl.*` keys of `https://` listeners, as Confluent's rest-utils names them.
 
-use std::fmt;
 use std::path::PathBuf;
 
+use super::secret::Secret;
 use super::{ConfigError, Reader};
 
 /// TLS settings shared by every `https://` listener.
@@ -46,27 +46,6 @@ pub enum ClientAuth {
 pub enum TlsVersion {
     Tls12,
     Tls13,
-}
-
-/// A password: never printed, not even by `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[hidden]")
-    }
-}
-
-/// Whether a key holds a secret whose value must never appear in messages.
-pub fn is_secret(key: &str) -> bool {
-    key.ends_with(".password") || key.ends_with("jaas.config")
 }
 
 /// The TLS settings, when a keystore is configured or a listener is `https://`.
@@ -165,5 +144,5 @@ fn store(r: &Reader, prefix: &str) -> Result<Option<Store>, ConfigError> {
 }
 
 fn secret(r: &Reader, key: &str) -> Option<Secret> {
-    Some(r.string(key)).filter(|s| !s.is_empty()).map(Secret)
+    Some(r.string(key)).filter(|s| !s.is_empty()).map(Secret::new)
 }

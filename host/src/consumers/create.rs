@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ConsumerManager, Instance};
+use crate::clients::SaslLogin;
+use crate::config::secret::is_secret;
 use crate::error::ApiError;
 use crate::kafka::consumer::KafkaConsumer;
 use crate::kafka::names;
@@ -48,13 +50,14 @@ fn unprocessable(code: u32, message: impl Into<String>) -> ApiError {
 }
 
 impl ConsumerManager {
-    /// Creates an instance in `group`; returns its name.
-    /// Creates an instance in `group` that only `owner` (the caller's principal) may use.
+    /// Creates an instance in `group` that only `owner` (the caller's principal) may use,
+    /// logged in to Kafka as `login` (principal propagation) or as the proxy; returns its name.
     pub async fn create(
         self: &Arc<Self>,
         group: &str,
         request: CreateRequest,
         owner: Option<String>,
+        login: Option<SaslLogin>,
     ) -> Result<String, ApiError> {
         let format = request.format.as_deref().unwrap_or("binary").to_ascii_lowercase();
         if self.plugins.format(&format).is_none() {
@@ -95,6 +98,9 @@ impl ConsumerManager {
         if let Some(enable) = scalar(&request.auto_commit_enable) {
             overrides.push(("enable.auto.commit", enable));
         }
+        for (key, value) in login.iter().flat_map(SaslLogin::properties) {
+            overrides.push((key, value.to_string()));
+        }
         let name = request
             .id
             .or(request.name)
@@ -113,10 +119,13 @@ impl ConsumerManager {
         // refused request costs no Kafka client.
         self.check_room(group)?;
         let consumer = KafkaConsumer::new(&self.kafka, group, &overrides).map_err(|e| match e {
-            KafkaError::ClientConfig(_, description, key, value) => unprocessable(
-                42204,
-                format!("Invalid consumer configuration: {key}={value}: {description}"),
-            ),
+            KafkaError::ClientConfig(_, description, key, value) => {
+                let value = if is_secret(&key) { "[hidden]" } else { &value };
+                unprocessable(
+                    42204,
+                    format!("Invalid consumer configuration: {key}={value}: {description}"),
+                )
+            }
             KafkaError::Nul(_) => unprocessable(
                 42204,
                 "Invalid consumer configuration: a value contains a NUL character",

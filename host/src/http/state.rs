@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use crate::clients::CallerClients;
 use crate::consumers::ConsumerManager;
-use crate::metadata::MetadataService;
 use crate::plugins::catalog::PluginCatalog;
 use crate::produce::ProduceService;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub metadata: Arc<MetadataService>,
+    pub clients: Arc<CallerClients>,
     pub produce: Arc<ProduceService>,
     pub plugins: Arc<PluginCatalog>,
     pub consumers: Arc<ConsumerManager>,
@@ -23,9 +23,9 @@ impl FromRef<AppState> for Arc<ConsumerManager> {
     }
 }
 
-impl FromRef<AppState> for Arc<MetadataService> {
+impl FromRef<AppState> for Arc<CallerClients> {
     fn from_ref(state: &AppState) -> Self {
-        Arc::clone(&state.metadata)
+        Arc::clone(&state.clients)
     }
 }
 

@@ -19,7 +19,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::TlsAcceptor;
 use tracing::{info, warn};
 
-use crate::config::tls::{ClientAuth, Secret, Store, StoreKind, TlsConfig, TlsVersion};
+use crate::config::secret::Secret;
+use crate::config::tls::{ClientAuth, Store, StoreKind, TlsConfig, TlsVersion};
 use crate::file_changes::changes_content;
 
 /// Quiet time after the last change to a store before it is re-read: lets a copy finish.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::auth::{self, Caller};
+use crate::clients::CallerClients;
 use crate::consumers::{ConsumerManager, CreateRequest, Instance, ReadLimits, Seek, Subscription};
 use crate::error::ApiError;
 use crate::http::state::AppState;
@@ -136,6 +137,7 @@ fn json_of(pairs: Vec<(String, i32)>) -> Vec<TopicPartition> {
 /// `POST /consumers/{group}`; an empty body means all defaults.
 pub async fn create(
     State(consumers): Consumers,
+    State(clients): State<Arc<CallerClients>>,
     caller: Caller,
     Path(group): Path<String>,
     headers: HeaderMap,
@@ -145,8 +147,9 @@ pub async fn create(
         .authorize(Action::Read, vec![Target::Group(group.clone())])
         .await?;
     let request: CreateRequest = json::parse_optional(&body)?.unwrap_or_default();
+    let login = clients.consumer_login(&caller)?;
     let name = consumers
-        .create(&group, request, caller.name().map(str::to_string))
+        .create(&group, request, caller.name().map(str::to_string), login)
         .await?;
     let host = headers
         .get(HOST)

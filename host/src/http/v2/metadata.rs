@@ -6,20 +6,23 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 use crate::auth::{self, Caller};
+use crate::clients::CallerClients;
 use crate::error::ApiError;
-use crate::metadata::{Brokers, MetadataService, Partition, PartitionOffsets, Topic};
+use crate::metadata::{Brokers, Partition, PartitionOffsets, Topic};
 use crate::plugins::bindings::policy::{Action, Target};
 
-type Service = State<Arc<MetadataService>>;
+type Clients = State<Arc<CallerClients>>;
 
-pub async fn brokers(State(service): Service, caller: Caller) -> Result<Json<Brokers>, ApiError> {
+pub async fn brokers(State(clients): Clients, caller: Caller) -> Result<Json<Brokers>, ApiError> {
     caller.authorize(Action::Describe, vec![Target::Cluster]).await?;
-    service.brokers().await.map(Json)
+    let kafka = clients.for_caller(&caller).await?;
+    kafka.metadata.brokers().await.map(Json)
 }
 
 /// Only the topics the caller may describe.
-pub async fn topics(State(service): Service, caller: Caller) -> Result<Json<Vec<String>>, ApiError> {
-    let names = service.topic_names().await?;
+pub async fn topics(State(clients): Clients, caller: Caller) -> Result<Json<Vec<String>>, ApiError> {
+    let kafka = clients.for_caller(&caller).await?;
+    let names = kafka.metadata.topic_names().await?;
     let allowed = caller
         .allowed(Action::Describe, auth::topics(names.iter().map(String::as_str)))
         .await?;
@@ -32,42 +35,48 @@ pub async fn topics(State(service): Service, caller: Caller) -> Result<Json<Vec<
 }
 
 pub async fn topic(
-    State(service): Service,
+    State(clients): Clients,
     caller: Caller,
     Path(topic): Path<String>,
 ) -> Result<Json<Topic>, ApiError> {
     describe(&caller, &topic).await?;
-    service.topic(&topic).await.map(Json)
+    let kafka = clients.for_caller(&caller).await?;
+    kafka.metadata.topic(&topic).await.map(Json)
 }
 
 pub async fn partitions(
-    State(service): Service,
+    State(clients): Clients,
     caller: Caller,
     Path(topic): Path<String>,
 ) -> Result<Json<Vec<Partition>>, ApiError> {
     describe(&caller, &topic).await?;
-    service.partitions(&topic).await.map(Json)
+    let kafka = clients.for_caller(&caller).await?;
+    kafka.metadata.partitions(&topic).await.map(Json)
 }
 
 pub async fn partition(
-    State(service): Service,
+    State(clients): Clients,
     caller: Caller,
     Path((topic, partition)): Path<(String, String)>,
 ) -> Result<Json<Partition>, ApiError> {
     describe(&caller, &topic).await?;
-    service
+    let kafka = clients.for_caller(&caller).await?;
+    kafka
+        .metadata
         .partition(&topic, partition_number(&partition)?)
         .await
         .map(Json)
 }
 
 pub async fn offsets(
-    State(service): Service,
+    State(clients): Clients,
     caller: Caller,
     Path((topic, partition)): Path<(String, String)>,
 ) -> Result<Json<PartitionOffsets>, ApiError> {
     describe(&caller, &topic).await?;
-    service
+    let kafka = clients.for_caller(&caller).await?;
+    kafka
+        .metadata
         .offsets(&topic, partition_number(&partition)?)
         .await
         .map(Json)

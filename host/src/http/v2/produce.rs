@@ -11,6 +11,7 @@ use axum::Json;
 
 use super::metadata::partition_number;
 use crate::auth::{self, Caller};
+use crate::clients::CallerClients;
 use crate::error::ApiError;
 use crate::http::{json, media};
 use crate::plugins::bindings::policy::Action;
@@ -18,6 +19,7 @@ use crate::produce::{ProduceRequest, ProduceService};
 
 pub async fn to_topic(
     State(service): State<Arc<ProduceService>>,
+    State(clients): State<Arc<CallerClients>>,
     caller: Caller,
     Path(topic): Path<String>,
     headers: HeaderMap,
@@ -26,11 +28,12 @@ pub async fn to_topic(
     caller
         .authorize(Action::Write, auth::topics([topic.as_str()]))
         .await?;
-    produce(&service, &topic, None, &headers, &body).await
+    produce(&service, &clients, &caller, &topic, None, &headers, &body).await
 }
 
 pub async fn to_partition(
     State(service): State<Arc<ProduceService>>,
+    State(clients): State<Arc<CallerClients>>,
     caller: Caller,
     Path((topic, partition)): Path<(String, String)>,
     headers: HeaderMap,
@@ -40,11 +43,22 @@ pub async fn to_partition(
     caller
         .authorize(Action::Write, auth::topics([topic.as_str()]))
         .await?;
-    produce(&service, &topic, Some(partition), &headers, &body).await
+    produce(
+        &service,
+        &clients,
+        &caller,
+        &topic,
+        Some(partition),
+        &headers,
+        &body,
+    )
+    .await
 }
 
 async fn produce(
     service: &ProduceService,
+    clients: &CallerClients,
+    caller: &Caller,
     topic: &str,
     partition: Option<i32>,
     headers: &HeaderMap,
@@ -56,6 +70,9 @@ async fn produce(
         .and_then(|name| service.format(&name))
         .ok_or_else(ApiError::unsupported_media_type)?;
     let request: ProduceRequest = json::parse(body)?;
-    let (status, response) = service.produce(&plugin, topic, partition, request).await?;
+    let kafka = clients.for_caller(caller).await?;
+    let (status, response) = service
+        .produce(&kafka, &plugin, topic, partition, request)
+        .await?;
     Ok((status, Json(response)).into_response())
 }
