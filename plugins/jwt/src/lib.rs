@@ -14,12 +14,32 @@
 //! `exp` is required; `nbf` is checked when present. Plugins have no network: paste the
 //! provider's JWKS (and edit `jwt.toml` when keys rotate; it is re-read without a restart).
 //! `jwt` authorizes nothing itself: chain `acl` after it.
+//!
+//! A warm instance remembers the tokens it admitted until they expire, so a client that
+//! reuses its token pays for the signature check once, not per request.
 
 mod token;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use krest_plugin_sdk::auth::exports::krest::plugin::policy::{
     Action, Denial, Guest, Principal, RequestFacts, Target,
 };
+
+/// Tokens remembered per instance at most; beyond, expired ones go, then all.
+const ADMITTED_MAX: usize = 1024;
+
+/// The checked settings of one configuration and the tokens they admitted (with `exp`).
+struct Memo {
+    config: Vec<(String, String)>,
+    settings: token::Settings,
+    admitted: HashMap<String, (Principal, u64)>,
+}
+
+thread_local! {
+    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
+}
 
 pub struct Jwt;
 
@@ -34,11 +54,39 @@ impl Guest for Jwt {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or_else(|| unauthorized("a bearer token is required"))?;
-        let settings = token::Settings::from_config().map_err(|e| {
-            krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &format!("jwt.toml: {e}"));
-            unauthorized("tokens cannot be checked")
-        })?;
-        settings.principal(bearer).map_err(|reason| unauthorized(&reason))
+        MEMO.with_borrow_mut(|memo| {
+            let config = krest_plugin_sdk::config();
+            if memo.as_ref().is_none_or(|m| m.config != config) {
+                let settings = token::Settings::from_config(&config).map_err(|e| {
+                    krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &format!("jwt.toml: {e}"));
+                    unauthorized("tokens cannot be checked")
+                })?;
+                *memo = Some(Memo {
+                    config,
+                    settings,
+                    admitted: HashMap::new(),
+                });
+            }
+            let memo = memo.as_mut().expect("set above");
+            if let Some((principal, exp)) = memo.admitted.get(bearer) {
+                if memo.settings.unexpired(*exp) {
+                    return Ok(principal.clone());
+                }
+            }
+            let (principal, exp) = memo
+                .settings
+                .principal(bearer)
+                .map_err(|reason| unauthorized(&reason))?;
+            if memo.admitted.len() >= ADMITTED_MAX {
+                let settings = &memo.settings;
+                memo.admitted.retain(|_, (_, exp)| settings.unexpired(*exp));
+                if memo.admitted.len() >= ADMITTED_MAX {
+                    memo.admitted.clear();
+                }
+            }
+            memo.admitted.insert(bearer.to_string(), (principal.clone(), exp));
+            Ok(principal)
+        })
     }
 
     fn authorize(_who: Principal, _action: Action, targets: Vec<Target>) -> Vec<Result<(), Denial>> {

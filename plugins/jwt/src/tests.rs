@@ -114,3 +114,17 @@ fn es256_tokens_are_checked_against_the_jwks_and_no_other_algorithm_passes() {
     set_config(&[("jwks", ES256_JWKS), ("secret", "x")]);
     assert_eq!(status(&es256(claims, "k1")), 401);
 }
+
+#[test]
+fn an_admitted_token_is_remembered_until_it_expires_and_forgotten_when_the_config_changes() {
+    set_config(&[("secret", "s3cret"), ("leeway_seconds", "0")]);
+    let token = hs256(json!({"sub": "alice", "exp": now() + 1}), "s3cret");
+    assert_eq!(status(&token), 200);
+    assert_eq!(status(&token), 200, "remembered");
+    set_config(&[("secret", "rotated"), ("leeway_seconds", "0")]);
+    assert_eq!(status(&token), 401, "checked again against the new secret");
+    set_config(&[("secret", "s3cret"), ("leeway_seconds", "0")]);
+    assert_eq!(status(&token), 200);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(status(&token), 401, "expired while remembered");
+}

@@ -20,8 +20,9 @@ enum Keys {
 }
 
 impl Settings {
-    pub fn from_config() -> Result<Settings, String> {
-        let value = krest_plugin_sdk::config_value;
+    /// The settings of `jwt.toml` (as the host hands them over).
+    pub fn from_config(config: &[(String, String)]) -> Result<Settings, String> {
+        let value = |key: &str| config.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         let keys = match (value("secret"), value("jwks")) {
             (Some(secret), None) => Keys::Secret(secret.into_bytes()),
             (None, Some(jwks)) => Keys::Jwks(serde_json::from_str(&jwks).map_err(|e| format!("jwks: {e}"))?),
@@ -42,8 +43,14 @@ impl Settings {
         })
     }
 
-    /// The principal `token` names, or why it is refused (for the caller: no secrets in it).
-    pub fn principal(&self, token: &str) -> Result<Principal, String> {
+    /// Whether a token expiring at `exp` (seconds since the epoch) is still accepted.
+    pub fn unexpired(&self, exp: u64) -> bool {
+        jsonwebtoken::get_current_timestamp() <= exp.saturating_add(self.leeway)
+    }
+
+    /// The principal `token` names and its `exp`, or why it is refused (for the caller: no
+    /// secrets in it).
+    pub fn principal(&self, token: &str) -> Result<(Principal, u64), String> {
         let header = decode_header(token).map_err(|_| "the token is not a JWT".to_string())?;
         let key = match (&self.keys, header.alg) {
             (Keys::Secret(secret), Algorithm::HS256) => DecodingKey::from_secret(secret),
@@ -73,6 +80,7 @@ impl Settings {
         let claims = decode::<Value>(token, &key, &validation)
             .map_err(|e| format!("the token is refused: {}", e.kind_description()))?
             .claims;
+        let exp = claims.get("exp").and_then(Value::as_f64).unwrap_or(0.0) as u64;
         let name = match claims.get(&self.principal_claim) {
             Some(Value::String(name)) if !name.is_empty() => name.clone(),
             _ => return Err(format!("the token has no `{}` claim", self.principal_claim)),
@@ -94,13 +102,14 @@ impl Settings {
                     .join(","),
                 _ => String::new(),
             });
-        Ok(Principal {
+        let principal = Principal {
             name,
             attributes: roles
                 .map(|roles| ("roles".to_string(), roles))
                 .into_iter()
                 .collect(),
-        })
+        };
+        Ok((principal, exp))
     }
 }
 
