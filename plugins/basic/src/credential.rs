@@ -1,8 +1,48 @@
 //! Stored passwords in the forms Jetty's `Credential` reads — plain text, `OBF:` (Jetty's
 //! reversible obfuscation), `MD5:` (hex digest), `CRYPT:` (Unix crypt) — and bcrypt (`$2a$`,
 //! `$2b$`, `$2y$`). Comparisons of secrets take the same time whatever they hold.
+//! The slow hashes (crypt, bcrypt) are checked once per user and password while an instance
+//! stays warm: it remembers a SHA-256 of the password that matched, never the password.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use md5::{Digest, Md5};
+use sha2::Sha256;
+
+/// Users whose slow hash a warm instance remembers at most.
+const REMEMBERED_MAX: usize = 1024;
+
+thread_local! {
+    /// user → (its stored credential, SHA-256 of the password that matched it).
+    static MATCHED: RefCell<HashMap<String, (String, [u8; 32])>> = RefCell::new(HashMap::new());
+}
+
+/// [`matches`], remembering what a slow hash admitted (until `stored` changes).
+pub fn matches_remembered(user: &str, stored: &str, password: &str) -> bool {
+    if !(stored.starts_with("CRYPT:") || stored.starts_with("$2")) {
+        return matches(stored, password);
+    }
+    let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
+    let remembered = MATCHED.with_borrow(|matched| {
+        matched
+            .get(user)
+            .is_some_and(|(known, hash)| known == stored && same(hash, &digest))
+    });
+    if remembered {
+        return true;
+    }
+    if !matches(stored, password) {
+        return false;
+    }
+    MATCHED.with_borrow_mut(|matched| {
+        if matched.len() >= REMEMBERED_MAX {
+            matched.clear();
+        }
+        matched.insert(user.to_string(), (stored.to_string(), digest));
+    });
+    true
+}
 
 /// Whether `password` is the one `stored` describes.
 pub fn matches(stored: &str, password: &str) -> bool {

@@ -61,7 +61,7 @@ impl Guest for Basic {
         let entry = krest_plugin_sdk::config_value(&format!("users.{user}")).ok_or_else(unauthorized)?;
         let mut fields = entry.split(',').map(str::trim);
         let stored = fields.next().unwrap_or_default();
-        if !credential::matches(stored, &password) {
+        if !credential::matches_remembered(&user, stored, &password) {
             return Err(unauthorized());
         }
         let roles: Vec<&str> = fields.filter(|r| !r.is_empty()).collect();
