@@ -6,7 +6,6 @@
 //! (`-- chain` measures only the in-process part, which needs no broker).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 use serde_json::json;
-use support::{drive, percentile_ms, CONCURRENCY, RUN_FOR};
+use support::{drive, percentile_ms, Krest, CONCURRENCY, RUN_FOR};
 
 mod support;
 
@@ -159,44 +158,12 @@ async fn bench_chain(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Krest {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Krest {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
 fn start_krest(bootstrap: &str, dir: &Path, plugins: &str) -> Krest {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_krest"))
-        .args(["serve", "--bootstrap-servers", bootstrap])
-        .args(["--listeners", &format!("http://127.0.0.1:{port}")])
-        .args(["--set", &format!("plugins.dir={}", dir.display())])
-        .args(["--set", &format!("auth.plugins={plugins}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Krest {
-                child,
-                base: format!("http://127.0.0.1:{port}"),
-            };
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("krest did not start");
+    let settings = [
+        format!("plugins.dir={}", dir.display()),
+        format!("auth.plugins={plugins}"),
+    ];
+    Krest::start(bootstrap, &settings)
 }
 
 /// Produce through krest with each setup; the added median is against "no auth" in this run.

@@ -5,7 +5,6 @@
 //!
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench proxy`
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -15,7 +14,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
-use support::{drive, CONCURRENCY, RUN_FOR};
+use support::{drive, Krest, CONCURRENCY, RUN_FOR};
 
 mod support;
 
@@ -30,65 +29,21 @@ fn bootstrap() -> String {
         .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)")
 }
 
-struct Krest {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Krest {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
+/// krest with its own Schema Registry (for the Avro part).
 fn start_krest() -> Krest {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let registry = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let schemas = format!("_schemas-bench-{}-{port}", std::process::id());
-    let child = Command::new(env!("CARGO_BIN_EXE_krest"))
-        .args([
-            "serve",
-            "--bootstrap-servers",
-            &bootstrap(),
-            "--listeners",
-            &format!("http://127.0.0.1:{port}"),
-        ])
-        // Its own Schema Registry, for the Avro part.
-        .args([
-            "--set",
-            &format!("schema.registry.listeners=http://127.0.0.1:{registry}"),
-        ])
-        .args([
-            "--set",
-            &format!("schema.registry.url=http://127.0.0.1:{registry}"),
-        ])
-        .args(["--set", &format!("kafkastore.topic={schemas}")])
-        .args(["--set", &format!("schema.registry.group.id={schemas}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Krest { child, base };
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let mut child = child;
-    child.kill().ok();
-    child.wait().ok();
-    panic!("krest did not start");
+    let schemas = format!("_schemas-bench-{}-{registry}", std::process::id());
+    let settings = [
+        format!("schema.registry.listeners=http://127.0.0.1:{registry}"),
+        format!("schema.registry.url=http://127.0.0.1:{registry}"),
+        format!("kafkastore.topic={schemas}"),
+        format!("schema.registry.group.id={schemas}"),
+    ];
+    Krest::start(&bootstrap(), &settings)
 }
 
 fn rss_kib(pid: u32) -> u64 {

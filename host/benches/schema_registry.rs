@@ -4,54 +4,34 @@
 //!
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench schema_registry`
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use krest::schema_registry::client::RegistryClient;
 use serde_json::json;
-use support::{drive, percentile_ms, CONCURRENCY, RUN_FOR};
+use support::{drive, percentile_ms, Krest, CONCURRENCY, RUN_FOR};
 
 mod support;
 
 const SCHEMAS: usize = 200;
 
-struct Krest(Child);
-
-impl Drop for Krest {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// krest with a registry in a topic of its own; returns the registry's URL once it answers.
 async fn start_krest() -> (Krest, String) {
     let bootstrap = std::env::var("KREST_TEST_BOOTSTRAP")
         .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)");
-    let port = free_port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     let topic = format!("_schemas-bench-{}", std::process::id());
-    let child = Command::new(env!("CARGO_BIN_EXE_krest"))
-        .args(["serve", "--bootstrap-servers", &bootstrap])
-        .args(["--listeners", &format!("http://127.0.0.1:{}", free_port())])
-        .args(["--set", &format!("schema.registry.listeners={url}")])
-        .args(["--set", &format!("kafkastore.topic={topic}")])
-        .args(["--set", &format!("schema.registry.group.id={topic}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn krest");
-    let krest = Krest(child);
+    let settings = [
+        format!("schema.registry.listeners={url}"),
+        format!("kafkastore.topic={topic}"),
+        format!("schema.registry.group.id={topic}"),
+    ];
+    let krest = Krest::start(&bootstrap, &settings);
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if client

@@ -1,7 +1,8 @@
-//! What the benchmarks share: load from concurrent workers for a fixed time, and the rate
-//! and latency percentiles it measured.
+//! What the benchmarks share: a krest process to measure, load from concurrent workers for a
+//! fixed time, and the rate and latency percentiles it measured.
 #![allow(dead_code)] // each benchmark uses a different part
 
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,5 +81,50 @@ where
         records: (latencies.len() * batch) as u64,
         latencies,
         elapsed,
+    }
+}
+
+/// A `krest serve` process on a free loopback port, killed on drop.
+pub struct Krest {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Krest {
+    /// `krest serve --bootstrap-servers BOOTSTRAP --listeners http://127.0.0.1:PORT` with
+    /// `--set` each of `settings`, once it accepts connections.
+    pub fn start(bootstrap: &str, settings: &[String]) -> Krest {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_krest"))
+            .args(["serve", "--bootstrap-servers", bootstrap])
+            .args(["--listeners", &format!("http://127.0.0.1:{port}")])
+            .args(settings.iter().flat_map(|s| ["--set", s.as_str()]))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let krest = Krest {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return krest;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("krest did not start");
+    }
+}
+
+impl Drop for Krest {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
     }
 }

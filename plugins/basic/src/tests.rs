@@ -79,7 +79,10 @@ fn users_authenticate_with_their_roles_and_others_are_refused() {
 fn a_slow_hash_is_remembered_only_for_the_password_and_credential_that_matched() {
     let bcrypt = "$2b$04$15LK70ZmEUp6yTDBy0aO7uVuBwwxFDR03VVLpOQdiwzBYciWnbIyK";
     assert!(credential::matches_remembered("carol", bcrypt, "password"));
-    assert!(credential::matches_remembered("carol", bcrypt, "password"), "remembered");
+    assert!(
+        credential::matches_remembered("carol", bcrypt, "password"),
+        "remembered"
+    );
     assert!(!credential::matches_remembered("carol", bcrypt, "passwore"));
     // The user's credential changed in basic.toml: the remembered match no longer counts.
     let other = "$2b$04$15LK70ZmEUp6yTDBy0aO7uVuBwwxFDR03VVLpOQdiwzBYciWnbIyL";
