@@ -489,7 +489,7 @@ async fn a_record_that_traps_the_decoder_fails_reads_until_the_client_seeks_past
 /// call to the next; one that trapped is dropped, not reused; with reuse off every call gets a
 /// fresh instance. The `count` fixture stores how many calls its instance served.
 #[tokio::test]
-async fn warm_instances_are_reused_until_they_fail_and_reuse_can_be_turned_off() {
+async fn warm_instances_are_reused_until_they_fail_and_reuse_can_be_turned_off_for_all_or_some() {
     let topic = unique("plugins-warm");
     create_topic(&topic, 1, &[]).await;
     let dir = temp_dir("krest-plugins");
@@ -522,5 +522,20 @@ async fn warm_instances_are_reused_until_they_fail_and_reuse_can_be_turned_off()
         stored,
         [&b"fixture:1"[..], b"fixture:1"],
         "a fresh instance per call"
+    );
+
+    // Only the plugin listed in plugins.instances.fresh loses its warm instances.
+    let listed = Proxy::start(&[
+        "--set",
+        &dir_arg(&dir),
+        "--set",
+        "plugins.instances.fresh=json,counter",
+    ]);
+    assert_eq!(stored_after(&listed, &["g", "h"]).await, [200, 200]);
+    let stored: Vec<Vec<u8>> = (6..8).map(|offset| read_value(&topic, offset).unwrap()).collect();
+    assert_eq!(
+        stored,
+        [&b"fixture:1"[..], b"fixture:1"],
+        "counter is called fresh"
     );
 }

@@ -109,6 +109,7 @@ async fn bench_chain(dir: &Path) -> anyhow::Result<()> {
         memory_max_bytes: 64 << 20,
         max_instances: 128,
         reuse_instances: true,
+        fresh_plugins: Vec::new(),
     };
     let runtime = Arc::new(PluginRuntime::new(
         limits,

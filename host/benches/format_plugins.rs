@@ -104,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
             memory_max_bytes: 64 << 20,
             max_instances: 128,
             reuse_instances,
+            fresh_plugins: Vec::new(),
         };
         let cache = std::env::temp_dir().join("krest-bench-plugins");
         let runtime = Arc::new(PluginRuntime::new(limits, Some(cache), None)?);

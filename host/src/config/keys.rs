@@ -93,6 +93,7 @@ const KEYS: &[Key] = &[
     used("plugins.memory.max.bytes", "67108864"),
     used("plugins.instances.max", "128"),
     used("plugins.instances.reuse", "true"),
+    used("plugins.instances.fresh", ""),
     inert(
         "consumer.iterator.backoff.ms",
         "50",

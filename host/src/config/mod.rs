@@ -83,6 +83,9 @@ pub struct PluginLimits {
     /// `plugins.instances.reuse`: keep instances warm between calls (`false`: a fresh
     /// instance per call, nothing carried from one call to the next).
     pub reuse_instances: bool,
+    /// `plugins.instances.fresh`: plugins given a fresh instance per call even when others
+    /// are kept warm.
+    pub fresh_plugins: Vec<String>,
 }
 
 /// The Schema Registry served by krest, with Confluent's key names.
@@ -324,6 +327,9 @@ impl Config {
                     memory_max_bytes: r.int("plugins.memory.max.bytes", 1 << 20, 4 << 30)? as usize,
                     max_instances: r.int("plugins.instances.max", 1, 10_000)? as u32,
                     reuse_instances: r.boolean("plugins.instances.reuse")?,
+                    fresh_plugins: split_list(&r.string("plugins.instances.fresh"))
+                        .map(str::to_string)
+                        .collect(),
                 },
             },
             propagation,

@@ -196,6 +196,7 @@ mod tests {
             memory_max_bytes: 1 << 20,
             max_instances: 4,
             reuse_instances: true,
+            fresh_plugins: Vec::new(),
         };
         let engine = new_engine(&limits)?;
         let linkers = Linkers::new(&engine)?;

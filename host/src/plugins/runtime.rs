@@ -64,8 +64,6 @@ impl std::fmt::Display for PluginFailure {
 pub struct PluginRuntime {
     engine: Engine,
     compiled: CompileCache,
-    /// `plugins.instances.reuse`: keep instances warm between calls.
-    reuse: bool,
     linkers: Linkers,
     limits: PluginLimits,
     schema_registry: Option<Arc<RegistryClient>>,
@@ -84,7 +82,6 @@ impl PluginRuntime {
         Ok(PluginRuntime {
             engine,
             compiled: CompileCache::new(cache_dir),
-            reuse: limits.reuse_instances,
             linkers,
             limits,
             schema_registry: schema_registry_url.map(|url| Arc::new(RegistryClient::new(url))),
@@ -232,7 +229,8 @@ impl PluginRuntime {
         plugin: &Plugin,
         run: impl AsyncFnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<T>,
     ) -> Result<T, PluginFailure> {
-        let mut warm = match self.reuse.then(|| plugin.warm.take()).flatten() {
+        let reuse = self.reuses(plugin);
+        let mut warm = match reuse.then(|| plugin.warm.take()).flatten() {
             Some(warm) => warm,
             None => self.fresh(plugin),
         };
@@ -260,7 +258,7 @@ impl PluginRuntime {
             )),
             Ok(Err(error)) => Err(classify(plugin, &error, &printed)),
             Ok(Ok(value)) => {
-                if self.reuse {
+                if reuse {
                     plugin.warm.give_back(warm, self.idle_per_plugin());
                 }
                 Ok(value)
@@ -270,6 +268,17 @@ impl PluginRuntime {
             .with_label_values(&[&plugin.name])
             .observe(started.elapsed().as_secs_f64());
         self.record(plugin, outcome)
+    }
+
+    /// Whether `plugin`'s instances outlive a call (`plugins.instances.reuse`, unless the plugin
+    /// is listed in `plugins.instances.fresh`).
+    fn reuses(&self, plugin: &Plugin) -> bool {
+        self.limits.reuse_instances
+            && !self
+                .limits
+                .fresh_plugins
+                .iter()
+                .any(|name| **name == *plugin.name)
     }
 
     /// A Store for `plugin` with nothing instantiated yet.
