@@ -1,5 +1,6 @@
-//! The `host` interface for any world: logging and the plugin's configuration. Outside Wasm
-//! (native unit tests) logs go to stderr and configuration comes from [`crate::testing`].
+//! The `host` interface for any world: logging, the plugin's configuration and the call's
+//! context. Outside Wasm (native unit tests) logs go to stderr, configuration and context
+//! come from [`crate::testing`].
 
 /// Log levels, as in the WIT `host.level` enum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,4 +53,27 @@ pub fn config() -> Vec<(String, String)> {
 /// One configuration value by its dotted key.
 pub fn config_value(key: &str) -> Option<String> {
     config().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Whom the current call serves (WIT `host.call-context`, since krest:plugin 0.1.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallContext {
+    /// The caller's principal; `None` without auth. On consume, the consumer instance's owner.
+    pub principal: Option<String>,
+    /// The HTTP request's id (`x-request-id`, or one krest made up).
+    pub request_id: String,
+}
+
+/// The context of the current call.
+pub fn context() -> CallContext {
+    #[cfg(target_arch = "wasm32")]
+    return with_host!(host => {
+        let context = host::context();
+        CallContext {
+            principal: context.principal,
+            request_id: context.request_id,
+        }
+    });
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::testing::context()
 }

@@ -90,4 +90,4 @@ pub mod schema_format;
 pub mod simple;
 pub mod testing;
 
-pub use host::{config, config_value, log, Level};
+pub use host::{config, config_value, context, log, CallContext, Level};

@@ -5,6 +5,17 @@ use std::cell::RefCell;
 
 thread_local! {
     static CONFIG: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
+    static CONTEXT: RefCell<crate::CallContext> = RefCell::new(crate::CallContext::default());
+}
+
+/// Sets what [`crate::context`] returns on this thread in native tests.
+pub fn set_context(context: crate::CallContext) {
+    CONTEXT.with(|c| *c.borrow_mut() = context);
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn context() -> crate::CallContext {
+    CONTEXT.with(|c| c.borrow().clone())
 }
 
 /// Sets what [`crate::config`] returns on this thread in native tests.

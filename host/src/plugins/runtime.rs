@@ -12,7 +12,9 @@ use serde_json::value::RawValue;
 use wasmtime::{Engine, Store, Trap};
 
 use super::bindings::codec::{DecodeContext, EncodeContext, Encoded, FormatError};
+use super::bindings::host::CallContext;
 use super::bindings::policy::{Action, Denial, Principal, RequestFacts, Target};
+use super::bindings::transformer::{Direction, KafkaRecord, Outcome};
 use super::compiled::CompileCache;
 use super::engine::new_engine;
 use super::linkers::Linkers;
@@ -171,6 +173,32 @@ impl PluginRuntime {
             .collect()
     }
 
+    /// Applies a transform plugin to a batch of records for `context`'s caller; one outcome
+    /// per record, in order.
+    pub async fn transform(
+        &self,
+        plugin: &Plugin,
+        context: &CallContext,
+        direction: Direction,
+        records: &[KafkaRecord],
+    ) -> Result<Vec<Outcome>, PluginFailure> {
+        let outcomes = self
+            .call(
+                plugin,
+                async |store: &mut Store<CallState>, instance: &Instance| {
+                    store.data_mut().set_context(Some(context.clone()));
+                    instance
+                        .transform()?
+                        .krest_plugin_transformer()
+                        .call_apply(store, direction, records)
+                        .await
+                },
+            )
+            .await?;
+        self.expect_count(plugin, "apply", outcomes.len(), records.len())?;
+        Ok(outcomes)
+    }
+
     /// Asks an auth plugin who is calling.
     pub async fn authenticate(
         &self,
@@ -245,6 +273,7 @@ impl PluginRuntime {
             run(&mut warm.store, instance).await
         })
         .await;
+        warm.store.data_mut().set_context(None);
         let printed = warm.store.data().output().take();
         output::log(&plugin.name, &printed);
         let outcome = match result {

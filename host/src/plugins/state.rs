@@ -1,5 +1,5 @@
 //! What a plugin call's Store holds, and the host functions plugins import: logging, their
-//! own configuration, Schema Registry access. WASI is linked but grants nothing; what the
+//! own configuration, the call's context, Schema Registry access. WASI is linked but grants nothing; what the
 //! guest writes to stdout and stderr is captured for the log.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::host::{self, Level};
+use super::bindings::host::{self, CallContext, Level};
 use super::bindings::schema_registry::{self, Reference, RegistryError, Schema};
 use super::output::{cut, GuestOutput, MAX_LINE};
 use crate::schema_registry::client::{RegisteredSchema, RegistryClient, RegistryFailure};
@@ -19,6 +19,8 @@ pub struct CallState {
     schema_registry: Option<Arc<RegistryClient>>,
     limits: StoreLimits,
     output: GuestOutput,
+    /// Whom the running call serves (set by calls that know it, cleared after each call).
+    context: Option<CallContext>,
     wasi: WasiCtx,
     table: ResourceTable,
 }
@@ -48,8 +50,14 @@ impl CallState {
                 .allow_ip_name_lookup(false)
                 .build(),
             output,
+            context: None,
             table: ResourceTable::new(),
         }
+    }
+
+    /// Sets (or with `None` clears) what `context` answers during the next call.
+    pub fn set_context(&mut self, context: Option<CallContext>) {
+        self.context = context;
     }
 
     pub fn limits(&mut self) -> &mut StoreLimits {
@@ -86,6 +94,13 @@ impl host::Host for CallState {
 
     fn config(&mut self) -> Vec<(String, String)> {
         self.config.to_vec()
+    }
+
+    fn context(&mut self) -> CallContext {
+        self.context.clone().unwrap_or_else(|| CallContext {
+            principal: None,
+            request_id: String::new(),
+        })
     }
 }
 

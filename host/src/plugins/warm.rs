@@ -31,6 +31,13 @@ impl Instance {
             _ => Err(wasmtime::Error::msg("is not an auth plugin")),
         }
     }
+
+    pub fn transform(&self) -> wasmtime::Result<&Transform> {
+        match self {
+            Instance::Transform(transform) => Ok(transform),
+            _ => Err(wasmtime::Error::msg("is not a transform plugin")),
+        }
+    }
 }
 
 /// A Store with its instance (`None` until the first call instantiates it).
