@@ -16,10 +16,20 @@ const BINARY: &str = "application/vnd.kafka.binary.v2+json";
 const JSON: &str = "application/vnd.kafka.json.v2+json";
 
 async fn post(proxy: &Proxy, path: &str, content_type: &str, body: &str) -> (u16, String, Value) {
+    post_accepting(proxy, path, content_type, V2_JSON, body).await
+}
+
+async fn post_accepting(
+    proxy: &Proxy,
+    path: &str,
+    content_type: &str,
+    accept: &str,
+    body: &str,
+) -> (u16, String, Value) {
     let response = http()
         .post(proxy.url(path))
         .header("Content-Type", content_type)
-        .header("Accept", V2_JSON)
+        .header("Accept", accept)
         .body(body.to_string())
         .send()
         .await
@@ -166,6 +176,41 @@ async fn bad_produce_requests_get_confluents_codes() {
         .await
         .2;
     assert_eq!(offsets["end_offset"], 0);
+}
+
+#[tokio::test]
+async fn produce_answers_less_specific_accept_types() {
+    let topic = unique("produce-accept");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&[]);
+    let path = format!("/topics/{topic}");
+    let answers = [
+        ("application/json", "application/json"),
+        ("*/*", V2_JSON),
+        ("application/*", V2_JSON),
+    ];
+    for (offset, (accept, answered)) in answers.into_iter().enumerate() {
+        let body = r#"{"records":[{"value":"AA=="}]}"#;
+        let (status, content_type, response) = post_accepting(&proxy, &path, BINARY, accept, body).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, answered),
+            "Accept: {accept}"
+        );
+        assert_eq!(
+            response["offsets"],
+            json!([{"partition": 0, "offset": offset, "error_code": null, "error": null}])
+        );
+    }
+    let refused = http()
+        .post(proxy.url(&path))
+        .header("Content-Type", BINARY)
+        .header("Accept", "text/plain")
+        .body(r#"{"records":[{"value":"AA=="}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 406);
 }
 
 #[tokio::test]
