@@ -499,6 +499,37 @@ async fn records_answer_less_specific_accept_types_as_binary() {
 }
 
 #[tokio::test]
+async fn topics_and_a_topic_pattern_together_are_refused_with_40903() {
+    let topic = unique("consume-both");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = start();
+    let consumer = Consumer::create(&proxy, &unique("group"), json!({})).await;
+    let both = json!({"topics": [topic], "topic_pattern": "consume-both-.*"});
+    assert_eq!(
+        consumer.call(Method::POST, "/subscription", Some(both)).await,
+        (
+            409,
+            json!({
+                "error_code": 40903,
+                "message": "Illegal state: Subscription to topics, partitions and pattern are mutually exclusive"
+            })
+        )
+    );
+    assert_eq!(
+        consumer.ok(Method::GET, "/subscription", None).await,
+        json!({"topics": []}),
+        "nothing was subscribed"
+    );
+    consumer
+        .ok(Method::POST, "/subscription", Some(json!({"topics": [topic]})))
+        .await;
+    assert_eq!(
+        consumer.ok(Method::GET, "/subscription", None).await,
+        json!({"topics": [topic]})
+    );
+}
+
+#[tokio::test]
 async fn base_uri_follows_advertised_listeners_then_host_name_then_the_request() {
     let free_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

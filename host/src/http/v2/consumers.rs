@@ -171,6 +171,8 @@ pub async fn delete(
 pub async fn subscribe(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Response, ApiError> {
     let request: SubscriptionRequest = json::parse(&body)?;
     let subscription = match (request.topics, request.topic_pattern) {
+        // Confluent's API reference: "topics_pattern and topics fields are mutually exclusive".
+        (Some(_), Some(_)) => return Err(ApiError::mutually_exclusive()),
         (Some(topics), _) if !topics.is_empty() => {
             read_topics(&caller, topics.iter().map(String::as_str)).await?;
             Subscription::Topics(topics)
