@@ -462,6 +462,74 @@ async fn consumer_errors_use_confluents_codes() {
 }
 
 #[tokio::test]
+async fn records_answer_less_specific_accept_types_as_binary() {
+    let topic = unique("consume-accept");
+    create_topic(&topic, 1, &[]).await;
+    produce_direct(&topic, 0, &[(Some(b"k"), b"v")]).await;
+    let proxy = start();
+    let mut consumer =
+        Consumer::create(&proxy, &unique("group"), json!({"auto.offset.reset": "earliest"})).await;
+    consumer
+        .ok(Method::POST, "/subscription", Some(json!({"topics": [topic]})))
+        .await;
+    consumer.accept = "application/json";
+    let records = consumer.read(1).await;
+    assert_eq!(
+        (&records[0]["key"], &records[0]["value"]),
+        (&json!("aw=="), &json!("dg=="))
+    );
+    let url = format!("{}/records", consumer.base);
+    for accept in ["*/*", "application/*"] {
+        let (status, content_type, body) = call(Method::GET, &url, None, accept).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, BINARY),
+            "Accept: {accept}: {body}"
+        );
+    }
+    // A type without an embedded format asks for binary: a json consumer refuses it.
+    let json_consumer = Consumer::create(&proxy, &unique("group"), json!({"format": "json"})).await;
+    let url = format!("{}/records", json_consumer.base);
+    let (status, _, body) = call(Method::GET, &url, None, "application/json").await;
+    assert_eq!(
+        (status, body["error_code"].as_u64()),
+        (406, Some(40601)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn topics_and_a_topic_pattern_together_are_refused_with_40903() {
+    let topic = unique("consume-both");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = start();
+    let consumer = Consumer::create(&proxy, &unique("group"), json!({})).await;
+    let both = json!({"topics": [topic], "topic_pattern": "consume-both-.*"});
+    assert_eq!(
+        consumer.call(Method::POST, "/subscription", Some(both)).await,
+        (
+            409,
+            json!({
+                "error_code": 40903,
+                "message": "Illegal state: Subscription to topics, partitions and pattern are mutually exclusive"
+            })
+        )
+    );
+    assert_eq!(
+        consumer.ok(Method::GET, "/subscription", None).await,
+        json!({"topics": []}),
+        "nothing was subscribed"
+    );
+    consumer
+        .ok(Method::POST, "/subscription", Some(json!({"topics": [topic]})))
+        .await;
+    assert_eq!(
+        consumer.ok(Method::GET, "/subscription", None).await,
+        json!({"topics": [topic]})
+    );
+}
+
+#[tokio::test]
 async fn base_uri_follows_advertised_listeners_then_host_name_then_the_request() {
     let free_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -172,7 +172,7 @@ async fn content_negotiation_gives_406_and_415() {
     let proxy = Proxy::start(&[]);
     for accept in [
         "text/plain",
-        "application/json",
+        "application/xml, text/*",
         "application/vnd.kafka.binary.v2+json",
     ] {
         let response = http()
@@ -217,6 +217,33 @@ async fn content_negotiation_gives_406_and_415() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 415);
     assert_eq!(response.json::<Value>().await.unwrap(), unsupported);
+}
+
+#[tokio::test]
+async fn less_specific_accept_types_are_answered_as_asked() {
+    let topic = unique("accept-less-specific");
+    create_topic(&topic, 2, &[]).await;
+    let proxy = Proxy::start(&[]);
+    let url = proxy.url(&format!("/topics/{topic}"));
+    let (_, _, described) = get_v2(&url).await;
+    for (accept, answered) in [
+        ("application/json", "application/json"),
+        ("application/vnd.kafka+json", "application/vnd.kafka+json"),
+        (
+            "application/json; q=0.5, application/vnd.kafka.v2+json; q=0.9",
+            V2_JSON,
+        ),
+        ("*/*", V2_JSON),
+        ("application/*", V2_JSON),
+    ] {
+        let (status, content_type, body) = support::call(reqwest::Method::GET, &url, None, accept).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, answered),
+            "Accept: {accept}"
+        );
+        assert_eq!(body, described, "Accept: {accept}");
+    }
 }
 
 #[tokio::test]

@@ -16,10 +16,20 @@ const BINARY: &str = "application/vnd.kafka.binary.v2+json";
 const JSON: &str = "application/vnd.kafka.json.v2+json";
 
 async fn post(proxy: &Proxy, path: &str, content_type: &str, body: &str) -> (u16, String, Value) {
+    post_accepting(proxy, path, content_type, V2_JSON, body).await
+}
+
+async fn post_accepting(
+    proxy: &Proxy,
+    path: &str,
+    content_type: &str,
+    accept: &str,
+    body: &str,
+) -> (u16, String, Value) {
     let response = http()
         .post(proxy.url(path))
         .header("Content-Type", content_type)
-        .header("Accept", V2_JSON)
+        .header("Accept", accept)
         .body(body.to_string())
         .send()
         .await
@@ -169,6 +179,41 @@ async fn bad_produce_requests_get_confluents_codes() {
 }
 
 #[tokio::test]
+async fn produce_answers_less_specific_accept_types() {
+    let topic = unique("produce-accept");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&[]);
+    let path = format!("/topics/{topic}");
+    let answers = [
+        ("application/json", "application/json"),
+        ("*/*", V2_JSON),
+        ("application/*", V2_JSON),
+    ];
+    for (offset, (accept, answered)) in answers.into_iter().enumerate() {
+        let body = r#"{"records":[{"value":"AA=="}]}"#;
+        let (status, content_type, response) = post_accepting(&proxy, &path, BINARY, accept, body).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, answered),
+            "Accept: {accept}"
+        );
+        assert_eq!(
+            response["offsets"],
+            json!([{"partition": 0, "offset": offset, "error_code": null, "error": null}])
+        );
+    }
+    let refused = http()
+        .post(proxy.url(&path))
+        .header("Content-Type", BINARY)
+        .header("Accept", "text/plain")
+        .body(r#"{"records":[{"value":"AA=="}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 406);
+}
+
+#[tokio::test]
 async fn a_record_kafka_refuses_fails_alone_with_50002() {
     let topic = unique("produce-too-large");
     create_topic(&topic, 1, &[]).await;
@@ -189,4 +234,57 @@ async fn a_record_kafka_refuses_fails_alone_with_50002() {
         offsets[1]["error"].as_str().unwrap().contains("too large"),
         "{response}"
     );
+}
+
+#[test]
+fn murmur2_matches_kafkas_test_vectors() {
+    // Kafka's own UtilsTest.testMurmur2.
+    let cases: [(&[u8], i32); 6] = [
+        (b"21", -973932308),
+        (b"foobar", -790332482),
+        (b"a-little-bit-long-string", -985981536),
+        (b"a-little-bit-longer-string", -1486304829),
+        (b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+        (b"abc", 479470107),
+    ];
+    for (key, hash) in cases {
+        assert_eq!(support::murmur2(key), hash, "{}", String::from_utf8_lossy(key));
+    }
+}
+
+#[tokio::test]
+async fn keyed_records_land_where_javas_default_partitioner_puts_them() {
+    let proxy = Proxy::start(&[]);
+    // Keys of every length modulo 4 (murmur2 hashes a tail), bytes above 0x7f, and an empty key.
+    let keys: Vec<Vec<u8>> = (0..200u32)
+        .map(|i| {
+            let mut key = format!("key-{i}").into_bytes();
+            key.extend((0..i % 4).map(|j| (0x80 + 37 * j) as u8));
+            key
+        })
+        .chain([Vec::new()])
+        .collect();
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let records: Vec<Value> = keys
+        .iter()
+        .map(|key| json!({"key": base64.encode(key), "value": "AA=="}))
+        .collect();
+    let body = json!({ "records": records }).to_string();
+    for partitions in [1, 3, 7, 12] {
+        let topic = unique(&format!("produce-keyed-{partitions}"));
+        create_topic(&topic, partitions, &[]).await;
+        let (status, _, response) = post(&proxy, &format!("/topics/{topic}"), BINARY, &body).await;
+        assert_eq!(status, 200, "{response}");
+        let landed: Vec<i32> = response["offsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|result| result["partition"].as_i64().expect("produced") as i32)
+            .collect();
+        let expected: Vec<i32> = keys
+            .iter()
+            .map(|key| support::java_partition(key, partitions))
+            .collect();
+        assert_eq!(landed, expected, "{partitions} partitions");
+    }
 }

@@ -53,6 +53,16 @@ impl ApiError {
         )
     }
 
+    /// 409/40903: a subscription together with an assignment, or topics together with a
+    /// pattern, in the words of Java's consumer.
+    pub fn mutually_exclusive() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            40903,
+            "Illegal state: Subscription to topics, partitions and pattern are mutually exclusive",
+        )
+    }
+
     /// 400/40002 unless Kafka would accept every one of these topic names (Kafka's
     /// `InvalidTopicException`). Checked before a name reaches librdkafka.
     pub fn check_topics<'a>(topics: impl IntoIterator<Item = &'a str>) -> Result<(), ApiError> {

@@ -568,6 +568,34 @@ pub fn produced_offsets(response: &serde_json::Value) -> Vec<serde_json::Value> 
     results.iter().map(|o| o["offset"].clone()).collect()
 }
 
+/// Kafka's `Utils.murmur2` (seed 0x9747b28c): the hash Java's default partitioner gives a key.
+pub fn murmur2(data: &[u8]) -> i32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut h = 0x9747_b28c ^ data.len() as u32;
+    let chunks = data.chunks_exact(4);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let mut k = u32::from_le_bytes(chunk.try_into().unwrap()).wrapping_mul(M);
+        k ^= k >> 24;
+        h = h.wrapping_mul(M) ^ k.wrapping_mul(M);
+    }
+    if !tail.is_empty() {
+        for (i, byte) in tail.iter().enumerate() {
+            h ^= u32::from(*byte) << (8 * i);
+        }
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    (h ^ (h >> 15)) as i32
+}
+
+/// The partition Java's default partitioner picks for a non-null key:
+/// `toPositive(murmur2(key)) % partitions`.
+pub fn java_partition(key: &[u8], partitions: i32) -> i32 {
+    (murmur2(key) & 0x7fff_ffff) % partitions
+}
+
 /// Consumed records reduced to `{"key", "value"}`, as the interop tests compare them.
 pub fn keys_and_values(records: Vec<serde_json::Value>) -> serde_json::Value {
     let pairs = records.into_iter();

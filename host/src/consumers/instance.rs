@@ -116,7 +116,7 @@ impl Instance {
         };
         let mut state = self.state.lock().await;
         if state.mode == Mode::Assigned {
-            return Err(mutually_exclusive());
+            return Err(ApiError::mutually_exclusive());
         }
         self.consumer
             .subscribe(topics)
@@ -149,7 +149,7 @@ impl Instance {
         check_partitions(partitions.iter().map(|(t, p)| (t.as_str(), *p)))?;
         let mut state = self.state.lock().await;
         if state.mode == Mode::Subscribed {
-            return Err(mutually_exclusive());
+            return Err(ApiError::mutually_exclusive());
         }
         let empty = partitions.is_empty();
         self.consumer
@@ -287,14 +287,6 @@ fn check_partitions<'a>(partitions: impl Iterator<Item = (&'a str, i32)> + Clone
         true => Err(ApiError::partition_not_found()),
         false => Ok(()),
     }
-}
-
-fn mutually_exclusive() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        40903,
-        "Illegal state: Subscription to topics, partitions and pattern are mutually exclusive",
-    )
 }
 
 fn illegal_state(error: &KafkaError) -> ApiError {

@@ -12,6 +12,11 @@ use crate::error::ApiError;
 /// Metadata and control requests and responses.
 pub const V2_JSON: &str = "application/vnd.kafka.v2+json";
 
+/// The less specific response types Confluent's API reference permits besides the v2 ones,
+/// with the server weights (`qs`) its proxy gave them when it served them: a client that
+/// accepts nothing more specific gets its answer labelled with the type it named.
+pub const LESS_SPECIFIC: [(&str, f32); 2] = [("application/vnd.kafka+json", 0.8), ("application/json", 0.5)];
+
 /// The embedded format of `application/vnd.kafka.NAME.v2+json`, if the type has that shape.
 /// Any NAME qualifies: format plugins can be added at run time.
 pub fn embedded_format(media_type: &str) -> Option<String> {
@@ -92,16 +97,18 @@ fn content_type_ok(headers: &HeaderMap) -> bool {
 }
 
 /// Middleware for endpoints that answer `application/vnd.kafka.v2+json`: 415 for a non-v2
-/// Content-Type, 406 without a body for an Accept that excludes v2 JSON, and the v2
-/// Content-Type on every JSON response.
+/// Content-Type, 406 without a body for an Accept that excludes v2 JSON and the
+/// [`LESS_SPECIFIC`] types, and the negotiated Content-Type on every JSON response.
 pub async fn v2_json(request: Request, next: Next) -> Response {
     if !content_type_ok(request.headers()) {
         return ApiError::unsupported_media_type().into_response();
     }
-    if negotiate(request.headers(), &[(V2_JSON, 1.0)]).is_none() {
+    let mut offered = vec![(V2_JSON, 1.0)];
+    offered.extend(LESS_SPECIFIC);
+    let Some(chosen) = negotiate(request.headers(), &offered) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
-    }
-    label(next.run(request).await, V2_JSON)
+    };
+    label(next.run(request).await, chosen)
 }
 
 /// Middleware for `/consumers/...`: like [`v2_json`], but every embedded v2 type is also
@@ -122,14 +129,15 @@ pub async fn v2_consumer(request: Request, next: Next) -> Response {
             .filter_map(embedded_format)
             .map(|format| (format!("application/vnd.kafka.{format}.v2+json"), 0.1)),
     );
-    let offered: Vec<(&str, f32)> = offered.iter().map(|(t, q)| (t.as_str(), *q)).collect();
+    let mut offered: Vec<(&str, f32)> = offered.iter().map(|(t, q)| (t.as_str(), *q)).collect();
+    offered.extend(LESS_SPECIFIC);
     let Some(chosen) = negotiate(request.headers(), &offered).map(str::to_string) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
     };
     label(next.run(request).await, &chosen)
 }
 
-/// Gives a plain `application/json` response the negotiated vendor type.
+/// Labels a plain `application/json` response with the negotiated type.
 fn label(mut response: Response, media_type: &str) -> Response {
     let is_plain_json = response
         .headers()
@@ -182,6 +190,29 @@ mod tests {
         assert_eq!(negotiate(&accept("application/json"), OFFERED), None);
         assert_eq!(negotiate(&accept("text/plain"), OFFERED), None);
         assert_eq!(negotiate(&accept("*/*;q=0"), OFFERED), None);
+    }
+
+    #[test]
+    fn less_specific_types_answer_only_when_nothing_more_specific_is_accepted() {
+        let mut offered = vec![(V2_JSON, 1.0)];
+        offered.extend(LESS_SPECIFIC);
+        assert_eq!(
+            negotiate(&accept("application/json"), &offered),
+            Some("application/json")
+        );
+        assert_eq!(
+            negotiate(&accept("application/vnd.kafka+json"), &offered),
+            Some("application/vnd.kafka+json")
+        );
+        for types in [
+            "*/*",
+            "application/*",
+            "application/vnd.kafka.v2+json, application/vnd.kafka+json, application/json",
+            "application/vnd.kafka.v2+json; q=0.9, application/json; q=0.5",
+        ] {
+            assert_eq!(negotiate(&accept(types), &offered), Some(V2_JSON), "{types}");
+        }
+        assert_eq!(negotiate(&accept("text/plain, application/xml"), &offered), None);
     }
 
     #[test]

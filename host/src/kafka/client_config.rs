@@ -27,14 +27,20 @@ impl Role {
     }
 }
 
-/// Builds the librdkafka config of `role`: `client.*` first, then the role's own prefix.
-/// Properties librdkafka does not know (Java-only keys such as `consumer.interceptor.classes`)
-/// are dropped with a warning; a value librdkafka rejects is an error naming the key.
+/// Builds the librdkafka config of `role`: krest's defaults, then `client.*`, then the role's
+/// own prefix. Properties librdkafka does not know (Java-only keys such as
+/// `consumer.interceptor.classes`) are dropped with a warning; a value librdkafka rejects is an
+/// error naming the key.
 pub fn for_role(config: &Config, role: Role) -> anyhow::Result<(ClientConfig, Warnings)> {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &config.bootstrap_servers);
     client.set("client.id", client_id(config));
     client.set_log_level(RDKafkaLogLevel::Warning);
+    if let Role::Producer = role {
+        // A keyed record lands where Java's default partitioner puts it,
+        // `toPositive(murmur2(key)) % partitions`; librdkafka's own default hashes with CRC32.
+        client.set("partitioner", "murmur2_random");
+    }
     let mut warnings = Warnings::new();
     let passthrough = &config.passthrough;
     let role_map = match role {
@@ -106,6 +112,20 @@ mod tests {
         assert_eq!(producer.get("client.id"), Some("krest-p1"));
         let (admin, _) = for_role(&c, Role::Admin).unwrap();
         assert_eq!(admin.get("linger.ms"), Some("5"));
+    }
+
+    #[test]
+    fn producers_partition_keys_as_java_unless_told_otherwise() {
+        let (producer, _) = for_role(&config(&[]), Role::Producer).unwrap();
+        assert_eq!(producer.get("partitioner"), Some("murmur2_random"));
+        let (admin, _) = for_role(&config(&[]), Role::Admin).unwrap();
+        assert_eq!(admin.get("partitioner"), None);
+        let c = config(&[("producer.partitioner", "consistent_random")]);
+        let (producer, _) = for_role(&c, Role::Producer).unwrap();
+        assert_eq!(producer.get("partitioner"), Some("consistent_random"));
+        let c = config(&[("client.partitioner", "fnv1a_random")]);
+        let (producer, _) = for_role(&c, Role::Producer).unwrap();
+        assert_eq!(producer.get("partitioner"), Some("fnv1a_random"));
     }
 
     #[test]

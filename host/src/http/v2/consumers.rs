@@ -174,6 +174,8 @@ pub async fn delete(
 pub async fn subscribe(Found(instance): Found, caller: Caller, body: Bytes) -> Result<Response, ApiError> {
     let request: SubscriptionRequest = json::parse(&body)?;
     let subscription = match (request.topics, request.topic_pattern) {
+        // Confluent's API reference: "topics_pattern and topics fields are mutually exclusive".
+        (Some(_), Some(_)) => return Err(ApiError::mutually_exclusive()),
         (Some(topics), _) if !topics.is_empty() => {
             read_topics(&caller, topics.iter().map(String::as_str)).await?;
             Subscription::Topics(topics)
@@ -291,7 +293,8 @@ async fn seek_to_end_or_beginning(
 }
 
 /// `GET .../records`: the Accept header must name the consumer's format (binary consumers
-/// also answer v2 JSON, `*/*` or no Accept); anything else is 406/40601.
+/// also answer v2 JSON, the less specific types, `*/*` or no Accept: binary is what a type
+/// without an embedded format means); anything else is 406/40601.
 pub async fn records(
     State(consumers): Consumers,
     Found(instance): Found,
@@ -302,6 +305,7 @@ pub async fn records(
     let mut offered = vec![(format_type.as_str(), 1.0)];
     if instance.format == "binary" {
         offered.push((media::V2_JSON, 0.9));
+        offered.extend(media::LESS_SPECIFIC);
     }
     let Some(content_type) = media::negotiate(&headers, &offered).map(str::to_string) else {
         return Err(ApiError::new(
