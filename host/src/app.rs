@@ -23,6 +23,7 @@ use crate::plugins::runtime::PluginRuntime;
 use crate::plugins::watcher;
 use crate::produce::ProduceService;
 use crate::schema_registry;
+use crate::transforms::Transforms;
 
 /// How long one metadata call may wait for Kafka.
 const KAFKA_CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,9 +72,10 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     };
     let plugins = start_plugins(&config).await?;
     let _watcher = watcher::watch(Arc::clone(&plugins))?;
-    let produce = Arc::new(ProduceService::new(Arc::clone(&plugins)));
+    let transforms = Arc::new(Transforms::new(config.transforms.clone(), Arc::clone(&plugins)));
+    let produce = Arc::new(ProduceService::new(Arc::clone(&plugins), Arc::clone(&transforms)));
     let idle_clients = tokio::spawn(Arc::clone(&clients).close_idle());
-    let consumers = ConsumerManager::new(&config, consumer_config, Arc::clone(&plugins));
+    let consumers = ConsumerManager::new(&config, consumer_config, Arc::clone(&plugins), transforms);
     let expiry = tokio::spawn(Arc::clone(&consumers).expire_idle());
     let gate = AuthGate {
         chain: match config.auth.plugins.is_empty() {

@@ -18,3 +18,4 @@ pub mod metadata;
 pub mod plugins;
 pub mod produce;
 pub mod schema_registry;
+pub mod transforms;

@@ -87,6 +87,7 @@ const KEYS: &[Key] = &[
     used("principal.propagation.sasl.mechanism", "PLAIN"),
     used("principal.propagation.clients.max", "32"),
     used("principal.propagation.clients.idle.ms", "300000"),
+    used("transforms", ""),
     used("plugins.dir", ""),
     used("plugins.cache.dir", "auto"),
     used("plugins.call.timeout.ms", "1000"),

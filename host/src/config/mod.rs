@@ -6,6 +6,7 @@ pub mod propagation;
 pub mod secret;
 mod sources;
 pub mod tls;
+pub mod transforms;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -49,6 +50,8 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// `principal.propagation.*`: `None` unless requests act under their caller's Kafka login.
     pub propagation: Option<propagation::PropagationConfig>,
+    /// `transforms` in order, with their `transforms.NAME.*` settings.
+    pub transforms: Vec<transforms::TransformConfig>,
 }
 
 /// Who may call: the auth plugins every request meets.
@@ -188,6 +191,8 @@ impl Config {
                     tracing::info!("`{key}` (from {origin}) is accepted but has no effect: {why}")
                 }
                 Some(_) => {}
+                // Read by `transforms::read`, which refuses the keys it does not know.
+                None if key.starts_with("transforms.") => {}
                 None => match keys::passthrough_target(key) {
                     Some((prefix, rest)) => {
                         let map = match prefix {
@@ -333,6 +338,7 @@ impl Config {
                 },
             },
             propagation,
+            transforms: transforms::read(&r)?,
         };
         // Inert numeric keys are still checked, so a typo does not go unnoticed.
         for key in ["consumer.iterator.backoff.ms", "consumer.iterator.timeout.ms"] {

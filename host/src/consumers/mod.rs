@@ -21,6 +21,7 @@ use tracing::{info, warn};
 use crate::config::{Config, ConsumerConfig};
 use crate::error::ApiError;
 use crate::plugins::catalog::PluginCatalog;
+use crate::transforms::Transforms;
 
 pub use base_uri::UrlSettings;
 pub use create::CreateRequest;
@@ -62,18 +63,25 @@ pub struct ConsumerManager {
     proxy_id: String,
     kafka: ClientConfig,
     plugins: Arc<PluginCatalog>,
+    transforms: Arc<Transforms>,
     urls: UrlSettings,
     instances: Mutex<HashMap<Key, Arc<Instance>>>,
 }
 
 impl ConsumerManager {
     /// `kafka` is the consumer role's librdkafka configuration.
-    pub fn new(config: &Config, kafka: ClientConfig, plugins: Arc<PluginCatalog>) -> Arc<Self> {
+    pub fn new(
+        config: &Config,
+        kafka: ClientConfig,
+        plugins: Arc<PluginCatalog>,
+        transforms: Arc<Transforms>,
+    ) -> Arc<Self> {
         Arc::new(ConsumerManager {
             settings: config.consumer.clone(),
             proxy_id: config.id.clone(),
             kafka,
             plugins,
+            transforms,
             urls: UrlSettings::from_config(config),
             instances: Mutex::new(HashMap::new()),
         })

@@ -1,8 +1,10 @@
-//! `GET .../records`: Confluent's read timing and size rules over an async consumer, and
-//! decoding through the instance's format plugin, keys and values one batch call each. A
-//! record the format cannot decode, or that makes the plugin fail, fails the read with
-//! 408/40801 naming it, so the client can seek past it.
+//! `GET .../records`: Confluent's read timing and size rules over an async consumer, the
+//! transforms on the records' topics, and decoding through the instance's format plugin, keys
+//! and values one batch call each. A record the format cannot decode, or that makes the plugin
+//! fail, fails the read with 408/40801 naming it, so the client can seek past it. A record a
+//! transform drops (or fails) is left out, and counts as read for commits.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -10,16 +12,19 @@ use rdkafka::error::KafkaError;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::instance::{Instance, Mode};
 use super::ConsumerManager;
 use crate::error::ApiError;
 use crate::kafka::consumer::FetchedRecord;
 use crate::plugins::bindings::codec::{DecodeContext, Part};
+use crate::plugins::bindings::host::CallContext;
+use crate::plugins::bindings::transformer::{Direction, Header, KafkaRecord};
 use crate::plugins::plugin::Plugin;
 use crate::plugins::runtime::PluginFailure;
 use crate::produce::plugin_failure;
+use crate::transforms::Fate;
 
 /// Whether a consumer error is one a read waits out (retriable, broker unavailable, topic
 /// or partition unknown) rather than one that fails it (authorization, a broken instance).
@@ -47,8 +52,14 @@ pub struct ReadLimits {
 impl ConsumerManager {
     /// Reads what arrives within the wait (`min(timeout, consumer.request.timeout.ms)`),
     /// stopping early once `max_bytes` would be exceeded or more than `fetch.min.bytes`
-    /// arrived. Records that do not fit stay buffered for the next read.
-    pub async fn read(&self, instance: &Instance, limits: ReadLimits) -> Result<Vec<ReadRecord>, ApiError> {
+    /// arrived. Records that do not fit stay buffered for the next read. `context` is what
+    /// transforms see of the caller.
+    pub async fn read(
+        &self,
+        instance: &Instance,
+        limits: ReadLimits,
+        context: &CallContext,
+    ) -> Result<Vec<ReadRecord>, ApiError> {
         let mut wait = instance.request_timeout.unwrap_or(self.settings.request_timeout);
         if let Some(ms) = limits.timeout_ms.filter(|ms| *ms > 0) {
             wait = wait.min(Duration::from_millis(ms as u64));
@@ -105,8 +116,10 @@ impl ConsumerManager {
             }
         }
         let batch: Vec<&FetchedRecord> = state.pending.iter().take(taken).collect();
-        let keys = self.decode(&plugin, &batch, Part::Key).await?;
-        let values = self.decode(&plugin, &batch, Part::Value).await?;
+        let transformed = self.transform(context, &batch).await?;
+        let kept: Vec<&FetchedRecord> = transformed.iter().flatten().map(|r| r.as_ref()).collect();
+        let keys = self.decode(&plugin, &kept, Part::Key).await?;
+        let values = self.decode(&plugin, &kept, Part::Value).await?;
         // As Java's consumer does: the records before one that cannot be decoded are
         // returned; the next read fails on it, naming its offset, until the client seeks past.
         let mut decoded = Vec::with_capacity(taken);
@@ -117,23 +130,81 @@ impl ConsumerManager {
                 _ => break,
             }
         }
-        let records: Vec<ReadRecord> = state
-            .pending
-            .drain(..decoded.len())
-            .zip(decoded)
-            .map(|(record, (key, value))| {
-                instance.consumer.delivered(&record).ok();
-                ReadRecord {
+        // Read: every record up to the last one decoded, dropped ones among them (and after
+        // them too when all kept records decoded).
+        let (mut is_kept, mut kept_count) = (Vec::with_capacity(taken), 0);
+        for record in &transformed {
+            if record.is_some() {
+                if kept_count == decoded.len() {
+                    break;
+                }
+                kept_count += 1;
+            }
+            is_kept.push(record.is_some());
+        }
+        drop(transformed);
+        let mut decoded = decoded.into_iter();
+        let mut records = Vec::with_capacity(decoded.len());
+        for (record, kept) in state.pending.drain(..is_kept.len()).zip(is_kept) {
+            instance.consumer.delivered(&record).ok();
+            if let Some((key, value)) = kept.then(|| decoded.next()).flatten() {
+                records.push(ReadRecord {
                     topic: record.topic,
                     key,
                     value,
                     partition: record.partition,
                     offset: record.offset,
-                }
-            })
-            .collect();
+                });
+            }
+        }
         instance.touch();
         Ok(records)
+    }
+
+    /// The batch as the transforms on its topics leave it: `None` for a record dropped (or
+    /// failed: logged) by one; a replaced record keeps its topic, partition and offset.
+    async fn transform<'a>(
+        &self,
+        context: &CallContext,
+        batch: &[&'a FetchedRecord],
+    ) -> Result<Vec<Option<Cow<'a, FetchedRecord>>>, ApiError> {
+        if !batch
+            .iter()
+            .any(|r| self.transforms.apply_to(Direction::Consume, &r.topic))
+        {
+            return Ok(batch.iter().map(|r| Some(Cow::Borrowed(*r))).collect());
+        }
+        let records = batch.iter().map(|r| kafka_record(r)).collect();
+        let fates = self
+            .transforms
+            .apply(Direction::Consume, context, records)
+            .await?;
+        Ok(fates
+            .into_iter()
+            .zip(batch)
+            .map(|(fate, original)| match fate {
+                Fate::Kept(record) => Some(Cow::Owned(FetchedRecord {
+                    topic: original.topic.clone(),
+                    partition: original.partition,
+                    offset: original.offset,
+                    key: record.key,
+                    value: record.value,
+                    headers: record.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                    timestamp: record.timestamp,
+                })),
+                Fate::Dropped(_) => None,
+                Fate::Failed(plugin, message) => {
+                    warn!(
+                        plugin,
+                        "transform failed {}/{}@{} on consume, left out of the read: {message}",
+                        original.topic,
+                        original.partition,
+                        original.offset
+                    );
+                    None
+                }
+            })
+            .collect())
     }
 
     /// Decodes one side of the batch, one plugin call per run of records of one topic (the
@@ -230,6 +301,26 @@ impl ConsumerManager {
             }
         }
         Ok(decoded)
+    }
+}
+
+/// A fetched record as transforms see it.
+fn kafka_record(record: &FetchedRecord) -> KafkaRecord {
+    KafkaRecord {
+        topic: record.topic.clone(),
+        partition: Some(record.partition),
+        offset: Some(record.offset),
+        key: record.key.clone(),
+        value: record.value.clone(),
+        headers: record
+            .headers
+            .iter()
+            .map(|(name, value)| Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        timestamp: record.timestamp,
     }
 }
 

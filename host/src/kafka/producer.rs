@@ -1,9 +1,10 @@
-//! The one shared, idempotent (`acks=all`) producer every produce request goes through.
+//! An idempotent (`acks=all`) producer: the proxy's own, or a principal's under propagation.
 
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
 
 /// Where one record landed, or why it did not.
@@ -11,6 +12,19 @@ pub type DeliveryResult = Result<(i32, i64), KafkaError>;
 
 pub struct Producer {
     inner: FutureProducer,
+}
+
+/// One record to send.
+#[derive(Clone, Copy, Default)]
+pub struct Outgoing<'a> {
+    pub topic: &'a str,
+    /// `None`: Kafka's partitioner picks.
+    pub partition: Option<i32>,
+    pub key: Option<&'a [u8]>,
+    pub value: Option<&'a [u8]>,
+    pub headers: &'a [(String, Option<Vec<u8>>)],
+    /// Milliseconds since the epoch; `None`: the time of sending.
+    pub timestamp: Option<i64>,
 }
 
 impl Producer {
@@ -24,17 +38,24 @@ impl Producer {
 
     /// Queues one record; its delivery is awaited with [`delivered`]. When librdkafka's queue
     /// is full this waits briefly for room instead of failing at once.
-    pub async fn send(
-        &self,
-        topic: &str,
-        partition: Option<i32>,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-    ) -> Result<DeliveryFuture, KafkaError> {
-        let mut record = FutureRecord::<[u8], [u8]>::to(topic);
-        record.partition = partition;
-        record.key = key;
-        record.payload = value;
+    pub async fn send(&self, outgoing: Outgoing<'_>) -> Result<DeliveryFuture, KafkaError> {
+        let mut record = FutureRecord::<[u8], [u8]>::to(outgoing.topic);
+        record.partition = outgoing.partition;
+        record.key = outgoing.key;
+        record.payload = outgoing.value;
+        record.timestamp = outgoing.timestamp;
+        if !outgoing.headers.is_empty() {
+            let headers = outgoing.headers.iter().fold(
+                OwnedHeaders::new_with_capacity(outgoing.headers.len()),
+                |headers, (key, value)| {
+                    headers.insert(Header {
+                        key,
+                        value: value.as_deref(),
+                    })
+                },
+            );
+            record.headers = Some(headers);
+        }
         loop {
             match self.inner.send_result(record) {
                 Ok(delivery) => return Ok(delivery),

@@ -93,6 +93,11 @@ impl PluginCatalog {
         self.of_kind(name, Kind::Auth)
     }
 
+    /// The active transform plugin called `name`.
+    pub fn transform(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.of_kind(name, Kind::Transform)
+    }
+
     fn of_kind(&self, name: &str, kind: Kind) -> Option<Arc<Plugin>> {
         self.active.load().get(name).filter(|p| p.kind == kind).cloned()
     }

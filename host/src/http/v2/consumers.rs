@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::http::{json, media};
 use crate::plugins::bindings::policy::{Action, Target};
+use crate::transforms::call_context;
 
 type Consumers = State<Arc<ConsumerManager>>;
 type InstancePath = Path<(String, String)>;
@@ -318,7 +319,8 @@ pub async fn records(
         timeout_ms: query.timeout,
         max_bytes: query.max_bytes,
     };
-    let records = consumers.read(&instance, limits).await?;
+    let context = call_context(instance.owner.as_deref(), &headers);
+    let records = consumers.read(&instance, limits, &context).await?;
     Ok(([(CONTENT_TYPE, content_type)], Json(records)).into_response())
 }
 

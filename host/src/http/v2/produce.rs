@@ -15,7 +15,8 @@ use crate::clients::CallerClients;
 use crate::error::ApiError;
 use crate::http::{json, media};
 use crate::plugins::bindings::policy::Action;
-use crate::produce::{ProduceRequest, ProduceService};
+use crate::produce::{ProduceRequest, ProduceService, Requester};
+use crate::transforms::call_context;
 
 pub async fn to_topic(
     State(service): State<Arc<ProduceService>>,
@@ -71,8 +72,13 @@ async fn produce(
         .ok_or_else(ApiError::unsupported_media_type)?;
     let request: ProduceRequest = json::parse(body)?;
     let kafka = clients.for_caller(caller).await?;
+    let requester = Requester {
+        kafka: &kafka,
+        caller,
+        context: call_context(caller.name(), headers),
+    };
     let (status, response) = service
-        .produce(&kafka, &plugin, topic, partition, request)
+        .produce(&requester, &plugin, topic, partition, request)
         .await?;
     Ok((status, Json(response)).into_response())
 }

@@ -1,17 +1,22 @@
 //! Produce (`POST /topics/{topic}[/partitions/{partition}]`) with Confluent's semantics: the
-//! request's format plugin encodes keys and values in one call each, the caller's producer
-//! sends, and every record gets its own result in request order.
+//! request's format plugin encodes keys and values in one call each, the transforms on the
+//! topic see the encoded batch, the caller's producer sends, and every record gets its own
+//! result in request order.
+
+mod send;
 
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::auth::Caller;
 use crate::clients::KafkaClients;
 use crate::error::ApiError;
-use crate::kafka::producer::delivered;
+use crate::plugins::bindings::host::CallContext;
+use crate::plugins::bindings::transformer::{Direction, KafkaRecord};
+use crate::transforms::{Fate, Transforms};
 use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
 use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::plugin::Plugin;
@@ -59,11 +64,19 @@ pub struct RecordResult {
 
 pub struct ProduceService {
     plugins: Arc<PluginCatalog>,
+    transforms: Arc<Transforms>,
+}
+
+/// Who a produce request acts for: the caller, its Kafka clients and its transform context.
+pub struct Requester<'a> {
+    pub kafka: &'a KafkaClients,
+    pub caller: &'a Caller,
+    pub context: CallContext,
 }
 
 impl ProduceService {
-    pub fn new(plugins: Arc<PluginCatalog>) -> Self {
-        ProduceService { plugins }
+    pub fn new(plugins: Arc<PluginCatalog>, transforms: Arc<Transforms>) -> Self {
+        ProduceService { plugins, transforms }
     }
 
     /// The format plugin of this name, if one is loaded.
@@ -71,11 +84,11 @@ impl ProduceService {
         self.plugins.format(name)
     }
 
-    /// Produces `request` to `topic` (and `partition`, unless a record names its own)
-    /// through `kafka`, the caller's clients.
+    /// Produces `request` to `topic` (and `partition`, unless a record names its own) for
+    /// `requester`.
     pub async fn produce(
         &self,
-        kafka: &KafkaClients,
+        requester: &Requester<'_>,
         plugin: &Plugin,
         topic: &str,
         partition: Option<i32>,
@@ -88,6 +101,7 @@ impl ProduceService {
                 "records may not be empty",
             ));
         }
+        let kafka = requester.kafka;
         if let Err(error) = check_destination(kafka, topic, partition, &request.records).await {
             // Kafka refused the caller: every record fails as the producer would fail it.
             return match error.code {
@@ -114,40 +128,30 @@ impl ProduceService {
             .encode(plugin, topic, Part::Value, value_schema, values)
             .await?;
 
-        let mut pending = Vec::with_capacity(request.records.len());
-        for ((record, key), value) in request.records.iter().zip(&keys).zip(&values) {
-            let target = record.partition.or(partition);
-            pending.push(
-                kafka
-                    .producer
-                    .send(topic, target, key.as_deref(), value.as_deref())
-                    .await,
-            );
-        }
-        let results = join_all(pending.into_iter().map(|queued| async move {
-            match queued {
-                Ok(delivery) => delivered(delivery).await,
-                Err(error) => Err(error),
-            }
-        }))
-        .await;
-        let offsets: Vec<RecordResult> = results
-            .into_iter()
-            .map(|result| match result {
-                Ok((partition, offset)) => RecordResult {
-                    partition: Some(partition),
-                    offset: Some(offset),
-                    error_code: None,
-                    error: None,
-                },
-                Err(error) => RecordResult {
-                    partition: None,
-                    offset: None,
-                    error_code: Some(record_error_code(&ApiError::from_kafka(&error))),
-                    error: Some(error.to_string()),
-                },
+        let records: Vec<KafkaRecord> = request
+            .records
+            .iter()
+            .zip(keys)
+            .zip(values)
+            .map(|((record, key), value)| KafkaRecord {
+                topic: topic.to_string(),
+                partition: record.partition.or(partition),
+                offset: None,
+                key,
+                value,
+                headers: Vec::new(),
+                timestamp: None,
             })
             .collect();
+        let fates = match self.transforms.apply_to(Direction::Produce, topic) {
+            true => {
+                self.transforms
+                    .apply(Direction::Produce, &requester.context, records)
+                    .await?
+            }
+            false => records.into_iter().map(Fate::Kept).collect(),
+        };
+        let offsets = send::send_all(requester, topic, fates).await;
         Ok(answer(offsets, key_schema_id, value_schema_id))
     }
 
