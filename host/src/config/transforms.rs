@@ -43,7 +43,9 @@ const SUFFIXES: &[&str] = &["topics", "topics.regex", "on"];
 pub(super) fn read(r: &Reader) -> Result<Vec<TransformConfig>, ConfigError> {
     let names: Vec<String> = split_list(&r.string("transforms")).map(str::to_string).collect();
     for (key, _) in r.raw.iter() {
-        let Some(rest) = key.strip_prefix("transforms.") else { continue };
+        let Some(rest) = key.strip_prefix("transforms.") else {
+            continue;
+        };
         let known = names.iter().any(|name| {
             rest.strip_prefix(name.as_str())
                 .and_then(|suffix| suffix.strip_prefix('.'))
@@ -65,7 +67,10 @@ fn transform(r: &Reader, name: String) -> Result<TransformConfig, ConfigError> {
     let regex_key = format!("transforms.{name}.topics.regex");
     let topics = match (r.raw.get(&topics_key), r.raw.get(&regex_key)) {
         (Some(_), Some(_)) => {
-            return Err(r.invalid(&regex_key, &format!("set either {topics_key} or {regex_key}, not both")))
+            return Err(r.invalid(
+                &regex_key,
+                &format!("set either {topics_key} or {regex_key}, not both"),
+            ))
         }
         (Some((list, _)), None) => TopicFilter::Names(split_list(list).map(str::to_string).collect()),
         (None, Some((pattern, _))) => match Regex::new(&format!("^(?:{pattern})$")) {

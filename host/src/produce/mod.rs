@@ -14,13 +14,13 @@ use serde_json::value::RawValue;
 use crate::auth::Caller;
 use crate::clients::KafkaClients;
 use crate::error::ApiError;
+use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
 use crate::plugins::bindings::host::CallContext;
 use crate::plugins::bindings::transformer::{Direction, KafkaRecord};
-use crate::transforms::{Fate, Transforms};
-use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
 use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::plugin::Plugin;
 use crate::plugins::runtime::PluginFailure;
+use crate::transforms::{Fate, Transforms};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

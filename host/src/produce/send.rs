@@ -25,7 +25,10 @@ pub(super) async fn send_all(requester: &Requester<'_>, topic: &str, fates: Vec<
         let record = match fate {
             Fate::Kept(record) => record,
             Fate::Dropped(name) => {
-                pending.push(Err(refusal(TRANSFORM_DROPPED, format!("Record dropped by transform `{name}`"))));
+                pending.push(Err(refusal(
+                    TRANSFORM_DROPPED,
+                    format!("Record dropped by transform `{name}`"),
+                )));
                 continue;
             }
             Fate::Failed(name, message) => {
@@ -92,7 +95,10 @@ fn result(delivery: DeliveryResult) -> RecordResult {
             error_code: None,
             error: None,
         },
-        Err(error) => refusal(record_error_code(&ApiError::from_kafka(&error)), error.to_string()),
+        Err(error) => refusal(
+            record_error_code(&ApiError::from_kafka(&error)),
+            error.to_string(),
+        ),
     }
 }
 

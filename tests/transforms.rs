@@ -1,0 +1,350 @@
+//! Transforms in the data path (`transforms`, `transforms.NAME.*`) on the real broker: what a
+//! transform keeps, replaces, drops, fails or routes on produce, headers and timestamps in
+//! both directions, the order of a chain, a trapping transform failing only its request, a
+//! transform replaced under load, and consumed records left out yet committed. The
+//! `script-transform` fixture does what each record's value tells it.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use serde_json::{json, Value};
+use support::{
+    bootstrap, call, create_topic, http, install_plugin, plugin_wasm, temp_dir, unique, ProduceLoad, Proxy,
+    V2_JSON,
+};
+
+const BINARY: &str = "application/vnd.kafka.binary.v2+json";
+
+fn b64(text: &str) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text)
+}
+
+/// A plugins folder with the script fixture installed under each of `names` (with `NAME.toml`
+/// contents when given).
+fn scripts(names: &[(&str, Option<&str>)]) -> std::path::PathBuf {
+    let dir = temp_dir("krest-transforms");
+    let wasm = plugin_wasm("krest-fixture-script-transform");
+    for (name, config) in names {
+        install_plugin(&dir, name, &wasm);
+        if let Some(config) = config {
+            std::fs::write(dir.join(format!("{name}.toml")), config).unwrap();
+        }
+    }
+    dir
+}
+
+fn proxy_with(dir: &std::path::Path, settings: &[&str]) -> Proxy {
+    let mut args = vec!["--set".to_string(), format!("plugins.dir={}", dir.display())];
+    for setting in settings {
+        args.extend(["--set".to_string(), setting.to_string()]);
+    }
+    Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// Produces binary `values` to `topic` with `x-request-id: req-42`; status and answer.
+async fn produce(proxy: &Proxy, topic: &str, values: &[&str]) -> (u16, Value) {
+    let records: Vec<Value> = values.iter().map(|v| json!({ "value": b64(v) })).collect();
+    let response = http()
+        .post(proxy.url(&format!("/topics/{topic}")))
+        .header("Content-Type", BINARY)
+        .header("Accept", V2_JSON)
+        .header("x-request-id", "req-42")
+        .body(json!({ "records": records }).to_string())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// What Kafka holds in partition 0 of `topic`: value, headers and timestamp of each record.
+type Stored = Vec<(String, Vec<(String, String)>, Option<i64>)>;
+
+fn stored(topic: &str, count: usize) -> Stored {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", unique("reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(topic, 0, Offset::Beginning)
+        .unwrap();
+    consumer.assign(&assignment).unwrap();
+    let mut records = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while records.len() < count && std::time::Instant::now() < deadline {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            let headers = message
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| {
+                            (
+                                h.key.to_string(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
+            records.push((value, headers, message.timestamp().to_millis()));
+        }
+    }
+    assert_eq!(records.len(), count, "{topic}: {records:?}");
+    // Nothing more than expected.
+    assert!(
+        consumer.poll(Duration::from_millis(500)).is_none(),
+        "{topic} holds more records"
+    );
+    records
+}
+
+#[tokio::test]
+async fn produce_transforms_keep_replace_drop_fail_and_route_records() {
+    let (topic, routed) = (unique("tr-produce"), unique("tr-routed"));
+    create_topic(&topic, 1, &[]).await;
+    create_topic(&routed, 1, &[]).await;
+    let dir = scripts(&[("script", None)]);
+    let proxy = proxy_with(
+        &dir,
+        &[
+            "transforms=script",
+            "transforms.script.topics.regex=tr-produce-.*",
+        ],
+    );
+
+    let route = format!("route:{routed}");
+    let (status, answer) = produce(&proxy, &topic, &["a", "drop", "error", &route, "stamp"]).await;
+    assert_eq!(status, 200, "{answer}");
+    let offsets = &answer["offsets"];
+    assert_eq!(
+        offsets[0],
+        json!({"partition": 0, "offset": 0, "error_code": null, "error": null})
+    );
+    assert_eq!(
+        offsets[1],
+        json!({"partition": null, "offset": null, "error_code": 42211, "error": "Record dropped by transform `script`"})
+    );
+    assert_eq!(offsets[2]["error_code"], 42210, "{answer}");
+    assert_eq!(
+        offsets[2]["error"],
+        "Record refused by transform `script`: told to fail"
+    );
+    assert_eq!(
+        (offsets[3]["partition"].clone(), offsets[3]["offset"].clone()),
+        (json!(0), json!(0))
+    );
+    assert_eq!(offsets[4]["offset"], 1, "{answer}");
+
+    let here = stored(&topic, 2);
+    assert_eq!(here[0].0, "a");
+    assert_eq!(
+        here[1],
+        (
+            "stamped".to_string(),
+            vec![
+                ("x-principal".into(), "-".into()),
+                ("x-request-id".into(), "req-42".into())
+            ],
+            Some(1_700_000_000_000)
+        )
+    );
+    assert_eq!(stored(&routed, 1)[0].0, route);
+
+    // Topics the filter does not match are untouched.
+    let other = unique("plain");
+    create_topic(&other, 1, &[]).await;
+    let (status, answer) = produce(&proxy, &other, &["drop"]).await;
+    assert_eq!((status, answer["offsets"][0]["offset"].clone()), (200, json!(0)));
+    assert_eq!(stored(&other, 1)[0].0, "drop");
+}
+
+#[tokio::test]
+async fn a_chain_applies_in_the_configured_order() {
+    let topic = unique("tr-chain");
+    create_topic(&topic, 1, &[]).await;
+    let dir = scripts(&[
+        ("first", Some("append = \"1\"\n")),
+        ("second", Some("append = \"2\"\n")),
+    ]);
+    let forward = proxy_with(&dir, &["transforms=first,second"]);
+    assert_eq!(produce(&forward, &topic, &["v"]).await.0, 200);
+    let backward = proxy_with(&dir, &["transforms=second,first"]);
+    assert_eq!(produce(&backward, &topic, &["v"]).await.0, 200);
+    let values: Vec<String> = stored(&topic, 2).into_iter().map(|r| r.0).collect();
+    assert_eq!(values, ["v12", "v21"]);
+}
+
+/// A transform that traps fails the request that called it, nothing of it is written, and
+/// the next request is served; replacing the plugin file under load fails no request.
+#[tokio::test]
+async fn a_trapping_transform_fails_only_its_request_and_replacement_fails_none() {
+    let topic = unique("tr-trap");
+    create_topic(&topic, 1, &[]).await;
+    let dir = scripts(&[("script", Some("append = \"!\"\n"))]);
+    let proxy = Arc::new(proxy_with(&dir, &["transforms=script"]));
+    let (status, answer) = produce(&proxy, &topic, &["fine", "trap"]).await;
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (500, json!(50010)),
+        "{answer}"
+    );
+    let (status, answer) = produce(&proxy, &topic, &["fine"]).await;
+    assert_eq!(
+        (status, answer["offsets"][0]["offset"].clone()),
+        (200, json!(0)),
+        "{answer}"
+    );
+
+    let load = ProduceLoad::start(
+        Arc::clone(&proxy),
+        &topic,
+        BINARY,
+        json!({ "records": [{ "value": b64("load") }] }),
+        |status, answer| status == 200 && answer["offsets"][0]["error_code"].is_null(),
+    );
+    let wasm = plugin_wasm("krest-fixture-script-transform");
+    for round in 0..10 {
+        install_plugin(&dir, "script", &wasm);
+        std::fs::write(dir.join("script.toml"), format!("append = \"{round}\"\n")).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (sent, failed) = load.stop().await;
+    assert!(sent > 10, "the client kept sending ({sent})");
+    assert_eq!(
+        failed, 0,
+        "{failed} of {sent} requests failed while the transform was replaced"
+    );
+    assert_eq!(stored(&topic, sent + 1)[0].0, "fine!");
+}
+
+/// On consume, transforms see Kafka's headers and timestamps; records they drop or fail are
+/// left out of the read but count as read, so a commit moves past them.
+#[tokio::test]
+async fn consume_transforms_see_headers_and_left_out_records_are_committed() {
+    let topic = unique("tr-consume");
+    create_topic(&topic, 1, &[]).await;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    for value in ["one", "hide", "show", "fail", "two", "hide"] {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "h",
+            value: Some("v"),
+        });
+        let record = FutureRecord::<(), _>::to(&topic)
+            .payload(value)
+            .headers(headers)
+            .timestamp(123);
+        producer.send(record, Duration::from_secs(10)).await.unwrap();
+    }
+    let dir = scripts(&[("script", None)]);
+    let proxy = proxy_with(&dir, &["transforms=script", "transforms.script.on=consume"]);
+    let group = unique("tr-group");
+    let base = support::new_consumer(
+        &proxy,
+        &group,
+        json!({"format": "binary", "auto.offset.reset": "earliest"}),
+    )
+    .await;
+    let (status, _, _) = call(
+        reqwest::Method::POST,
+        &format!("{base}/subscription"),
+        Some(json!({"topics": [topic]})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let mut read: Vec<(String, i64)> = Vec::new();
+    for _ in 0..30 {
+        let (status, _, records) = call(reqwest::Method::GET, &format!("{base}/records"), None, BINARY).await;
+        assert_eq!(status, 200, "{records}");
+        for record in records.as_array().unwrap() {
+            let value = base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                record["value"].as_str().unwrap(),
+            )
+            .unwrap();
+            read.push((
+                String::from_utf8(value).unwrap(),
+                record["offset"].as_i64().unwrap(),
+            ));
+        }
+        if read.len() >= 3 {
+            break;
+        }
+    }
+    assert_eq!(
+        read,
+        [
+            ("one".to_string(), 0),
+            ("h=v|ts=123".to_string(), 2),
+            ("two".to_string(), 4)
+        ]
+    );
+    // The trailing dropped record was read too: committing everything read commits offset 6.
+    let (status, _, _) = call(reqwest::Method::POST, &format!("{base}/offsets"), None, V2_JSON).await;
+    assert_eq!(status, 200);
+    let (status, _, committed) = call(
+        reqwest::Method::GET,
+        &format!("{base}/offsets"),
+        Some(json!({"partitions": [{"topic": topic, "partition": 0}]})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{committed}");
+    assert_eq!(committed["offsets"][0]["offset"], 6, "{committed}");
+
+    // Produce is untouched when the transform runs on consume only.
+    let (status, answer) = produce(&proxy, &topic, &["drop"]).await;
+    assert_eq!(
+        (status, answer["offsets"][0]["offset"].clone()),
+        (200, json!(6)),
+        "{answer}"
+    );
+}
+
+/// A topic a transform routes to is authorized like a direct produce: with the `allowlist`
+/// auth plugin, `alice-key` may write `alice-*` topics only.
+#[tokio::test]
+async fn a_routed_record_is_authorized_like_a_direct_produce() {
+    let (topic, allowed, refused) = (unique("alice-tr"), unique("alice-routed"), unique("bob-routed"));
+    for t in [&topic, &allowed, &refused] {
+        create_topic(t, 1, &[]).await;
+    }
+    let dir = scripts(&[("script", None)]);
+    install_plugin(&dir, "allowlist", &plugin_wasm("krest-example-allowlist"));
+    std::fs::write(dir.join("allowlist.toml"), "[keys]\nalice-key = \"alice-\"\n").unwrap();
+    let proxy = proxy_with(&dir, &["auth.plugins=allowlist", "transforms=script"]);
+    let records: Vec<Value> = [format!("route:{allowed}"), format!("route:{refused}")]
+        .iter()
+        .map(|v| json!({ "value": b64(v) }))
+        .collect();
+    let response = http()
+        .post(proxy.url(&format!("/topics/{topic}")))
+        .header("Content-Type", BINARY)
+        .header("x-api-key", "alice-key")
+        .body(json!({ "records": records }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        403,
+        "a refused record makes the answer 403"
+    );
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["offsets"][0]["offset"], 0, "{answer}");
+    assert_eq!(answer["offsets"][1]["error_code"], 40301, "{answer}");
+    assert_eq!(stored(&allowed, 1)[0].0, format!("route:{allowed}"));
+    assert_eq!(support::end_offset_direct(&refused, 0), 0);
+}
