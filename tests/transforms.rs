@@ -348,3 +348,77 @@ async fn a_routed_record_is_authorized_like_a_direct_produce() {
     assert_eq!(stored(&allowed, 1)[0].0, format!("route:{allowed}"));
     assert_eq!(support::end_offset_direct(&refused, 0), 0);
 }
+
+/// `POST /plugins/{name}/test` answers what a transform or a format would do with sample
+/// records, refuses bad input clearly, reports a trapping plugin as failed, and writes nothing.
+#[tokio::test]
+async fn dry_runs_show_what_a_plugin_would_do_and_touch_no_kafka() {
+    let topic = unique("tr-dry");
+    create_topic(&topic, 1, &[]).await;
+    let dir = scripts(&[("script", None)]);
+    let proxy = proxy_with(&dir, &[]);
+    let try_plugin = async |name: &str, body: Value| {
+        let url = proxy.url(&format!("/plugins/{name}/test"));
+        let (status, _, answer) = call(reqwest::Method::POST, &url, Some(body), V2_JSON).await;
+        (status, answer)
+    };
+    let values = ["keep", "drop", "error", "stamp"].map(|v| json!({ "value": b64(v) }));
+    let (status, answer) = try_plugin("script", json!({"topic": topic, "records": values})).await;
+    assert_eq!(status, 200, "{answer}");
+    let results = &answer["results"];
+    assert_eq!(results[0]["outcome"], "keep");
+    assert_eq!(results[0]["record"]["value"], b64("keep"));
+    assert_eq!(results[1], json!({"outcome": "drop"}));
+    assert_eq!(results[2], json!({"outcome": "error", "message": "told to fail"}));
+    assert_eq!(results[3]["outcome"], "replace");
+    assert_eq!(results[3]["record"]["value"], b64("stamped"));
+    assert_eq!(results[3]["record"]["timestamp"], 1_700_000_000_000i64);
+    assert_eq!(
+        results[3]["record"]["headers"][0],
+        json!({"name": "x-principal", "value": b64("-")})
+    );
+
+    let consume = json!({"direction": "consume", "records": [{"value": b64("show"), "headers": [{"name": "h", "value": b64("v")}], "timestamp": 5}]});
+    let (status, answer) = try_plugin("script", consume).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["record"]["value"], b64("h=v|ts=5"));
+
+    let (status, answer) = try_plugin("json", json!({"records": [{"key": {"a": 1}, "value": [1, 2]}]})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["kind"], "format");
+    assert_eq!(answer["results"][0]["key_bytes"], b64(r#"{"a":1}"#));
+    assert_eq!(answer["results"][0]["value"], json!([1, 2]));
+
+    let (status, answer) = try_plugin("script", json!({"records": [{"value": b64("trap")}]})).await;
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (500, json!(50010)),
+        "{answer}"
+    );
+    let (status, answer) = try_plugin("nope", json!({"records": [{"value": b64("x")}]})).await;
+    assert_eq!(status, 404, "{answer}");
+    let bad_header = json!({"records": [{"value": b64("x"), "headers": [{"name": "h", "value": "%%"}]}]});
+    let (status, answer) = try_plugin("script", bad_header).await;
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (422, json!(422)),
+        "{answer}"
+    );
+    let (status, answer) = try_plugin("script", json!({"records": [{"value": "not base64!"}]})).await;
+    assert_eq!(status, 400, "{answer}");
+    let response = http()
+        .post(proxy.url("/plugins/script/test"))
+        .header("Content-Type", V2_JSON)
+        .body("{\"records\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let answer: Value = response.json().await.unwrap();
+    assert!(answer["error_code"].is_u64(), "{answer}");
+    assert_eq!(
+        support::end_offset_direct(&topic, 0),
+        0,
+        "a dry run wrote to Kafka"
+    );
+}

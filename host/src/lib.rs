@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clients;
 pub mod config;
 pub mod consumers;
+pub mod dry_run;
 pub mod error;
 pub mod file_changes;
 pub mod http;

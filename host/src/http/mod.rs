@@ -12,7 +12,7 @@ pub mod tls;
 mod v2;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{middleware, Router};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
@@ -34,6 +34,7 @@ pub fn app(state: AppState, gate: AuthGate) -> App {
         .merge(v2::router())
         .route("/metrics", get(metrics::export))
         .route("/plugins", get(plugins::list))
+        .route("/plugins/{name}/test", post(plugins::test))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))

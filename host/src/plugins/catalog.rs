@@ -93,6 +93,11 @@ impl PluginCatalog {
         self.of_kind(name, Kind::Auth)
     }
 
+    /// The active plugin called `name`, of any kind.
+    pub fn get(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.active.load().get(name).cloned()
+    }
+
     /// The active transform plugin called `name`.
     pub fn transform(&self, name: &str) -> Option<Arc<Plugin>> {
         self.of_kind(name, Kind::Transform)

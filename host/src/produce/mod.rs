@@ -156,7 +156,7 @@ impl ProduceService {
     }
 
     /// Encodes one side (keys or values) of the batch; a batch of only nulls needs no call.
-    async fn encode(
+    pub(crate) async fn encode(
         &self,
         plugin: &Plugin,
         topic: &str,
