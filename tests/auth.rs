@@ -8,7 +8,7 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    create_topic, end_offset, http, install_plugin, plugin_wasm, temp_dir, unique, Proxy, V2_JSON,
+    create_topic, end_offset, http, install_plugin, plugin_wasm, send_json, temp_dir, unique, Proxy, V2_JSON,
 };
 
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
@@ -41,19 +41,11 @@ async fn call_as(
     body: Option<Value>,
     content_type: &str,
 ) -> (u16, Value) {
-    let mut request = http().request(method, url).header("Accept", V2_JSON);
+    let mut request = http().request(method, url);
     if let Some(key) = key {
         request = request.header("x-api-key", key);
     }
-    if let Some(body) = body {
-        request = request
-            .header("Content-Type", content_type)
-            .body(body.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    send_json(request, body, content_type).await
 }
 
 fn record() -> Value {

@@ -60,19 +60,10 @@ async fn call_as(
     body: Option<Value>,
     content_type: &str,
 ) -> (u16, Value) {
-    let mut request = support::http()
+    let request = support::http()
         .request(method, url)
-        .basic_auth(user, Some(format!("{user}-http")))
-        .header("Accept", V2_JSON);
-    if let Some(body) = body {
-        request = request
-            .header("Content-Type", content_type)
-            .body(body.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        .basic_auth(user, Some(format!("{user}-http")));
+    support::send_json(request, body, content_type).await
 }
 
 async fn kafka_security(args: &[&str]) {
@@ -127,38 +118,21 @@ async fn kafka_acls_apply_to_each_caller_through_its_own_login() {
     );
     let records = json!({"records": [{"value": "cHJvcGFnYXRlZA=="}]});
     let at = |path: &str| proxy.url(path);
+    let topic_url = at(&format!("/topics/{topic}"));
+    let produce_by =
+        async |user: &str| call_as(user, Method::POST, &topic_url, Some(records.clone()), BINARY).await;
+    let describe_by = async |user: &str| call_as(user, Method::GET, &topic_url, None, V2_JSON).await;
 
-    let (status, answer) = call_as(
-        "alice",
-        Method::POST,
-        &at(&format!("/topics/{topic}")),
-        Some(records.clone()),
-        BINARY,
-    )
-    .await;
+    let (status, answer) = produce_by("alice").await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["offsets"][0]["offset"], 0, "{answer}");
     assert_eq!(read_value(&topic, 0).as_deref(), Some(&b"propagated"[..]));
 
-    let (status, answer) = call_as(
-        "bob",
-        Method::POST,
-        &at(&format!("/topics/{topic}")),
-        Some(records.clone()),
-        BINARY,
-    )
-    .await;
+    let (status, answer) = produce_by("bob").await;
     assert_eq!(status, 403, "{answer}");
     assert_eq!(answer["offsets"][0]["error_code"], 40301, "{answer}");
     assert_eq!(answer["offsets"][0]["offset"], Value::Null, "{answer}");
-    let (status, answer) = call_as(
-        "bob",
-        Method::GET,
-        &at(&format!("/topics/{topic}")),
-        None,
-        V2_JSON,
-    )
-    .await;
+    let (status, answer) = describe_by("bob").await;
     assert_eq!(
         (status, answer["error_code"].clone()),
         (403, json!(40301)),
@@ -172,14 +146,7 @@ async fn kafka_acls_apply_to_each_caller_through_its_own_login() {
     let (status, listed) = call_as("bob", Method::GET, &at("/topics"), None, V2_JSON).await;
     assert_eq!(status, 200);
     assert!(!listed.as_array().unwrap().contains(&json!(topic)), "{listed}");
-    let (status, described) = call_as(
-        "alice",
-        Method::GET,
-        &at(&format!("/topics/{topic}")),
-        None,
-        V2_JSON,
-    )
-    .await;
+    let (status, described) = describe_by("alice").await;
     assert_eq!(
         (status, described["name"].clone()),
         (200, json!(topic)),
@@ -197,14 +164,7 @@ async fn kafka_acls_apply_to_each_caller_through_its_own_login() {
         "{refused:?}"
     );
 
-    let (status, answer) = call_as(
-        "carol",
-        Method::POST,
-        &at(&format!("/topics/{topic}")),
-        Some(records),
-        BINARY,
-    )
-    .await;
+    let (status, answer) = produce_by("carol").await;
     assert_eq!(
         (status, answer["error_code"].clone()),
         (403, json!(40301)),

@@ -9,10 +9,9 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Message, Offset};
 use serde_json::{json, Value};
 use support::{
     bootstrap, call, create_topic, http, install_plugin, plugin_wasm, temp_dir, unique, ProduceLoad, Proxy,
@@ -66,17 +65,7 @@ async fn produce(proxy: &Proxy, topic: &str, values: &[&str]) -> (u16, Value) {
 type Stored = Vec<(String, Vec<(String, String)>, Option<i64>)>;
 
 fn stored(topic: &str, count: usize) -> Stored {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("group.id", unique("reader"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    assignment
-        .add_partition_offset(topic, 0, Offset::Beginning)
-        .unwrap();
-    consumer.assign(&assignment).unwrap();
+    let consumer = support::reader(topic, Offset::Beginning);
     let mut records = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while records.len() < count && std::time::Instant::now() < deadline {

@@ -307,19 +307,8 @@ pub fn temp_dir(prefix: &str) -> std::path::PathBuf {
 
 /// The value bytes of the record at `offset` of partition 0 of `topic`, read from Kafka.
 pub fn read_value(topic: &str, offset: i64) -> Option<Vec<u8>> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{Message, Offset, TopicPartitionList};
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("group.id", unique("reader"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    assignment
-        .add_partition_offset(topic, 0, Offset::Offset(offset))
-        .unwrap();
-    consumer.assign(&assignment).unwrap();
+    use rdkafka::Message;
+    let consumer = reader(topic, rdkafka::Offset::Offset(offset));
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while std::time::Instant::now() < deadline {
         if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
@@ -327,6 +316,28 @@ pub fn read_value(topic: &str, offset: i64) -> Option<Vec<u8>> {
         }
     }
     panic!("no record at {topic}/0@{offset}");
+}
+
+/// Sends `request` with the v2 Accept header and an optional JSON body as `content_type`;
+/// returns the status and the answer (a non-JSON answer as a JSON string).
+pub async fn send_json(
+    request: reqwest::RequestBuilder,
+    body: Option<serde_json::Value>,
+    content_type: &str,
+) -> (u16, serde_json::Value) {
+    let mut request = request.header("Accept", V2_JSON);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", content_type)
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }
 
 /// The end offset of `topic`/`partition`, asked of Kafka directly.
@@ -340,6 +351,21 @@ pub fn end_offset_direct(topic: &str, partition: i32) -> i64 {
         .fetch_watermarks(topic, partition, Duration::from_secs(10))
         .expect("watermarks");
     end
+}
+
+/// A Kafka consumer (no group commits) assigned partition 0 of `topic` from `offset`.
+pub fn reader(topic: &str, offset: rdkafka::Offset) -> rdkafka::consumer::BaseConsumer {
+    use rdkafka::consumer::Consumer;
+    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", unique("reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    assignment.add_partition_offset(topic, 0, offset).unwrap();
+    consumer.assign(&assignment).unwrap();
+    consumer
 }
 
 /// A JSON-speaking HTTP call: `method path` with an optional body (sent as v2 JSON) and an
