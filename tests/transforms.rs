@@ -411,3 +411,36 @@ async fn dry_runs_show_what_a_plugin_would_do_and_touch_no_kafka() {
         "a dry run wrote to Kafka"
     );
 }
+
+/// The example of the docs, run as written: `redact` masks `ssn` at any depth in records
+/// produced to `pii-*` topics, and leaves other topics alone.
+#[tokio::test]
+async fn the_transforms_example_redacts_pii_topics_as_written() {
+    let (pii, other) = (unique("pii-users"), unique("users"));
+    create_topic(&pii, 1, &[]).await;
+    create_topic(&other, 1, &[]).await;
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/transforms");
+    let proxy = Proxy::run(support::krest_as_written(
+        &["--config", &format!("{example}/kafka-rest.properties")],
+        &[("KAFKA_REST_BOOTSTRAP_SERVERS", &bootstrap())],
+    ));
+    assert_eq!(proxy.base, "http://127.0.0.1:8082");
+    let body = json!({"records": [{"value": {"name": "a", "ssn": "123-45-6789"}}, {"value": {"people": [{"ssn": "1"}]}}]});
+    for topic in [&pii, &other] {
+        let (status, answer) =
+            support::produce_as(&proxy, topic, "application/vnd.kafka.json.v2+json", &body).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let values = |topic: &str| -> Vec<String> { stored(topic, 2).into_iter().map(|r| r.0).collect() };
+    assert_eq!(
+        values(&pii),
+        [r#"{"name":"a","ssn":"***"}"#, r#"{"people":[{"ssn":"***"}]}"#]
+    );
+    assert_eq!(
+        values(&other),
+        [
+            r#"{"name":"a","ssn":"123-45-6789"}"#,
+            r#"{"people":[{"ssn":"1"}]}"#
+        ]
+    );
+}
