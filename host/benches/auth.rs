@@ -15,11 +15,8 @@ use krest::config::PluginLimits;
 use krest::plugins::bindings::policy::{Action, RequestFacts, Target};
 use krest::plugins::catalog::PluginCatalog;
 use krest::plugins::runtime::PluginRuntime;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::ClientConfig;
 use serde_json::json;
-use support::{drive, percentile_ms, Krest, CONCURRENCY, RUN_FOR};
+use support::{bootstrap, create_topic, drive, percentile_ms, Krest, CONCURRENCY, RUN_FOR};
 
 mod support;
 
@@ -169,19 +166,9 @@ fn start_krest(bootstrap: &str, dir: &Path, plugins: &str) -> Krest {
 
 /// Produce through krest with each setup; the added median is against "no auth" in this run.
 async fn bench_produce(dir: &Path) {
-    let bootstrap = std::env::var("KREST_TEST_BOOTSTRAP")
-        .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)");
+    let bootstrap = bootstrap();
     let topic = format!("{TOPIC_PREFIX}-{}", std::process::id());
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
-        .create()
-        .unwrap();
-    let new_topic = NewTopic::new(&topic, 1, TopicReplication::Fixed(1));
-    admin
-        .create_topics(&[new_topic], &AdminOptions::new())
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    create_topic(&topic).await;
 
     println!("## Produce through krest: 100-byte binary values, {CONCURRENCY} concurrent clients, {RUN_FOR:?} each\n");
     println!("| auth.plugins | batch | records/s | p50 ms per request | p99 ms per request | p50 added vs no auth, µs |");

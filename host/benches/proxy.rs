@@ -8,26 +8,20 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
-use support::{drive, Krest, CONCURRENCY, RUN_FOR};
+use support::{
+    bootstrap, consume_through_krest, create_topic, drive, post_records, Krest, CONCURRENCY, RUN_FOR, V2,
+};
 
 mod support;
 
 const VALUE_BYTES: usize = 100;
 const CONSUME_RECORDS: usize = 100_000;
-const V2: &str = "application/vnd.kafka.v2+json";
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
 const AVRO: &str = "application/vnd.kafka.avro.v2+json";
-
-fn bootstrap() -> String {
-    std::env::var("KREST_TEST_BOOTSTRAP")
-        .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)")
-}
 
 /// krest with its own Schema Registry (for the Avro part).
 fn start_krest() -> Krest {
@@ -50,16 +44,6 @@ fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-async fn create_topic(name: &str) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .create()
-        .unwrap();
-    let topic = NewTopic::new(name, 1, TopicReplication::Fixed(1));
-    admin.create_topics(&[topic], &AdminOptions::new()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
 fn producer() -> FutureProducer {
@@ -176,64 +160,6 @@ const AVRO_SCHEMA: &str = r#"{"type":"record","name":"Reading","fields":[
 
 fn avro_reading(n: i64) -> Value {
     json!({"id": n, "sensor": "s".repeat(VALUE_BYTES - 20), "value": 21.5, "ok": true})
-}
-
-/// POSTs one produce body as `content_type` and checks the answer.
-async fn post_records(http: &reqwest::Client, url: &str, content_type: &str, body: String) {
-    let response = http
-        .post(url)
-        .header("Content-Type", content_type)
-        .header("Accept", V2)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.bytes().await.unwrap();
-}
-
-/// Reads `count` records through a new krest consumer of `format` (created with
-/// `fetch.min.bytes` of 1 MiB, reading with `timeout=200`); records/s.
-async fn consume_through_krest(krest: &Krest, topic: &str, format: &str, count: usize) -> f64 {
-    let http = reqwest::Client::new();
-    let group = format!("bench-{format}-{}-{topic}", std::process::id());
-    let created: Value = http
-        .post(format!("{}/consumers/{group}", krest.base))
-        .header("Content-Type", V2)
-        .body(
-            json!({"format": format, "auto.offset.reset": "earliest", "fetch.min.bytes": 1_048_576})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let uri = created["base_uri"].as_str().unwrap().to_string();
-    http.post(format!("{uri}/subscription"))
-        .header("Content-Type", V2)
-        .body(json!({"topics": [topic]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let mut read = 0;
-    while read < count {
-        let records: Vec<Value> = http
-            .get(format!("{uri}/records?timeout=200"))
-            .header("Accept", format!("application/vnd.kafka.{format}.v2+json"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        read += records.len();
-    }
-    let rate = read as f64 / started.elapsed().as_secs_f64();
-    http.delete(uri).send().await.unwrap();
-    rate
 }
 
 async fn bench_avro(krest: &Krest) {

@@ -17,8 +17,7 @@ const SCHEMAS: usize = 200;
 
 /// krest with a registry in a topic of its own; returns the registry's URL once it answers.
 async fn start_krest() -> (Krest, String) {
-    let bootstrap = std::env::var("KREST_TEST_BOOTSTRAP")
-        .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)");
+    let bootstrap = support::bootstrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -1,5 +1,6 @@
-//! What the benchmarks share: a krest process to measure, load from concurrent workers for a
-//! fixed time, and the rate and latency percentiles it measured.
+//! What the benchmarks share: the broker and a krest process to measure, produce and consume
+//! through it, load from concurrent workers for a fixed time, and the rate and latency
+//! percentiles it measured.
 #![allow(dead_code)] // each benchmark uses a different part
 
 use std::process::{Child, Command, Stdio};
@@ -7,7 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::ClientConfig;
+use serde_json::{json, Value};
+
 pub const CONCURRENCY: usize = 8;
+pub const V2: &str = "application/vnd.kafka.v2+json";
 pub const RUN_FOR: Duration = Duration::from_secs(5);
 
 pub struct Sample {
@@ -127,4 +134,79 @@ impl Drop for Krest {
         self.child.kill().ok();
         self.child.wait().ok();
     }
+}
+
+/// The broker of the run (`KREST_TEST_BOOTSTRAP`).
+pub fn bootstrap() -> String {
+    std::env::var("KREST_TEST_BOOTSTRAP")
+        .expect("set KREST_TEST_BOOTSTRAP to a running broker (scripts/kafka.sh start)")
+}
+
+/// Creates a one-partition topic and gives the broker a moment to know it.
+pub async fn create_topic(name: &str) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    let topic = NewTopic::new(name, 1, TopicReplication::Fixed(1));
+    admin.create_topics(&[topic], &AdminOptions::new()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// POSTs one produce body as `content_type` and checks the answer.
+pub async fn post_records(http: &reqwest::Client, url: &str, content_type: &str, body: String) {
+    let response = http
+        .post(url)
+        .header("Content-Type", content_type)
+        .header("Accept", V2)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.bytes().await.unwrap();
+}
+
+/// Reads `count` records through a new krest consumer of `format` (created with
+/// `fetch.min.bytes` of 1 MiB, reading with `timeout=200`); records/s.
+pub async fn consume_through_krest(krest: &Krest, topic: &str, format: &str, count: usize) -> f64 {
+    let http = reqwest::Client::new();
+    let group = format!("bench-{format}-{}-{topic}", std::process::id());
+    let created: Value = http
+        .post(format!("{}/consumers/{group}", krest.base))
+        .header("Content-Type", V2)
+        .body(
+            json!({"format": format, "auto.offset.reset": "earliest", "fetch.min.bytes": 1_048_576})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uri = created["base_uri"].as_str().unwrap().to_string();
+    http.post(format!("{uri}/subscription"))
+        .header("Content-Type", V2)
+        .body(json!({"topics": [topic]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut read = 0;
+    while read < count {
+        let records: Vec<Value> = http
+            .get(format!("{uri}/records?timeout=200"))
+            .header("Accept", format!("application/vnd.kafka.{format}.v2+json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        read += records.len();
+    }
+    let rate = read as f64 / started.elapsed().as_secs_f64();
+    http.delete(uri).send().await.unwrap();
+    rate
 }
