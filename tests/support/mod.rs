@@ -81,6 +81,34 @@ pub async fn create_topic_on(bootstrap: &str, name: &str, partitions: i32, confi
     for result in results {
         result.expect("topic created");
     }
+    wait_for_partitions(bootstrap, name, partitions);
+}
+
+/// Waits (up to 10 s) until the broker's metadata shows `topic` with `partitions` partitions:
+/// a topic just created may take a moment to appear on a busy machine.
+fn wait_for_partitions(bootstrap: &str, topic: &str, partitions: i32) {
+    use rdkafka::consumer::Consumer;
+    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let shown = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .ok()
+            .and_then(|m| {
+                m.topics()
+                    .iter()
+                    .find(|t| t.name() == topic && t.error().is_none())
+                    .map(|t| t.partitions().iter().filter(|p| p.leader() >= 0).count())
+            });
+        if shown == Some(partitions as usize) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("topic {topic} did not show {partitions} partitions within 10 s");
 }
 
 /// A `krest serve` child process, killed on drop.
