@@ -1,17 +1,21 @@
 //! Schema formats the way Confluent stores them: implement [`SchemaCodec`] for one parsed
 //! schema and export it with [`export_schema_format!`](crate::export_schema_format). Framing
 //! (magic byte 0, 4-byte big-endian schema id, payload), registration under the topic-name
-//! strategy, look-ups by id with references, one parse per schema per call and Confluent's
-//! error kinds are handled here.
+//! strategy, look-ups by id with references and Confluent's error kinds are handled here.
+//! A schema fetched by id is parsed once per instance: registry ids never change meaning, and
+//! a warm instance keeps its parsed schemas for the calls after.
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::format::exports::krest::plugin::codec::{EncodeContext, Encoded, FormatError, Part, SchemaRef};
 use crate::format::krest::plugin::schema_registry::{self, Reference, RegistryError, Schema};
 
 /// One schema, parsed, able to convert records between JSON text and the payload that
 /// follows the 5-byte header in Kafka.
-pub trait SchemaCodec: Sized {
+pub trait SchemaCodec: Sized + 'static {
     /// The registry's name of the schema type: `AVRO`, `JSON` or `PROTOBUF`.
     const SCHEMA_TYPE: &'static str;
     /// Parses a schema; `references` are the schemas it refers to, each before the schemas
@@ -48,7 +52,7 @@ pub fn encode<C: SchemaCodec>(
     let subject = format!("{}-{part}", context.topic);
     let (id, codec) = match schema {
         SchemaRef::Text(text) => {
-            let codec = C::parse(&text, &[]).map_err(FormatError::InvalidSchema)?;
+            let codec = Rc::new(C::parse(&text, &[]).map_err(FormatError::InvalidSchema)?);
             let id = schema_registry::register(&subject, C::SCHEMA_TYPE, &text).map_err(registry_error)?;
             (id, codec)
         }
@@ -81,10 +85,10 @@ pub fn encode<C: SchemaCodec>(
     })
 }
 
-/// Decodes a batch of Kafka bytes, each by the schema id in its header; every writer schema
-/// is fetched and parsed once per call.
+/// Decodes a batch of Kafka bytes, each by the schema id in its header; a writer schema that
+/// cannot be used is asked for once per call.
 pub fn decode<C: SchemaCodec>(values: Vec<Option<Vec<u8>>>) -> Vec<Result<Option<String>, String>> {
-    let mut codecs: HashMap<u32, Result<C, String>> = HashMap::new();
+    let mut codecs: HashMap<u32, Result<Rc<C>, String>> = HashMap::new();
     values
         .into_iter()
         .map(|value| {
@@ -112,8 +116,30 @@ enum Unusable {
     Schema(String),
 }
 
-/// Schema `id` from the registry, with its references, parsed.
-fn codec_by_id<C: SchemaCodec>(id: u32) -> Result<C, Unusable> {
+/// Schemas parsed by id at most kept per instance; beyond, the memo starts over.
+const PARSED_MAX: usize = 256;
+
+thread_local! {
+    static PARSED: RefCell<HashMap<u32, Rc<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+/// Schema `id` parsed: from this instance's memo, or from the registry with its references.
+fn codec_by_id<C: SchemaCodec>(id: u32) -> Result<Rc<C>, Unusable> {
+    let known = PARSED.with_borrow(|parsed| parsed.get(&id).cloned());
+    if let Some(codec) = known.and_then(|any| any.downcast::<C>().ok()) {
+        return Ok(codec);
+    }
+    let codec = Rc::new(fetch_and_parse::<C>(id)?);
+    PARSED.with_borrow_mut(|parsed| {
+        if parsed.len() >= PARSED_MAX {
+            parsed.clear();
+        }
+        parsed.insert(id, Rc::clone(&codec) as Rc<dyn Any>);
+    });
+    Ok(codec)
+}
+
+fn fetch_and_parse<C: SchemaCodec>(id: u32) -> Result<C, Unusable> {
     let schema: Schema = schema_registry::schema_by_id(id).map_err(Unusable::Registry)?;
     if schema.schema_type != C::SCHEMA_TYPE {
         return Err(Unusable::Schema(format!(
