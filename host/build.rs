@@ -16,6 +16,10 @@ const BUILTINS: &[(&str, &str)] = &[
     ("jwt", "krest-auth-jwt"),
     ("protobuf", "krest-format-protobuf"),
     ("jsonschema", "krest-format-jsonschema"),
+    ("redact", "krest-transform-redact"),
+    ("headers", "krest-transform-headers"),
+    ("filter", "krest-transform-filter"),
+    ("route", "krest-transform-route"),
 ];
 
 fn main() {

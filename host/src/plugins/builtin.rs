@@ -17,4 +17,11 @@ pub const BUILTINS: &[(&str, &[u8])] = &[
         "jsonschema",
         include_bytes!(concat!(env!("OUT_DIR"), "/jsonschema.wasm")),
     ),
+    ("redact", include_bytes!(concat!(env!("OUT_DIR"), "/redact.wasm"))),
+    (
+        "headers",
+        include_bytes!(concat!(env!("OUT_DIR"), "/headers.wasm")),
+    ),
+    ("filter", include_bytes!(concat!(env!("OUT_DIR"), "/filter.wasm"))),
+    ("route", include_bytes!(concat!(env!("OUT_DIR"), "/route.wasm"))),
 ];

@@ -400,6 +400,8 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugins::bindings::host::CallContext;
+    use crate::plugins::bindings::transformer;
 
     #[test]
     fn names_come_from_wasm_and_toml_files_only() {
@@ -426,5 +428,135 @@ mod tests {
                 ("mode".to_string(), "x".to_string())
             ]
         );
+    }
+
+    /// Runs the built-in `name` configured as a `NAME.toml` holding `toml` configures it.
+    async fn apply_builtin(
+        name: &str,
+        toml: &str,
+        direction: transformer::Direction,
+        records: &[transformer::KafkaRecord],
+    ) -> Vec<transformer::Outcome> {
+        let limits = crate::config::PluginLimits {
+            call_timeout: std::time::Duration::from_secs(10),
+            memory_max_bytes: 64 << 20,
+            max_instances: 4,
+            reuse_instances: false,
+            fresh_plugins: Vec::new(),
+        };
+        let runtime = PluginRuntime::new(limits, None, None).unwrap();
+        let (_, bytes) = BUILTINS.iter().find(|(n, _)| *n == name).expect("a built-in");
+        let config = parse_config(Path::new(&format!("{name}.toml")), toml.as_bytes()).unwrap();
+        let plugin = runtime
+            .load(name, bytes, plugin::sha256(bytes), Source::Builtin, config)
+            .unwrap();
+        assert_eq!(plugin.kind, Kind::Transform, "{name}");
+        let context = CallContext {
+            principal: Some("alice".into()),
+            request_id: "req-1".into(),
+        };
+        runtime
+            .transform(&plugin, &context, direction, records)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_built_in_transforms_follow_their_toml() {
+        use transformer::{Direction, Header, KafkaRecord, Outcome};
+        let record = |value: &str| KafkaRecord {
+            topic: "orders".into(),
+            partition: Some(1),
+            offset: None,
+            key: None,
+            value: Some(value.as_bytes().to_vec()),
+            headers: vec![Header {
+                name: "x-principal".into(),
+                value: Some(b"mallory".to_vec()),
+            }],
+            timestamp: Some(1),
+        };
+        let replaced = |outcome: &Outcome| match outcome {
+            Outcome::Replace(record) => record.clone(),
+            other => panic!("expected a replacement, got {other:?}"),
+        };
+
+        let redacted = apply_builtin(
+            "redact",
+            "fields = [\"ssn\", \"card.number\"]",
+            Direction::Produce,
+            &[
+                record(r#"{"name":"a","ssn":"123-45-6789"}"#),
+                record(r#"{"name":"b"}"#),
+            ],
+        )
+        .await;
+        assert_eq!(
+            replaced(&redacted[0]).value.as_deref(),
+            Some(&br#"{"name":"a","ssn":"***"}"#[..])
+        );
+        assert!(matches!(redacted[1], Outcome::Keep));
+
+        let stamped = apply_builtin(
+            "headers",
+            r#"
+            principal_header = "x-principal"
+            request_id_header = "x-request-id"
+            timestamp = "now"
+            [add]
+            x-via = "krest"
+            "#,
+            Direction::Produce,
+            &[record("{}")],
+        )
+        .await;
+        let stamped = replaced(&stamped[0]);
+        let headers: Vec<(&str, &[u8])> = stamped
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("x-via", &b"krest"[..]),
+                ("x-principal", b"alice"),
+                ("x-request-id", b"req-1")
+            ]
+        );
+        assert!(
+            stamped.timestamp.unwrap() > 1_600_000_000_000,
+            "the guest reads the clock"
+        );
+
+        let filtered = apply_builtin(
+            "filter",
+            "[[drop]]\npath = \"type\"\nequals = \"heartbeat\"\n[[drop]]\npath = \"n\"\nmatches = '^4\\d$'",
+            Direction::Consume,
+            &[
+                record(r#"{"type":"heartbeat"}"#),
+                record(r#"{"type":"order","n":7}"#),
+                record(r#"{"n":42}"#),
+            ],
+        )
+        .await;
+        assert!(matches!(
+            filtered[..],
+            [Outcome::Drop, Outcome::Keep, Outcome::Drop]
+        ));
+
+        let routed = apply_builtin(
+            "route",
+            "field = \"region\"\ndefault = \"error\"\n[map]\neu = \"orders-eu\"",
+            Direction::Produce,
+            &[record(r#"{"region":"eu"}"#), record(r#"{"region":"us"}"#)],
+        )
+        .await;
+        let eu = replaced(&routed[0]);
+        assert_eq!((eu.topic.as_str(), eu.partition), ("orders-eu", None));
+        assert!(matches!(&routed[1], Outcome::Error(m) if m.contains("`us` is not in [map]")));
+
+        let broken = apply_builtin("route", "", Direction::Produce, &[record("{}")]).await;
+        assert!(matches!(&broken[0], Outcome::Error(m) if m.starts_with("route.toml: ")));
     }
 }
