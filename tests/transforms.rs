@@ -444,3 +444,149 @@ async fn the_transforms_example_redacts_pii_topics_as_written() {
         ]
     );
 }
+
+/// The built-in transforms chained on produce (filter → redact → headers → route) and on
+/// consume (filter → redact), each configured by its `NAME.toml`.
+#[tokio::test]
+async fn built_in_transforms_filter_redact_stamp_and_route_both_ways() {
+    let (topic, eu) = (unique("bi-orders"), unique("bi-orders-eu"));
+    create_topic(&topic, 1, &[]).await;
+    create_topic(&eu, 1, &[]).await;
+    let dir = temp_dir("krest-builtins");
+    let write = |name: &str, text: String| std::fs::write(dir.join(format!("{name}.toml")), text).unwrap();
+    write(
+        "filter",
+        "[[drop]]\npath = \"type\"\nequals = \"heartbeat\"\n".into(),
+    );
+    write("redact", "fields = [\"ssn\"]\n".into());
+    write(
+        "headers",
+        "request_id_header = \"x-request-id\"\n[add]\nx-source = \"krest\"\n".into(),
+    );
+    write("route", format!("field = \"region\"\n[map]\neu = \"{eu}\"\n"));
+    let produce_side = proxy_with(
+        &dir,
+        &[
+            "transforms=filter,redact,headers,route",
+            "transforms.filter.on=produce",
+            "transforms.redact.on=produce",
+        ],
+    );
+    let records = json!({"records": [
+        {"value": {"type": "heartbeat"}},
+        {"value": {"type": "order", "ssn": "1", "region": "eu"}},
+        {"value": {"type": "order", "ssn": "2", "items": [{"ssn": "3"}]}},
+    ]});
+    let response = http()
+        .post(produce_side.url(&format!("/topics/{topic}")))
+        .header("Content-Type", "application/vnd.kafka.json.v2+json")
+        .header("x-request-id", "req-7")
+        .body(records.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["offsets"][0]["error_code"], 42211, "{answer}");
+    assert_eq!(answer["offsets"][1]["offset"], 0, "{answer}");
+    assert_eq!(answer["offsets"][2]["offset"], 0, "{answer}");
+    let stamped = vec![
+        ("x-request-id".to_string(), "req-7".to_string()),
+        ("x-source".to_string(), "krest".to_string()),
+    ];
+    let mut here = stored(&topic, 1).remove(0);
+    here.1.sort();
+    assert_eq!(
+        (here.0.as_str(), &here.1),
+        (
+            r#"{"type":"order","ssn":"***","items":[{"ssn":"***"}]}"#,
+            &stamped
+        )
+    );
+    let mut routed = stored(&eu, 1).remove(0);
+    routed.1.sort();
+    assert_eq!(
+        (routed.0.as_str(), &routed.1),
+        (r#"{"type":"order","ssn":"***","region":"eu"}"#, &stamped)
+    );
+
+    // On consume: records written directly, filtered and redacted on the way out.
+    let raw = unique("bi-raw");
+    create_topic(&raw, 1, &[]).await;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    for value in [r#"{"type":"heartbeat"}"#, r#"{"type":"x","ssn":"9"}"#] {
+        producer
+            .send(
+                FutureRecord::<(), _>::to(&raw).payload(value),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    let consume_side = proxy_with(
+        &dir,
+        &[
+            "transforms=filter,redact",
+            "transforms.filter.on=consume",
+            "transforms.redact.on=consume",
+        ],
+    );
+    let json_format = "application/vnd.kafka.json.v2+json";
+    let base = support::new_consumer(
+        &consume_side,
+        &unique("bi-group"),
+        json!({"format": "json", "auto.offset.reset": "earliest"}),
+    )
+    .await;
+    let (status, _, _) = call(
+        reqwest::Method::POST,
+        &format!("{base}/subscription"),
+        Some(json!({"topics": [raw]})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let mut values = Vec::new();
+    for _ in 0..30 {
+        let (status, _, records) = call(
+            reqwest::Method::GET,
+            &format!("{base}/records"),
+            None,
+            json_format,
+        )
+        .await;
+        assert_eq!(status, 200, "{records}");
+        values.extend(
+            records
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["value"].clone(), r["offset"].clone())),
+        );
+        if !values.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(values, [(json!({"type": "x", "ssn": "***"}), json!(1))]);
+
+    // headers on consume, seen through a dry run (v2 reads carry no headers).
+    let (status, _, answer) = call(
+        reqwest::Method::POST,
+        &consume_side.url("/plugins/headers/test"),
+        Some(json!({"direction": "consume", "records": [{"value": b64("v")}]})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let headers = &answer["results"][0]["record"]["headers"];
+    assert!(
+        headers
+            .as_array()
+            .unwrap()
+            .contains(&json!({"name": "x-source", "value": b64("krest")})),
+        "{answer}"
+    );
+}
