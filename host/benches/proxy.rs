@@ -70,18 +70,7 @@ async fn bench_produce(krest: &Krest) {
         let (http, url) = (http.clone(), format!("{}/topics/{topic}", krest.base));
         let sample = drive(batch, move |_| {
             let (http, url, body) = (http.clone(), url.clone(), body.clone());
-            async move {
-                let response = http
-                    .post(url)
-                    .header("Content-Type", BINARY)
-                    .header("Accept", V2)
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 200);
-                response.bytes().await.unwrap();
-            }
+            async move { post_records(&http, &url, BINARY, body).await }
         })
         .await;
         println!("{}", sample.row("krest HTTP", batch));
