@@ -30,6 +30,6 @@ pub mod transform {
 }
 
 pub use auth::exports::krest::plugin::policy;
-pub use transform::exports::krest::plugin::transformer;
 pub use format::exports::krest::plugin::codec;
 pub use format::krest::plugin::{host, schema_registry};
+pub use transform::exports::krest::plugin::transformer;
