@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv with the Python packages the interoperability tests use (Confluent's own
-# client, from PyPI; tests/clients/requirements.txt) and prints the interpreter's path.
+# Creates .venv with the Python packages the tests use (Confluent's own client for the
+# interoperability tests, componentize-py for examples/python-transform; from PyPI, pinned in
+# tests/clients/requirements.txt) and prints the interpreter's path.
 # Re-running is cheap: packages are installed again only when the requirements change.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,8 @@
 //!
 //! Requests flow `http` → service modules (`metadata`, `produce`, `consumers`, through the
 //! caller's `clients`) → `kafka` and `plugins`;
-//! `config` is read once at start-up and `app` runs one process from start to exit.
+//! `config` is read once at start-up and `app` runs one process from start to exit;
+//! `scaffold` is `krest plugin new`.
 
 pub mod app;
 pub mod auth;
@@ -18,5 +19,6 @@ pub mod kafka;
 pub mod metadata;
 pub mod plugins;
 pub mod produce;
+pub mod scaffold;
 pub mod schema_registry;
 pub mod transforms;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use krest::config::{Config, Origin, RawConfig};
 use krest::kafka::dev::DevCluster;
+use krest::scaffold::{NewPlugin, Sdk, World};
 use tracing::warn;
 
 /// How long the exit waits for blocking work that outlived the shutdown sequence.
@@ -27,6 +28,34 @@ struct Cli {
 enum Command {
     /// Run the proxy.
     Serve(ServeArgs),
+    /// Write plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Create a plugin project: Cargo.toml, src/lib.rs (a working plugin with a unit test),
+    /// NAME.toml and a README with the build and install commands.
+    New(NewPluginArgs),
+}
+
+#[derive(Args)]
+struct NewPluginArgs {
+    /// The plugin's name: the file krest loads is NAME.wasm.
+    name: String,
+    /// The world it implements.
+    #[arg(long, value_enum)]
+    world: World,
+    /// The project's folder (default ./NAME); must not exist or be empty.
+    #[arg(long, value_name = "PATH")]
+    dir: Option<PathBuf>,
+    /// Depend on the SDK in this folder of a krest checkout (`…/plugin-sdk`) instead of crates.io.
+    #[arg(long, value_name = "PATH", conflicts_with = "sdk_git")]
+    sdk_path: Option<PathBuf>,
+    /// Depend on the SDK from this git repository of krest instead of crates.io.
+    #[arg(long, value_name = "URL")]
+    sdk_git: Option<String>,
 }
 
 /// Configuration is read from the file, then `KAFKA_REST_*` environment variables, then
@@ -61,14 +90,34 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let Command::Serve(args) = Cli::parse().command;
-    match serve(args) {
+    let result = match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::Plugin(PluginCommand::New(args)) => new_plugin(args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("krest: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn new_plugin(args: NewPluginArgs) -> anyhow::Result<()> {
+    let sdk = match (args.sdk_path, args.sdk_git) {
+        (Some(path), _) => Sdk::Path(path),
+        (None, Some(url)) => Sdk::Git(url),
+        (None, None) => Sdk::Registry,
+    };
+    let plugin = NewPlugin {
+        dir: args.dir.unwrap_or_else(|| PathBuf::from(&args.name)),
+        name: args.name,
+        world: args.world,
+        sdk,
+    };
+    krest::scaffold::create(&plugin)?;
+    print!("{}", krest::scaffold::next_steps(&plugin));
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

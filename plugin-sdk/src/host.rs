@@ -12,49 +12,6 @@ pub enum Level {
     Error,
 }
 
-#[cfg(target_arch = "wasm32")]
-macro_rules! with_host {
-    ($host:ident => $body:expr) => {{
-        #[cfg(all(feature = "auth", not(feature = "format")))]
-        use crate::auth::krest::plugin::host as $host;
-        #[cfg(feature = "format")]
-        use crate::format::krest::plugin::host as $host;
-        #[cfg(all(feature = "transform", not(any(feature = "format", feature = "auth"))))]
-        use crate::transform::krest::plugin::host as $host;
-        $body
-    }};
-}
-
-/// Writes one line to krest's log, tagged with this plugin's name.
-pub fn log(level: Level, message: &str) {
-    #[cfg(target_arch = "wasm32")]
-    with_host!(host => {
-        let level = match level {
-            Level::Trace => host::Level::Trace,
-            Level::Debug => host::Level::Debug,
-            Level::Info => host::Level::Info,
-            Level::Warn => host::Level::Warn,
-            Level::Error => host::Level::Error,
-        };
-        host::log(level, message)
-    });
-    #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("[{level:?}] {message}");
-}
-
-/// This plugin's configuration (`NAME.toml`, flattened to dotted keys).
-pub fn config() -> Vec<(String, String)> {
-    #[cfg(target_arch = "wasm32")]
-    return with_host!(host => host::config());
-    #[cfg(not(target_arch = "wasm32"))]
-    crate::testing::config()
-}
-
-/// One configuration value by its dotted key.
-pub fn config_value(key: &str) -> Option<String> {
-    config().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
-}
-
 /// Whom the current call serves (WIT `host.call-context`, since krest:plugin 0.1.2).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallContext {
@@ -64,16 +21,81 @@ pub struct CallContext {
     pub request_id: String,
 }
 
+/// Writes one line to krest's log, tagged with this plugin's name.
+pub fn log(level: Level, message: &str) {
+    imports::log(level, message)
+}
+
+/// This plugin's configuration (`NAME.toml`, flattened to dotted keys).
+pub fn config() -> Vec<(String, String)> {
+    imports::config()
+}
+
+/// One configuration value by its dotted key.
+pub fn config_value(key: &str) -> Option<String> {
+    config().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
 /// The context of the current call.
 pub fn context() -> CallContext {
-    #[cfg(target_arch = "wasm32")]
-    return with_host!(host => {
+    imports::context()
+}
+
+/// The host's imports, through the bindings of the world the plugin enabled.
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "format", feature = "auth", feature = "transform")
+))]
+mod imports {
+    use super::{CallContext, Level};
+    #[cfg(all(feature = "auth", not(feature = "format")))]
+    use crate::auth::krest::plugin::host;
+    #[cfg(feature = "format")]
+    use crate::format::krest::plugin::host;
+    #[cfg(all(feature = "transform", not(any(feature = "format", feature = "auth"))))]
+    use crate::transform::krest::plugin::host;
+
+    pub fn log(level: Level, message: &str) {
+        let level = match level {
+            Level::Trace => host::Level::Trace,
+            Level::Debug => host::Level::Debug,
+            Level::Info => host::Level::Info,
+            Level::Warn => host::Level::Warn,
+            Level::Error => host::Level::Error,
+        };
+        host::log(level, message)
+    }
+
+    pub fn config() -> Vec<(String, String)> {
+        host::config()
+    }
+
+    pub fn context() -> CallContext {
         let context = host::context();
         CallContext {
             principal: context.principal,
             request_id: context.request_id,
         }
-    });
-    #[cfg(not(target_arch = "wasm32"))]
-    crate::testing::context()
+    }
+}
+
+/// Natively (unit tests): stderr and what [`crate::testing`] set.
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(feature = "format", feature = "auth", feature = "transform")
+)))]
+mod imports {
+    use super::{CallContext, Level};
+
+    pub fn log(level: Level, message: &str) {
+        eprintln!("[{level:?}] {message}");
+    }
+
+    pub fn config() -> Vec<(String, String)> {
+        crate::testing::config()
+    }
+
+    pub fn context() -> CallContext {
+        crate::testing::context()
+    }
 }

@@ -1,5 +1,6 @@
 //! The krest plugin SDK: bindings for the `krest:plugin` WIT worlds, host helpers that also
-//! work in native unit tests, [`export_simple_format!`] for one-record-at-a-time formats and
+//! work in native unit tests, [`export_simple_format!`] for one-record-at-a-time formats
+//! ([`simple::SimpleFormat`], or [`simple::RecordFormat`] with the batch's context) and
 //! [`export_schema_format!`] for formats in Confluent's wire format with Schema Registry schemas.
 //!
 //! Enable the feature of the world your plugin implements (`format`, `auth` or `transform`),
@@ -12,16 +13,28 @@
 //! krest_plugin_sdk::export_format!(MyFormat);
 //! ```
 //!
-//! Build with `cargo build --target wasm32-wasip2 --profile plugin` and drop the `.wasm`
-//! file into krest's `plugins.dir`. The export macros only export on `wasm32`, so the same
-//! crate also compiles natively for unit tests. In native `cargo test`, [`log`] prints to stderr and [`config`]
-//! returns what [`testing::set_config`] set.
+//! `krest plugin new NAME --world format|auth|transform` writes a project to start from. Build
+//! with `cargo build --target wasm32-wasip2 --profile plugin` (the project's Cargo.toml
+//! defines that profile: size-optimised, LTO, stripped) and drop the `.wasm` file into krest's
+//! `plugins.dir`. The WIT the bindings come from ships in this crate (`wit/krest.wit`).
+//!
+//! The export macros only export on `wasm32`, so the same crate also compiles natively for
+//! unit tests. In native `cargo test`, [`log`] prints to stderr, and [`config`] and
+//! [`context`] return what [`testing::set_config`] and [`testing::set_context`] set.
+
+// Without a world there is nothing to bind: one clear error instead of many inside the SDK.
+// (The SDK's own tests: `cargo test -p krest-plugin-sdk --features format`.)
+#[cfg(not(any(doc, feature = "format", feature = "auth", feature = "transform")))]
+compile_error!(
+    "krest-plugin-sdk: enable the feature of the world your plugin implements: `format`, `auth` \
+     or `transform`, e.g. `krest-plugin-sdk = { version = \"0.1\", features = [\"transform\"] }`"
+);
 
 #[cfg(feature = "format")]
 pub mod format {
     //! Bindings of the `format` world: implement `exports::krest::plugin::codec::Guest`.
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "format",
         pub_export_macro: true,
         export_macro_name: "wit_export_format",
@@ -33,7 +46,7 @@ pub mod format {
 pub mod auth {
     //! Bindings of the `auth` world: implement `exports::krest::plugin::policy::Guest`.
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "auth",
         pub_export_macro: true,
         export_macro_name: "wit_export_auth",
@@ -45,7 +58,7 @@ pub mod auth {
 pub mod transform {
     //! Bindings of the `transform` world: implement `exports::krest::plugin::transformer::Guest`.
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "transform",
         pub_export_macro: true,
         export_macro_name: "wit_export_transform",

@@ -766,3 +766,25 @@ impl ProduceLoad {
         self.task.await.expect("load task")
     }
 }
+
+/// The cargo target dir this test binary was built in (`<target>/<profile>/deps/TEST`).
+pub fn target_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors()
+        .nth(3)
+        .expect("test binary in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// `GET /plugins`: one entry per plugin (`name`, `kind`, `last_error`, …).
+pub async fn plugin_list(proxy: &Proxy) -> Vec<serde_json::Value> {
+    let body: serde_json::Value = http()
+        .get(proxy.url("/plugins"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body.as_array().expect("a list of plugins").clone()
+}
