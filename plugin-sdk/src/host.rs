@@ -28,12 +28,38 @@ pub fn log(level: Level, message: &str) {
 
 /// This plugin's configuration (`NAME.toml`, flattened to dotted keys).
 pub fn config() -> Vec<(String, String)> {
-    imports::config()
+    crate::configured::pairs().to_vec()
 }
 
 /// One configuration value by its dotted key.
 pub fn config_value(key: &str) -> Option<String> {
-    config().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    let pairs = crate::configured::pairs();
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+/// A configuration value written in `NAME.toml` as an array of strings (`fields = ["a", "b"]`),
+/// which reaches the plugin as the array's TOML text; `None` when it is not such an array.
+pub fn config_strings(text: &str) -> Option<Vec<String>> {
+    match text.parse::<toml::Value>() {
+        Ok(toml::Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                toml::Value::String(text) => Some(text),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The configuration as the host has it (asked once per instance, see [`crate::configured`]).
+pub(crate) fn fetch_config() -> Vec<(String, String)> {
+    imports::config()
+}
+
+/// Counts configuration changes (only native tests have any): see [`crate::configured`].
+pub(crate) fn config_generation() -> u64 {
+    imports::config_generation()
 }
 
 /// The context of the current call.
@@ -70,6 +96,11 @@ mod imports {
         host::config()
     }
 
+    /// An instance's configuration never changes.
+    pub fn config_generation() -> u64 {
+        0
+    }
+
     pub fn context() -> CallContext {
         let context = host::context();
         CallContext {
@@ -93,6 +124,10 @@ mod imports {
 
     pub fn config() -> Vec<(String, String)> {
         crate::testing::config()
+    }
+
+    pub fn config_generation() -> u64 {
+        crate::testing::config_generation()
     }
 
     pub fn context() -> CallContext {

@@ -20,7 +20,12 @@
 //!
 //! The export macros only export on `wasm32`, so the same crate also compiles natively for
 //! unit tests. In native `cargo test`, [`log`] prints to stderr, and [`config`] and
-//! [`context`] return what [`testing::set_config`] and [`testing::set_context`] set.
+//! [`context`] return what [`testing::set_config`] (or [`testing::set_config_toml`]) and
+//! [`testing::set_context`] set.
+//!
+//! An instance's configuration never changes (a changed `NAME.toml` gets new instances):
+//! [`configured()`] builds what a plugin derives from it (parsed rules, keys) once per instance,
+//! and [`config_strings`] reads a TOML array of strings.
 
 // Without a world there is nothing to bind: one clear error instead of many inside the SDK.
 // (The SDK's own tests: `cargo test -p krest-plugin-sdk --features format`.)
@@ -97,10 +102,12 @@ macro_rules! export_transform {
     };
 }
 
+pub mod configured;
 mod host;
 #[cfg(feature = "format")]
 pub mod schema_format;
 pub mod simple;
 pub mod testing;
 
-pub use host::{config, config_value, context, log, CallContext, Level};
+pub use configured::configured;
+pub use host::{config, config_strings, config_value, context, log, CallContext, Level};

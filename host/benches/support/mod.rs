@@ -119,7 +119,8 @@ impl Krest {
             child,
             base: format!("http://127.0.0.1:{port}"),
         };
-        for _ in 0..100 {
+        // A minute: compiling a plugin in another language (Python, JavaScript) takes seconds.
+        for _ in 0..600 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return krest;
             }

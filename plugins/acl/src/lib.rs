@@ -35,16 +35,17 @@ impl Guest for Acl {
     }
 
     fn authorize(who: Principal, action: Action, targets: Vec<Target>) -> Vec<Result<(), Denial>> {
-        let rules = match rules() {
+        let rules = krest_plugin_sdk::configured(rules);
+        let rules = match &*rules {
             Ok(rules) => rules,
             Err(message) => {
-                krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &message);
+                krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, message);
                 return targets.iter().map(|_| Err(forbidden())).collect();
             }
         };
         targets
             .iter()
-            .map(|target| match rule::decide(&rules, &who, action, target) {
+            .map(|target| match rule::decide(rules, &who, action, target) {
                 true => Ok(()),
                 false => Err(forbidden()),
             })
@@ -60,12 +61,13 @@ fn forbidden() -> Denial {
     }
 }
 
-/// Every `rules.*` entry of the configuration; one unreadable rule fails them all (closed).
-fn rules() -> Result<Vec<Rule>, String> {
-    krest_plugin_sdk::config()
-        .into_iter()
-        .filter_map(|(key, text)| key.strip_prefix("rules.").map(|name| (name.to_string(), text)))
-        .map(|(name, text)| Rule::parse(&text).map_err(|e| format!("acl rule `{name}` ({text}): {e}")))
+/// Every `rules.*` entry of the configuration (parsed once per instance); one unreadable
+/// rule fails them all (closed).
+fn rules(config: &[(String, String)]) -> Result<Vec<Rule>, String> {
+    config
+        .iter()
+        .filter_map(|(key, text)| key.strip_prefix("rules.").map(|name| (name, text)))
+        .map(|(name, text)| Rule::parse(text).map_err(|e| format!("acl rule `{name}` ({text}): {e}")))
         .collect()
 }
 

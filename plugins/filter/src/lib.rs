@@ -58,14 +58,12 @@ pub struct Filter;
 
 impl Guest for Filter {
     fn apply(_direction: Direction, records: Vec<KafkaRecord>) -> Vec<Outcome> {
-        match Settings::from_config(&krest_plugin_sdk::config()) {
-            Ok(settings) => records.iter().map(|record| filter(&settings, record)).collect(),
-            Err(message) => {
-                let message = format!("filter.toml: {message}");
-                krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &message);
-                records.iter().map(|_| Outcome::Error(message.clone())).collect()
-            }
-        }
+        krest_plugin_sdk::configured::each_record(
+            "filter",
+            Settings::from_config,
+            records,
+            |settings, record| filter(settings, &record),
+        )
     }
 }
 

@@ -1,27 +1,6 @@
 use super::*;
-use krest_plugin_sdk::testing::set_config;
+use krest_plugin_sdk::testing::set_config_toml;
 use krest_plugin_sdk::transform::exports::krest::plugin::transformer::Header;
-
-/// Sets the configuration the host passes for a `filter.toml` holding `text`.
-fn configure(text: &str) {
-    fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
-        for (key, value) in table {
-            let key = match prefix {
-                "" => key.clone(),
-                _ => format!("{prefix}.{key}"),
-            };
-            match value {
-                toml::Value::Table(inner) => flatten(&key, inner, out),
-                toml::Value::String(s) => out.push((key, s.clone())),
-                other => out.push((key, other.to_string())),
-            }
-        }
-    }
-    let mut pairs = Vec::new();
-    flatten("", &text.parse().expect("valid TOML"), &mut pairs);
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    set_config(&pairs);
-}
 
 fn record(key: Option<&str>, value: Option<&str>, headers: &[(&str, Option<&str>)]) -> KafkaRecord {
     KafkaRecord {
@@ -61,7 +40,7 @@ fn for_values(values: &[&str]) -> Vec<String> {
 
 #[test]
 fn records_equal_to_a_value_are_dropped_the_others_kept() {
-    configure("[[drop]]\npath = \"type\"\nequals = \"heartbeat\"");
+    set_config_toml("[[drop]]\npath = \"type\"\nequals = \"heartbeat\"");
     assert_eq!(
         for_values(&[
             r#"{"type":"heartbeat","at":1}"#,
@@ -82,7 +61,7 @@ fn records_equal_to_a_value_are_dropped_the_others_kept() {
 
 #[test]
 fn not_equals_is_the_negation_of_equals() {
-    configure("[[drop]]\npath = \"$.order.region\"\nnot_equals = \"eu\"");
+    set_config_toml("[[drop]]\npath = \"$.order.region\"\nnot_equals = \"eu\"");
     assert_eq!(
         for_values(&[
             r#"{"order":{"region":"eu"}}"#,
@@ -97,12 +76,12 @@ fn not_equals_is_the_negation_of_equals() {
 
 #[test]
 fn exists_tests_presence_null_included() {
-    configure("[[drop]]\npath = \"debug\"\nexists = true");
+    set_config_toml("[[drop]]\npath = \"debug\"\nexists = true");
     assert_eq!(
         for_values(&[r#"{"debug":null}"#, r#"{"debug":false}"#, r#"{"x":1}"#, "3"]),
         ["drop", "drop", "keep", "keep"]
     );
-    configure("[[drop]]\npath = \"id\"\nexists = false");
+    set_config_toml("[[drop]]\npath = \"id\"\nexists = false");
     assert_eq!(
         for_values(&[r#"{"id":1}"#, r#"{"x":1}"#, "null", r#""id""#]),
         ["keep", "drop", "drop", "drop"]
@@ -111,7 +90,7 @@ fn exists_tests_presence_null_included() {
 
 #[test]
 fn matches_searches_the_text_of_scalars() {
-    configure(
+    set_config_toml(
         "[[drop]]\npath = \"user\"\nmatches = \"^test-\"\n[[drop]]\npath = \"status\"\nmatches = '^5\\d\\d$'",
     );
     assert_eq!(
@@ -127,7 +106,7 @@ fn matches_searches_the_text_of_scalars() {
         ]),
         ["drop", "keep", "drop", "drop", "keep", "keep", "keep", "keep"]
     );
-    configure("[[drop]]\npath = \"flag\"\nmatches = \"^tr\"");
+    set_config_toml("[[drop]]\npath = \"flag\"\nmatches = \"^tr\"");
     assert_eq!(
         for_values(&[r#"{"flag":true}"#, r#"{"flag":false}"#]),
         ["drop", "keep"]
@@ -136,7 +115,7 @@ fn matches_searches_the_text_of_scalars() {
 
 #[test]
 fn equals_compares_types_and_numbers_by_value() {
-    configure(
+    set_config_toml(
         r#"
         [[drop]]
         path = "n"
@@ -165,7 +144,7 @@ fn equals_compares_types_and_numbers_by_value() {
 
 #[test]
 fn paths_index_arrays_and_json_pointers_reach_dotted_names() {
-    configure(
+    set_config_toml(
         r#"
         [[drop]]
         path = "items.0.sku"
@@ -192,7 +171,7 @@ fn paths_index_arrays_and_json_pointers_reach_dotted_names() {
 
 #[test]
 fn header_rules_read_the_last_header_of_the_name_as_text() {
-    configure(
+    set_config_toml(
         "[[drop]]\nheader = \"x-env\"\nequals = \"test\"\n[[drop]]\nheader = \"x-debug\"\nexists = true",
     );
     assert_eq!(
@@ -206,7 +185,7 @@ fn header_rules_read_the_last_header_of_the_name_as_text() {
         ]),
         ["drop", "keep", "drop", "keep", "drop", "keep"]
     );
-    configure("[[drop]]\nheader = \"x-env\"\nnot_equals = \"prod\"");
+    set_config_toml("[[drop]]\nheader = \"x-env\"\nnot_equals = \"prod\"");
     assert_eq!(
         outcomes(vec![
             record(None, None, &[("x-env", Some("prod"))]),
@@ -219,7 +198,7 @@ fn header_rules_read_the_last_header_of_the_name_as_text() {
 
 #[test]
 fn key_rules_match_json_keys_only() {
-    configure(
+    set_config_toml(
         r#"
         [[drop]]
         key_path = "tenant"
@@ -244,7 +223,9 @@ fn key_rules_match_json_keys_only() {
 
 #[test]
 fn value_rules_never_match_values_that_are_not_json() {
-    configure("[[drop]]\npath = \"type\"\nnot_equals = \"order\"\n[[drop]]\npath = \"id\"\nexists = false");
+    set_config_toml(
+        "[[drop]]\npath = \"type\"\nnot_equals = \"order\"\n[[drop]]\npath = \"id\"\nexists = false",
+    );
     assert_eq!(
         outcomes(vec![
             record(None, Some("plain text"), &[]),
@@ -256,13 +237,13 @@ fn value_rules_never_match_values_that_are_not_json() {
         ["keep", "keep", "keep", "keep", "drop"]
     );
     let rule = "[[drop]]\npath = \"type\"\nequals = \"x\"\n";
-    configure(&format!("non_json = \"drop\"\n{rule}"));
+    set_config_toml(&format!("non_json = \"drop\"\n{rule}"));
     assert_eq!(
         outcomes(vec![record(None, Some("plain"), &[]), record(None, None, &[])]),
         ["drop", "keep"],
         "tombstones are not subject to non_json"
     );
-    configure(&format!("non_json = \"error\"\n{rule}"));
+    set_config_toml(&format!("non_json = \"error\"\n{rule}"));
     assert_eq!(
         outcomes(vec![
             record(None, Some("plain"), &[]),
@@ -270,7 +251,7 @@ fn value_rules_never_match_values_that_are_not_json() {
         ]),
         ["error: filter: the value is not JSON", "keep"]
     );
-    configure("non_json = \"drop\"\n[[drop]]\nheader = \"x\"\nexists = true");
+    set_config_toml("non_json = \"drop\"\n[[drop]]\nheader = \"x\"\nexists = true");
     assert_eq!(
         outcomes(vec![record(None, Some("plain"), &[])]),
         ["drop"],
@@ -280,7 +261,7 @@ fn value_rules_never_match_values_that_are_not_json() {
 
 #[test]
 fn any_matching_rule_drops_and_outcomes_stay_in_order() {
-    configure("[[drop]]\npath = \"type\"\nequals = \"a\"\n[[drop]]\npath = \"type\"\nequals = \"b\"");
+    set_config_toml("[[drop]]\npath = \"type\"\nequals = \"a\"\n[[drop]]\npath = \"type\"\nequals = \"b\"");
     assert_eq!(
         for_values(&[
             r#"{"type":"a"}"#,
@@ -345,7 +326,7 @@ fn a_bad_configuration_fails_every_record_naming_the_problem() {
             "unknown setting `drop_if`",
         ),
     ] {
-        configure(&config);
+        set_config_toml(&config);
         let results = outcomes(vec![record(None, Some("{}"), &[]), record(None, None, &[])]);
         assert_eq!(results.len(), 2);
         for result in results {

@@ -20,7 +20,10 @@ impl Settings {
         };
         for (key, value) in pairs {
             match key.as_str() {
-                "remove" => settings.remove = strings(key, value)?,
+                "remove" => {
+                    settings.remove = krest_plugin_sdk::config_strings(value)
+                        .ok_or(r#"`remove` must be an array of header names, like remove = ["x-debug"]"#)?
+                }
                 "principal_header" => settings.principal_header = Some(name(key, value)?),
                 "request_id_header" => settings.request_id_header = Some(name(key, value)?),
                 "timestamp" => {
@@ -66,20 +69,5 @@ fn name(key: &str, value: &str) -> Result<String, String> {
     match value.is_empty() {
         true => Err(format!("`{key}` must name a header")),
         false => Ok(value.to_string()),
-    }
-}
-
-/// A TOML array of strings, which the host passes as TOML text (`["a", "b"]`).
-fn strings(key: &str, text: &str) -> Result<Vec<String>, String> {
-    let wrong = || format!("`{key}` must be an array of header names, like {key} = [\"x-debug\"]");
-    match text.parse::<toml::Value>() {
-        Ok(toml::Value::Array(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                toml::Value::String(text) => Ok(text),
-                _ => Err(wrong()),
-            })
-            .collect(),
-        _ => Err(wrong()),
     }
 }

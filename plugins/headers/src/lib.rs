@@ -36,20 +36,13 @@ pub struct Headers;
 
 impl Guest for Headers {
     fn apply(_direction: Direction, records: Vec<KafkaRecord>) -> Vec<Outcome> {
-        match Settings::from_config(&krest_plugin_sdk::config()) {
-            Ok(settings) => {
-                let context = krest_plugin_sdk::context();
-                records
-                    .into_iter()
-                    .map(|record| edit(&settings, &context, record))
-                    .collect()
-            }
-            Err(message) => {
-                let message = format!("headers.toml: {message}");
-                krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &message);
-                records.iter().map(|_| Outcome::Error(message.clone())).collect()
-            }
-        }
+        let context = krest_plugin_sdk::context();
+        krest_plugin_sdk::configured::each_record(
+            "headers",
+            Settings::from_config,
+            records,
+            |settings, record| edit(settings, &context, record),
+        )
     }
 }
 

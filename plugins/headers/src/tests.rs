@@ -1,26 +1,5 @@
 use super::*;
-use krest_plugin_sdk::testing::{set_config, set_context};
-
-/// Sets the configuration the host passes for a `headers.toml` holding `text`.
-fn configure(text: &str) {
-    fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
-        for (key, value) in table {
-            let key = match prefix {
-                "" => key.clone(),
-                _ => format!("{prefix}.{key}"),
-            };
-            match value {
-                toml::Value::Table(inner) => flatten(&key, inner, out),
-                toml::Value::String(s) => out.push((key, s.clone())),
-                other => out.push((key, other.to_string())),
-            }
-        }
-    }
-    let mut pairs = Vec::new();
-    flatten("", &text.parse().expect("valid TOML"), &mut pairs);
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    set_config(&pairs);
-}
+use krest_plugin_sdk::testing::{set_config_toml, set_context};
 
 fn caller(principal: Option<&str>, request_id: &str) {
     set_context(CallContext {
@@ -87,7 +66,9 @@ fn pairs(expected: &[(&str, Option<&str>)]) -> Option<Vec<(String, Option<String
 #[test]
 fn headers_are_removed_and_added() {
     caller(None, "r-1");
-    configure("remove = [\"x-debug\", \"x-internal\"]\n[add]\nx-source = \"krest\"\n\"x.dotted\" = \"d\"");
+    set_config_toml(
+        "remove = [\"x-debug\", \"x-internal\"]\n[add]\nx-source = \"krest\"\n\"x.dotted\" = \"d\"",
+    );
     assert_eq!(
         edited(vec![
             header("x-debug", Some("1")),
@@ -108,7 +89,7 @@ fn headers_are_removed_and_added() {
 #[test]
 fn added_headers_replace_those_of_the_same_name() {
     caller(None, "r-1");
-    configure("[add]\nx-source = \"krest\"");
+    set_config_toml("[add]\nx-source = \"krest\"");
     assert_eq!(
         edited(vec![
             header("x-source", Some("client")),
@@ -130,7 +111,7 @@ fn added_headers_replace_those_of_the_same_name() {
 
 #[test]
 fn the_principal_and_request_id_are_stamped() {
-    configure("principal_header = \"x-principal\"\nrequest_id_header = \"x-request-id\"");
+    set_config_toml("principal_header = \"x-principal\"\nrequest_id_header = \"x-request-id\"");
     caller(Some("alice"), "req-7");
     assert_eq!(
         edited(vec![
@@ -159,7 +140,7 @@ fn the_principal_and_request_id_are_stamped() {
 
 #[test]
 fn without_a_principal_the_principal_header_is_omitted_and_a_forged_one_removed() {
-    configure("principal_header = \"x-principal\"");
+    set_config_toml("principal_header = \"x-principal\"");
     caller(None, "req-8");
     assert_eq!(edited(vec![header("a", Some("1"))]), None);
     assert_eq!(
@@ -170,7 +151,7 @@ fn without_a_principal_the_principal_header_is_omitted_and_a_forged_one_removed(
 
 #[test]
 fn the_principal_wins_over_add() {
-    configure("principal_header = \"x-principal\"\n[add]\nx-principal = \"static\"");
+    set_config_toml("principal_header = \"x-principal\"\n[add]\nx-principal = \"static\"");
     caller(Some("bob"), "r");
     assert_eq!(edited(Vec::new()), pairs(&[("x-principal", Some("bob"))]));
 }
@@ -178,7 +159,7 @@ fn the_principal_wins_over_add() {
 #[test]
 fn timestamp_now_sets_the_current_time() {
     caller(None, "r");
-    configure("timestamp = \"now\"");
+    set_config_toml("timestamp = \"now\"");
     let before = now_millis();
     let outcomes = Headers::apply(Direction::Produce, vec![record(Vec::new())]);
     let Outcome::Replace(out) = &outcomes[0] else {
@@ -187,14 +168,14 @@ fn timestamp_now_sets_the_current_time() {
     let stamped = out.timestamp.unwrap();
     assert!(before <= stamped && stamped <= now_millis(), "{stamped}");
     assert!(out.headers.is_empty());
-    configure("timestamp = \"keep\"\nremove = [\"x\"]");
+    set_config_toml("timestamp = \"keep\"\nremove = [\"x\"]");
     assert_eq!(edited(Vec::new()), None, "keep leaves the timestamp");
 }
 
 #[test]
 fn one_outcome_per_record_in_order() {
     caller(None, "r");
-    configure("remove = [\"x\"]");
+    set_config_toml("remove = [\"x\"]");
     let outcomes = Headers::apply(
         Direction::Produce,
         vec![
@@ -227,7 +208,7 @@ fn a_bad_configuration_fails_every_record_naming_the_setting() {
         ("[add]\n\"\" = \"x\"", "unknown setting `add.`"),
         ("principal = \"x-p\"", "unknown setting `principal`"),
     ] {
-        configure(config);
+        set_config_toml(config);
         let outcomes = Headers::apply(Direction::Produce, vec![record(Vec::new()), record(Vec::new())]);
         assert_eq!(outcomes.len(), 2);
         for outcome in outcomes {

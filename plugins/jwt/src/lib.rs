@@ -30,15 +30,10 @@ use krest_plugin_sdk::auth::exports::krest::plugin::policy::{
 /// Tokens remembered per instance at most; beyond, expired ones go, then all.
 const ADMITTED_MAX: usize = 1024;
 
-/// The checked settings of one configuration and the tokens they admitted (with `exp`).
+/// This instance's settings (checked once) and the tokens they admitted (with `exp`).
 struct Memo {
-    config: Vec<(String, String)>,
-    settings: token::Settings,
-    admitted: HashMap<String, (Principal, u64)>,
-}
-
-thread_local! {
-    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
+    settings: Result<token::Settings, String>,
+    admitted: RefCell<HashMap<String, (Principal, u64)>>,
 }
 
 pub struct Jwt;
@@ -54,39 +49,31 @@ impl Guest for Jwt {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or_else(|| unauthorized("a bearer token is required"))?;
-        MEMO.with_borrow_mut(|memo| {
-            let config = krest_plugin_sdk::config();
-            if memo.as_ref().is_none_or(|m| m.config != config) {
-                let settings = token::Settings::from_config(&config).map_err(|e| {
-                    krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &format!("jwt.toml: {e}"));
-                    unauthorized("tokens cannot be checked")
-                })?;
-                *memo = Some(Memo {
-                    config,
-                    settings,
-                    admitted: HashMap::new(),
-                });
+        let memo = krest_plugin_sdk::configured(|config| Memo {
+            settings: token::Settings::from_config(config),
+            admitted: RefCell::default(),
+        });
+        let settings = memo.settings.as_ref().map_err(|e| {
+            krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &format!("jwt.toml: {e}"));
+            unauthorized("tokens cannot be checked")
+        })?;
+        let mut admitted = memo.admitted.borrow_mut();
+        if let Some((principal, exp)) = admitted.get(bearer) {
+            if settings.unexpired(*exp) {
+                return Ok(principal.clone());
             }
-            let memo = memo.as_mut().expect("set above");
-            if let Some((principal, exp)) = memo.admitted.get(bearer) {
-                if memo.settings.unexpired(*exp) {
-                    return Ok(principal.clone());
-                }
+        }
+        let (principal, exp) = settings
+            .principal(bearer)
+            .map_err(|reason| unauthorized(&reason))?;
+        if admitted.len() >= ADMITTED_MAX {
+            admitted.retain(|_, (_, exp)| settings.unexpired(*exp));
+            if admitted.len() >= ADMITTED_MAX {
+                admitted.clear();
             }
-            let (principal, exp) = memo
-                .settings
-                .principal(bearer)
-                .map_err(|reason| unauthorized(&reason))?;
-            if memo.admitted.len() >= ADMITTED_MAX {
-                let settings = &memo.settings;
-                memo.admitted.retain(|_, (_, exp)| settings.unexpired(*exp));
-                if memo.admitted.len() >= ADMITTED_MAX {
-                    memo.admitted.clear();
-                }
-            }
-            memo.admitted.insert(bearer.to_string(), (principal.clone(), exp));
-            Ok(principal)
-        })
+        }
+        admitted.insert(bearer.to_string(), (principal.clone(), exp));
+        Ok(principal)
     }
 
     fn authorize(_who: Principal, _action: Action, targets: Vec<Target>) -> Vec<Result<(), Denial>> {

@@ -34,8 +34,14 @@ impl Guest for Mtls {
         let subject = request
             .tls_client_identity
             .ok_or_else(|| unauthorized("a TLS client certificate is required"))?;
-        let text = krest_plugin_sdk::config_value("rules").unwrap_or_else(|| "DEFAULT".into());
-        let rules = Rules::parse(&text).map_err(|e| {
+        let rules = krest_plugin_sdk::configured(|config| {
+            let text = config
+                .iter()
+                .find(|(key, _)| key == "rules")
+                .map(|(_, text)| text.as_str());
+            Rules::parse(text.unwrap_or("DEFAULT"))
+        });
+        let rules = rules.as_ref().as_ref().map_err(|e| {
             krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &format!("mtls rules: {e}"));
             unauthorized("the certificate cannot be mapped to a principal")
         })?;

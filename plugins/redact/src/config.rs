@@ -37,7 +37,9 @@ impl Settings {
                 "unknown setting `{key}` (known: fields, mode, mask, salt, non_json)"
             ));
         }
-        let fields = strings("fields", get("fields").ok_or("`fields` is required")?)?;
+        let fields = get("fields").ok_or("`fields` is required")?;
+        let fields = krest_plugin_sdk::config_strings(fields)
+            .ok_or(r#"`fields` must be an array of strings, like fields = ["ssn", "card.number"]"#)?;
         if fields.is_empty() {
             return Err("`fields` is empty: name at least one field".into());
         }
@@ -85,20 +87,5 @@ impl Mode {
                 Value::String(digest.iter().map(|byte| format!("{byte:02x}")).collect())
             }
         }
-    }
-}
-
-/// A TOML array of strings, which the host passes as TOML text (`["a", "b"]`).
-fn strings(key: &str, text: &str) -> Result<Vec<String>, String> {
-    let wrong = || format!("`{key}` must be an array of strings, like {key} = [\"ssn\", \"card.number\"]");
-    match text.parse::<toml::Value>() {
-        Ok(toml::Value::Array(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                toml::Value::String(text) => Ok(text),
-                _ => Err(wrong()),
-            })
-            .collect(),
-        _ => Err(wrong()),
     }
 }

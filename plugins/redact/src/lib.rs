@@ -44,17 +44,7 @@ pub struct Redact;
 
 impl Guest for Redact {
     fn apply(_direction: Direction, records: Vec<KafkaRecord>) -> Vec<Outcome> {
-        match Settings::from_config(&krest_plugin_sdk::config()) {
-            Ok(settings) => records
-                .into_iter()
-                .map(|record| redact(&settings, record))
-                .collect(),
-            Err(message) => {
-                let message = format!("redact.toml: {message}");
-                krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &message);
-                records.iter().map(|_| Outcome::Error(message.clone())).collect()
-            }
-        }
+        krest_plugin_sdk::configured::each_record("redact", Settings::from_config, records, redact)
     }
 }
 

@@ -1,26 +1,5 @@
 use super::*;
-use krest_plugin_sdk::testing::set_config;
-
-/// Sets the configuration the host passes for a `redact.toml` holding `text`.
-fn configure(text: &str) {
-    fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
-        for (key, value) in table {
-            let key = match prefix {
-                "" => key.clone(),
-                _ => format!("{prefix}.{key}"),
-            };
-            match value {
-                toml::Value::Table(inner) => flatten(&key, inner, out),
-                toml::Value::String(s) => out.push((key, s.clone())),
-                other => out.push((key, other.to_string())),
-            }
-        }
-    }
-    let mut pairs = Vec::new();
-    flatten("", &text.parse().expect("valid TOML"), &mut pairs);
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    set_config(&pairs);
-}
+use krest_plugin_sdk::testing::set_config_toml;
 
 fn record(value: Option<&str>) -> KafkaRecord {
     KafkaRecord {
@@ -45,7 +24,7 @@ fn redacted(value: &str) -> Option<String> {
 
 #[test]
 fn a_name_is_masked_at_any_depth() {
-    configure(r#"fields = ["ssn"]"#);
+    set_config_toml(r#"fields = ["ssn"]"#);
     assert_eq!(
         redacted(r#"{"name":"a","ssn":"123-45-6789"}"#).as_deref(),
         Some(r#"{"name":"a","ssn":"***"}"#)
@@ -59,7 +38,7 @@ fn a_name_is_masked_at_any_depth() {
         Some(r#"[{"ssn":"***"},"ssn",{"other":{"ssn":"***"}}]"#),
         "a top-level array, a string equal to the name left alone, an object value masked whole"
     );
-    configure(r#"fields = ["$..ssn"]"#);
+    set_config_toml(r#"fields = ["$..ssn"]"#);
     assert_eq!(
         redacted(r#"{"a":{"ssn":"1"}}"#).as_deref(),
         Some(r#"{"a":{"ssn":"***"}}"#)
@@ -68,7 +47,7 @@ fn a_name_is_masked_at_any_depth() {
 
 #[test]
 fn dotted_paths_start_at_the_root_and_search_arrays_on_the_way() {
-    configure(r#"fields = ["card.number", "$.ssn", "items.sku"]"#);
+    set_config_toml(r#"fields = ["card.number", "$.ssn", "items.sku"]"#);
     assert_eq!(
         redacted(
             r#"{"card":{"number":"4111","exp":"1/30"},"other":{"card":{"number":"55"},"ssn":"9"},"ssn":"1"}"#
@@ -91,7 +70,7 @@ fn dotted_paths_start_at_the_root_and_search_arrays_on_the_way() {
 
 #[test]
 fn double_dots_match_a_step_at_any_depth() {
-    configure(r#"fields = ["$..card.number", "$..email"]"#);
+    set_config_toml(r#"fields = ["$..card.number", "$..email"]"#);
     assert_eq!(
         redacted(r#"{"email":"a@b","orders":[{"card":{"number":"4111","email":"c@d"}}],"number":1}"#)
             .as_deref(),
@@ -105,7 +84,7 @@ fn double_dots_match_a_step_at_any_depth() {
 
 #[test]
 fn order_numbers_and_everything_else_are_kept() {
-    configure(r#"fields = ["ssn"]"#);
+    set_config_toml(r#"fields = ["ssn"]"#);
     let input =
         r#"{ "z": 1.50, "ssn": "x", "big": 123456789012345678901234567890, "e": 1e3, "a": "é\u00e9" }"#;
     assert_eq!(
@@ -132,7 +111,7 @@ fn order_numbers_and_everything_else_are_kept() {
 
 #[test]
 fn records_without_anything_to_redact_are_kept() {
-    configure(r#"fields = ["ssn", "card.number"]"#);
+    set_config_toml(r#"fields = ["ssn", "card.number"]"#);
     for value in [
         r#"{"name":"a"}"#,
         r#"{"ssn":null,"card":{"number":null}}"#,
@@ -156,12 +135,12 @@ fn hash_mode_writes_the_hex_sha256_of_the_json_text() {
     let plain = "4b6f8243a6b470a0d1db96a50cfd5a694b4a7bdff2c3b55890c9afadd67b4cf3";
     let salted = "5a1e154a45979f9a719090b92fe1b97d4e3e736e979b55776391945481e36f4d";
     let object = "71840e85af27a5b6f5313be55e090d331be8776b8445abc99ae3462019470567";
-    configure("fields = [\"ssn\", \"card\"]\nmode = \"hash\"");
+    set_config_toml("fields = [\"ssn\", \"card\"]\nmode = \"hash\"");
     assert_eq!(
         redacted(r#"{"ssn":"123-45-6789","card":{ "number": "4111", "exp": "12/30" }}"#),
         Some(format!(r#"{{"ssn":"{plain}","card":"{object}"}}"#))
     );
-    configure("fields = [\"ssn\", \"$.ssn\", \"$..ssn\"]\nmode = \"hash\"\nsalt = \"pepper\"");
+    set_config_toml("fields = [\"ssn\", \"$.ssn\", \"$..ssn\"]\nmode = \"hash\"\nsalt = \"pepper\"");
     assert_eq!(
         redacted(r#"{"ssn":"123-45-6789"}"#),
         Some(format!(r#"{{"ssn":"{salted}"}}"#)),
@@ -171,7 +150,7 @@ fn hash_mode_writes_the_hex_sha256_of_the_json_text() {
 
 #[test]
 fn the_mask_is_configurable() {
-    configure("fields = [\"pin\"]\nmask = \"[redacted]\"");
+    set_config_toml("fields = [\"pin\"]\nmask = \"[redacted]\"");
     assert_eq!(
         redacted(r#"{"pin":1234}"#).as_deref(),
         Some(r#"{"pin":"[redacted]"}"#)
@@ -182,7 +161,7 @@ fn the_mask_is_configurable() {
 fn values_that_are_not_json_are_kept_unless_configured_otherwise() {
     let values = ["not json", "{\"ssn\":", "\u{1}\u{2}"];
     let outcomes = |config: &str| {
-        configure(config);
+        set_config_toml(config);
         Redact::apply(
             Direction::Produce,
             values.iter().map(|v| record(Some(v))).collect(),
@@ -207,7 +186,7 @@ fn values_that_are_not_json_are_kept_unless_configured_otherwise() {
 
 #[test]
 fn one_outcome_per_record_in_order() {
-    configure(r#"fields = ["ssn"]"#);
+    set_config_toml(r#"fields = ["ssn"]"#);
     let outcomes = Redact::apply(
         Direction::Produce,
         vec![
@@ -245,7 +224,7 @@ fn a_bad_configuration_fails_every_record_naming_the_setting() {
         ("fields = [\"ssn\"]\nnon_json = \"skip\"", "`non_json`"),
         ("feilds = [\"ssn\"]", "unknown setting `feilds`"),
     ] {
-        configure(config);
+        set_config_toml(config);
         let outcomes = Redact::apply(Direction::Produce, vec![record(Some("{}")), record(None)]);
         assert_eq!(outcomes.len(), 2);
         for outcome in outcomes {

@@ -41,17 +41,7 @@ impl Guest for Route {
         if direction == Direction::Consume {
             return records.iter().map(|_| Outcome::Keep).collect();
         }
-        match Settings::from_config(&krest_plugin_sdk::config()) {
-            Ok(settings) => records
-                .into_iter()
-                .map(|record| route(&settings, record))
-                .collect(),
-            Err(message) => {
-                let message = format!("route.toml: {message}");
-                krest_plugin_sdk::log(krest_plugin_sdk::Level::Error, &message);
-                records.iter().map(|_| Outcome::Error(message.clone())).collect()
-            }
-        }
+        krest_plugin_sdk::configured::each_record("route", Settings::from_config, records, route)
     }
 }
 

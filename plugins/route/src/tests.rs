@@ -1,27 +1,6 @@
 use super::*;
-use krest_plugin_sdk::testing::set_config;
+use krest_plugin_sdk::testing::set_config_toml;
 use krest_plugin_sdk::transform::exports::krest::plugin::transformer::Header;
-
-/// Sets the configuration the host passes for a `route.toml` holding `text`.
-fn configure(text: &str) {
-    fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
-        for (key, value) in table {
-            let key = match prefix {
-                "" => key.clone(),
-                _ => format!("{prefix}.{key}"),
-            };
-            match value {
-                toml::Value::Table(inner) => flatten(&key, inner, out),
-                toml::Value::String(s) => out.push((key, s.clone())),
-                other => out.push((key, other.to_string())),
-            }
-        }
-    }
-    let mut pairs = Vec::new();
-    flatten("", &text.parse().expect("valid TOML"), &mut pairs);
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    set_config(&pairs);
-}
 
 fn record(value: Option<&str>, headers: &[(&str, Option<&[u8]>)]) -> KafkaRecord {
     KafkaRecord {
@@ -64,7 +43,7 @@ fn for_values(values: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_template_names_the_topic_from_a_value_field() {
-    configure("field = \"region\"\ntopic = \"orders-{value}\"");
+    set_config_toml("field = \"region\"\ntopic = \"orders-{value}\"");
     assert_eq!(
         for_values(&[
             r#"{"region":"eu","n":1}"#,
@@ -74,17 +53,17 @@ fn the_template_names_the_topic_from_a_value_field() {
         ]),
         ["orders-eu", "orders-7", "orders-1.50", "orders-true"]
     );
-    configure("field = \"$.customer.region\"\ntopic = \"{topic}.{value}\"");
+    set_config_toml("field = \"$.customer.region\"\ntopic = \"{topic}.{value}\"");
     assert_eq!(for_values(&[r#"{"customer":{"region":"us"}}"#]), ["orders.us"]);
-    configure("field = \"/a.b\"\ntopic = \"x-{value}\"");
+    set_config_toml("field = \"/a.b\"\ntopic = \"x-{value}\"");
     assert_eq!(for_values(&[r#"{"a.b":"c"}"#]), ["x-c"]);
-    configure("field = \"$\"\ntopic = \"x-{value}\"");
+    set_config_toml("field = \"$\"\ntopic = \"x-{value}\"");
     assert_eq!(for_values(&[r#""c""#]), ["x-c"]);
 }
 
 #[test]
 fn the_map_comes_first_and_unmapped_values_take_the_template() {
-    configure(
+    set_config_toml(
         r#"
         field = "region"
         topic = "orders-other"
@@ -106,11 +85,11 @@ fn the_map_comes_first_and_unmapped_values_take_the_template() {
 #[test]
 fn with_a_map_only_unmapped_values_take_the_default() {
     let values = [r#"{"region":"eu"}"#, r#"{"region":"mars"}"#];
-    configure("field = \"region\"\n[map]\neu = \"orders-eu\"");
+    set_config_toml("field = \"region\"\n[map]\neu = \"orders-eu\"");
     assert_eq!(for_values(&values), ["orders-eu", "keep"]);
-    configure("field = \"region\"\ndefault = \"drop\"\n[map]\neu = \"orders-eu\"");
+    set_config_toml("field = \"region\"\ndefault = \"drop\"\n[map]\neu = \"orders-eu\"");
     assert_eq!(for_values(&values), ["orders-eu", "drop"]);
-    configure("field = \"region\"\ndefault = \"error\"\n[map]\neu = \"orders-eu\"");
+    set_config_toml("field = \"region\"\ndefault = \"error\"\n[map]\neu = \"orders-eu\"");
     assert_eq!(
         for_values(&values),
         ["orders-eu", "error: route: `mars` is not in [map]"]
@@ -127,21 +106,21 @@ fn records_without_a_routing_value_take_the_default() {
         r#"{"region":["eu"]}"#,
         "not json",
     ];
-    configure("field = \"region\"\ntopic = \"orders-{value}\"");
+    set_config_toml("field = \"region\"\ntopic = \"orders-{value}\"");
     assert_eq!(for_values(&values), ["keep"; 6]);
     assert_eq!(routes(vec![record(None, &[])]), ["keep"], "a tombstone");
-    configure("field = \"region\"\ntopic = \"orders-{value}\"\ndefault = \"error\"");
+    set_config_toml("field = \"region\"\ntopic = \"orders-{value}\"\ndefault = \"error\"");
     assert_eq!(
         for_values(&values[..1]),
         ["error: route: the record has no field `region`"]
     );
-    configure("field = \"region\"\ntopic = \"orders-{value}\"\ndefault = \"drop\"");
+    set_config_toml("field = \"region\"\ntopic = \"orders-{value}\"\ndefault = \"drop\"");
     assert_eq!(for_values(&values), ["drop"; 6]);
 }
 
 #[test]
 fn headers_route_by_their_last_utf8_value() {
-    configure("header = \"x-region\"\ntopic = \"orders-{value}\"\ndefault = \"error\"");
+    set_config_toml("header = \"x-region\"\ntopic = \"orders-{value}\"\ndefault = \"error\"");
     assert_eq!(
         routes(vec![
             record(Some("not json"), &[("x-region", Some(b"eu"))]),
@@ -162,7 +141,7 @@ fn headers_route_by_their_last_utf8_value() {
 
 #[test]
 fn names_that_are_not_topics_fail_the_record() {
-    configure("field = \"region\"\ntopic = \"orders-{value}\"");
+    set_config_toml("field = \"region\"\ntopic = \"orders-{value}\"");
     assert_eq!(
         for_values(&[
             r#"{"region":"e u"}"#,
@@ -175,7 +154,7 @@ fn names_that_are_not_topics_fail_the_record() {
             "orders-ok",
         ]
     );
-    configure("field = \"region\"\ntopic = \"{value}\"");
+    set_config_toml("field = \"region\"\ntopic = \"{value}\"");
     let long = "a".repeat(250);
     assert_eq!(
         for_values(&[r#"{"region":".."}"#, &format!(r#"{{"region":"{long}"}}"#)]),
@@ -188,19 +167,19 @@ fn names_that_are_not_topics_fail_the_record() {
 
 #[test]
 fn routing_to_the_same_topic_keeps_the_record() {
-    configure("field = \"region\"\ntopic = \"{value}\"");
+    set_config_toml("field = \"region\"\ntopic = \"{value}\"");
     assert_eq!(for_values(&[r#"{"region":"orders"}"#]), ["keep"]);
 }
 
 #[test]
 fn consumed_records_are_kept() {
-    configure("field = \"region\"\ntopic = \"orders-{value}\"");
+    set_config_toml("field = \"region\"\ntopic = \"orders-{value}\"");
     let outcomes = Route::apply(
         Direction::Consume,
         vec![record(Some(r#"{"region":"eu"}"#), &[]), record(None, &[])],
     );
     assert!(matches!(outcomes[..], [Outcome::Keep, Outcome::Keep]));
-    configure("");
+    set_config_toml("");
     assert!(
         matches!(
             Route::apply(Direction::Consume, vec![record(None, &[])])[..],
@@ -212,7 +191,7 @@ fn consumed_records_are_kept() {
 
 #[test]
 fn one_outcome_per_record_in_order() {
-    configure("field = \"region\"\ntopic = \"orders-{value}\"\ndefault = \"drop\"");
+    set_config_toml("field = \"region\"\ntopic = \"orders-{value}\"\ndefault = \"drop\"");
     assert_eq!(
         for_values(&[
             r#"{"region":"a"}"#,
@@ -248,7 +227,7 @@ fn a_bad_configuration_fails_every_record_naming_the_setting() {
         ("field = \"a\"\ntopic = \"t\"\ndefault = \"skip\"", "`default`"),
         ("field = \"a\"\ntopics = \"t\"", "unknown setting `topics`"),
     ] {
-        configure(config);
+        set_config_toml(config);
         let results = routes(vec![record(Some("{}"), &[]), record(None, &[])]);
         assert_eq!(results.len(), 2);
         for result in results {
