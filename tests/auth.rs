@@ -512,3 +512,96 @@ async fn auth_plugin_configuration_is_reread_without_restart() {
         "carol admitted, alice refused after the rewrite"
     );
 }
+
+/// The Schema Registry krest serves is behind the same `auth.plugins`: no credentials get
+/// 401, a principal the ACLs do not allow 403 (nothing registered), an allowed one reads and
+/// registers; the proxy's own schema formats reach it with
+/// `schema.registry.basic.auth.user.info`.
+#[tokio::test]
+async fn the_schema_registry_is_behind_the_same_auth() {
+    let topic = unique("registry-auth");
+    create_topic(&topic, 1, &[]).await;
+    let dir = temp_dir("krest-registry-auth");
+    std::fs::write(
+        dir.join("basic.toml"),
+        "[users]\nalice = \"alice-secret\"\nbob = \"bob-secret\"\nproxy = \"proxy-secret\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("acl.toml"),
+        "[rules]\nalice = \"allow User:alice describe,alter cluster\"\n\
+         alice-topics = \"allow User:alice describe,write topic:*\"\n\
+         proxy = \"allow User:proxy describe,alter cluster\"\n",
+    )
+    .unwrap();
+    let port = support::free_port();
+    let mut args = support::registry_args(port, &unique("_schemas"));
+    args.extend(
+        [
+            format!("plugins.dir={}", dir.display()),
+            "auth.plugins=basic,acl".into(),
+            "schema.registry.basic.auth.credentials.source=USER_INFO".into(),
+            "schema.registry.basic.auth.user.info=proxy:proxy-secret".into(),
+        ]
+        .into_iter()
+        .flat_map(|setting| ["--set".to_string(), setting]),
+    );
+    let proxy = Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let registry = format!("http://127.0.0.1:{port}");
+    const SR: &str = "application/vnd.schemaregistry.v1+json";
+    let as_user = |user: Option<&str>, method: Method, path: &str| {
+        let request = http().request(method, format!("{registry}{path}"));
+        match user {
+            Some(user) => request.basic_auth(user, Some(format!("{user}-secret"))),
+            None => request,
+        }
+    };
+    let schema = json!({"schema": "{\"type\":\"string\"}"});
+    let subject = format!("/subjects/{topic}-value/versions");
+
+    let (status, body) = send_json(as_user(None, Method::GET, "/subjects"), None, SR).await;
+    assert_eq!((status, &body["error_code"]), (401, &json!(40101)), "{body}");
+    let (status, body) = send_json(
+        as_user(Some("bob"), Method::POST, &subject),
+        Some(schema.clone()),
+        SR,
+    )
+    .await;
+    assert_eq!((status, &body["error_code"]), (403, &json!(40301)), "{body}");
+    let (status, body) = send_json(as_user(Some("bob"), Method::GET, "/subjects"), None, SR).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = send_json(as_user(Some("alice"), Method::GET, "/subjects"), None, SR).await;
+    assert_eq!(
+        (status, &body),
+        (200, &json!([])),
+        "bob registered nothing: {body}"
+    );
+
+    let (status, body) = send_json(as_user(Some("alice"), Method::POST, &subject), Some(schema), SR).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_i64().expect("an id");
+    let (status, body) = send_json(as_user(Some("alice"), Method::GET, "/subjects"), None, SR).await;
+    assert_eq!(
+        (status, &body),
+        (200, &json!([format!("{topic}-value")])),
+        "{body}"
+    );
+
+    // Produce Avro by schema id through the proxy: its avro format fetches the schema from
+    // the guarded registry with its own credentials.
+    let produce = http()
+        .post(proxy.url(&format!("/topics/{topic}")))
+        .basic_auth("alice", Some("alice-secret"));
+    let (status, body) = send_json(
+        produce,
+        Some(json!({"value_schema_id": id, "records": [{"value": "krest"}]})),
+        "application/vnd.kafka.avro.v2+json",
+    )
+    .await;
+    assert_eq!(
+        (status, &body["offsets"][0]["error"]),
+        (200, &json!(null)),
+        "{body}"
+    );
+    assert_eq!(support::end_offset_direct(&topic, 0), 1);
+}

@@ -23,6 +23,7 @@ use crate::plugins::runtime::PluginRuntime;
 use crate::plugins::watcher;
 use crate::produce::ProduceService;
 use crate::schema_registry;
+use crate::schema_registry::client::RegistryClient;
 use crate::transforms::Transforms;
 
 /// How long one metadata call may wait for Kafka.
@@ -87,6 +88,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         },
         skip_paths: config.auth.skip_paths.clone().into(),
     };
+    let registry_gate = gate.clone();
     let app = http::app(
         AppState {
             clients: Arc::clone(&clients),
@@ -124,15 +126,11 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         .collect();
     let mut leadership = None;
     if let Some(registry) = registry {
+        let app = registry.app(registry_gate);
         leadership = Some(registry.leadership);
         for listener in registry.listeners {
             println!("krest schema registry listening on {}", listener.url()?);
-            let serve = http::serve::serve(
-                listener,
-                registry.app.clone(),
-                config.connections,
-                stop_rx.clone(),
-            );
+            let serve = http::serve::serve(listener, app.clone(), config.connections, stop_rx.clone());
             servers.push(tokio::spawn(serve));
         }
     }
@@ -186,7 +184,10 @@ async fn start_plugins(config: &Config) -> anyhow::Result<Arc<PluginCatalog>> {
     let runtime = Arc::new(PluginRuntime::new(
         limits,
         config.plugins.cache_dir.clone(),
-        config.schema_registry_url.clone(),
+        config
+            .schema_registry_url
+            .clone()
+            .map(|url| RegistryClient::new(url, config.schema_registry_credentials.clone())),
     )?);
     let dir = config.plugins.dir.clone();
     let catalog = tokio::task::spawn_blocking(move || PluginCatalog::new(runtime, dir)).await??;

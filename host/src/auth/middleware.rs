@@ -1,16 +1,18 @@
 //! Authenticates every request before routing: the facts the `auth` world defines (method,
 //! path and query, headers, peer, TLS client identity) go to the chain; the [`Caller`] it
-//! yields rides on the request for handlers to authorize with.
+//! yields rides on the request for handlers to authorize with. Also authorizes the Schema
+//! Registry's requests, which have no handler-level checks.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{AuthChain, Caller};
 use crate::http::serve::ConnectionFacts;
-use crate::plugins::bindings::policy::RequestFacts;
+use crate::plugins::bindings::policy::{Action, RequestFacts, Target};
 
 /// The auth settings every request meets.
 #[derive(Clone)]
@@ -33,6 +35,23 @@ pub async fn authenticate(State(gate): State<AuthGate>, mut request: Request, ne
     };
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// A Schema Registry request is `describe` on the cluster when it reads (GET, a schema
+/// look-up in a subject, a compatibility check) and `alter` when it changes anything.
+pub async fn authorize_registry(caller: Caller, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let reads = request.method() == Method::GET
+        || request.method() == Method::HEAD
+        || path.starts_with("/compatibility/")
+        || (request.method() == Method::POST
+            && path.split('/').filter(|s| !s.is_empty()).count() == 2
+            && path.starts_with("/subjects/"));
+    let action = if reads { Action::Describe } else { Action::Alter };
+    match caller.authorize(action, vec![Target::Cluster]).await {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
+    }
 }
 
 fn facts(request: &Request) -> RequestFacts {

@@ -49,6 +49,8 @@ const KEYS: &[Key] = &[
     used("port", "8082"),
     used("bootstrap.servers", ""),
     used("schema.registry.url", "http://localhost:8081"),
+    used("schema.registry.basic.auth.credentials.source", "URL"),
+    used("schema.registry.basic.auth.user.info", ""),
     used("schema.registry.listeners", ""),
     used("schema.registry.group.id", "schema-registry"),
     used("schema.compatibility.level", "backward"),

@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::schema_registry::kafka_store::StoreConfig;
 use keys::{Key, KeyUse};
+use secret::Secret;
 pub use sources::{Origin, RawConfig};
 
 /// The whole typed configuration.
@@ -36,6 +37,9 @@ pub struct Config {
     pub bootstrap_servers: String,
     /// `schema.registry.url`; `None` when set to the empty string.
     pub schema_registry_url: Option<Url>,
+    /// HTTP Basic credentials for `schema.registry.url` (Confluent's
+    /// `schema.registry.basic.auth.*`): the URL's own user info, or `USER_INFO`'s `user:password`.
+    pub schema_registry_credentials: Option<(String, Secret)>,
     /// The Schema Registry krest serves itself; `None` unless `schema.registry.listeners`.
     pub registry_server: Option<RegistryServerConfig>,
     pub consumer: ConsumerConfig,
@@ -280,6 +284,13 @@ impl Config {
             (true, None) => registry_server.as_ref().map(|s| s.listeners[0].clone()),
             _ => schema_registry_url,
         };
+        let schema_registry_credentials = registry_credentials(&r, schema_registry_url.as_ref())?;
+        // The credentials go in a header, never in a URL that could be logged.
+        let schema_registry_url = schema_registry_url.map(|mut url| {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url
+        });
         let auth_plugins = auth_plugins(&r)?;
         let propagation = propagation::read(&r, &auth_plugins, &passthrough)?;
         let config = Config {
@@ -290,6 +301,7 @@ impl Config {
             port,
             bootstrap_servers,
             schema_registry_url,
+            schema_registry_credentials,
             registry_server,
             consumer: ConsumerConfig {
                 request_max_bytes: r.int("consumer.request.max.bytes", 1, i64::MAX)? as u64,
@@ -347,6 +359,39 @@ impl Config {
         // Confluent's `-1` means an unbounded pool.
         r.int("consumer.threads", -1, i64::from(i32::MAX))?;
         Ok((config, warnings))
+    }
+}
+
+/// `schema.registry.basic.auth.credentials.source`: `URL` (the default: the user info of
+/// `schema.registry.url`, if any) or `USER_INFO` (`schema.registry.basic.auth.user.info`).
+fn registry_credentials(r: &Reader, url: Option<&Url>) -> Result<Option<(String, Secret)>, ConfigError> {
+    const SOURCE: &str = "schema.registry.basic.auth.credentials.source";
+    const USER_INFO: &str = "schema.registry.basic.auth.user.info";
+    let decoded = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    match r.string(SOURCE).to_ascii_uppercase().as_str() {
+        "URL" => Ok(url.filter(|u| !u.username().is_empty()).map(|u| {
+            let password = decoded(u.password().unwrap_or_default());
+            (decoded(u.username()), Secret::new(password))
+        })),
+        "USER_INFO" => match r.string(USER_INFO).split_once(':') {
+            Some((user, password)) => Ok(Some((user.to_string(), Secret::new(password.to_string())))),
+            None => Err(error(
+                USER_INFO,
+                "",
+                &r.origin(USER_INFO),
+                "required as `user:password` when the credentials source is USER_INFO",
+            )),
+        },
+        _ => Err(error(
+            SOURCE,
+            &r.string(SOURCE),
+            &r.origin(SOURCE),
+            "must be URL or USER_INFO",
+        )),
     }
 }
 
@@ -560,6 +605,46 @@ mod tests {
         assert_eq!(err.key, "bootstrap.servers");
         let err = load(&[("bootstrap.servers", "k:1"), ("listeners", "ftp://0.0.0.0:21")]).unwrap_err();
         assert_eq!(err.key, "listeners");
+    }
+
+    #[test]
+    fn registry_credentials_come_from_the_url_or_user_info_and_leave_the_url() {
+        let (config, _) = load(&[
+            ("bootstrap.servers", "k:1"),
+            ("schema.registry.url", "http://proxy:p%40ss@registry:8081"),
+        ])
+        .unwrap();
+        let (user, password) = config.schema_registry_credentials.unwrap();
+        assert_eq!((user.as_str(), password.expose()), ("proxy", "p@ss"));
+        assert_eq!(
+            config.schema_registry_url.unwrap().as_str(),
+            "http://registry:8081/"
+        );
+
+        let source = ("schema.registry.basic.auth.credentials.source", "USER_INFO");
+        let (config, _) = load(&[
+            ("bootstrap.servers", "k:1"),
+            source,
+            ("schema.registry.basic.auth.user.info", "proxy:a:b"),
+        ])
+        .unwrap();
+        let (user, password) = config.schema_registry_credentials.unwrap();
+        assert_eq!((user.as_str(), password.expose()), ("proxy", "a:b"));
+        let err = load(&[("bootstrap.servers", "k:1"), source]).unwrap_err();
+        assert_eq!(err.key, "schema.registry.basic.auth.user.info");
+        let err = load(&[
+            ("bootstrap.servers", "k:1"),
+            ("schema.registry.basic.auth.credentials.source", "SASL_INHERIT"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.key, "schema.registry.basic.auth.credentials.source");
+        let err = error(
+            "schema.registry.basic.auth.user.info",
+            "proxy:hunter2",
+            &Origin::Flag,
+            "wrong",
+        );
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

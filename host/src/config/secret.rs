@@ -25,5 +25,5 @@ impl fmt::Debug for Secret {
 
 /// Whether a key holds a secret whose value must never appear in messages.
 pub fn is_secret(key: &str) -> bool {
-    key.ends_with(".password") || key.ends_with("jaas.config")
+    key.ends_with(".password") || key.ends_with("jaas.config") || key.ends_with("user.info")
 }

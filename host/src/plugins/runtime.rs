@@ -24,7 +24,6 @@ use super::state::CallState;
 use super::warm::{Instance, Warm};
 use crate::config::PluginLimits;
 use crate::schema_registry::client::RegistryClient;
-use url::Url;
 
 static CALLS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
@@ -73,11 +72,11 @@ pub struct PluginRuntime {
 
 impl PluginRuntime {
     /// `cache_dir` keeps compiled plugins across restarts (`None`: compile every time);
-    /// `schema_registry_url` is where schema formats find the registry (`None`: not configured).
+    /// `schema_registry` is where schema formats find the registry (`None`: not configured).
     pub fn new(
         limits: PluginLimits,
         cache_dir: Option<PathBuf>,
-        schema_registry_url: Option<Url>,
+        schema_registry: Option<RegistryClient>,
     ) -> anyhow::Result<Self> {
         let engine = new_engine(&limits)?;
         let linkers = Linkers::new(&engine)?;
@@ -86,7 +85,7 @@ impl PluginRuntime {
             compiled: CompileCache::new(cache_dir),
             linkers,
             limits,
-            schema_registry: schema_registry_url.map(|url| Arc::new(RegistryClient::new(url))),
+            schema_registry: schema_registry.map(Arc::new),
         })
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
-use axum::http::header::{ACCEPT, CONTENT_TYPE};
+use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -265,7 +265,9 @@ async fn forward(registry: &Registry, leader: &str, request: Forwardable) -> Ans
         .request(request.method.clone(), &url)
         .header("X-Forward", "true")
         .body(request.body);
-    for name in [CONTENT_TYPE, ACCEPT] {
+    // The leader authenticates the caller again (HTTP Basic and bearer tokens pass; a TLS
+    // client certificate does not).
+    for name in [CONTENT_TYPE, ACCEPT, AUTHORIZATION] {
         if let Some(value) = request.headers.get(&name) {
             outgoing = outgoing.header(name, value);
         }

@@ -11,6 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
+use crate::config::secret::Secret;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredSchema {
     pub id: u32,
@@ -84,6 +86,8 @@ struct ErrorBody {
 
 pub struct RegistryClient {
     base: Url,
+    /// HTTP Basic user and password, sent with every request.
+    credentials: Option<(String, Secret)>,
     http: reqwest::Client,
     by_id: Mutex<HashMap<u32, RegisteredSchema>>,
     registered: Mutex<HashMap<(String, String, String), u32>>,
@@ -92,13 +96,14 @@ pub struct RegistryClient {
 }
 
 impl RegistryClient {
-    pub fn new(base: Url) -> Self {
+    pub fn new(base: Url, credentials: Option<(String, Secret)>) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .expect("HTTP client");
         RegistryClient {
             base,
+            credentials,
             http,
             by_id: Mutex::default(),
             registered: Mutex::default(),
@@ -252,10 +257,13 @@ impl RegistryClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, RegistryFailure> {
-        let request = request.header(
+        let mut request = request.header(
             "Accept",
             "application/vnd.schemaregistry.v1+json, application/json",
         );
+        if let Some((user, password)) = &self.credentials {
+            request = request.basic_auth(user, Some(password.expose()));
+        }
         let response = request
             .send()
             .await

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::{middleware, Router};
 use rdkafka::config::ClientConfig;
 use tower_http::normalize_path::NormalizePath;
 use tracing::warn;
@@ -15,6 +16,7 @@ use super::kafka_store::KafkaStore;
 use super::leadership::Leadership;
 use super::schema_types::Compatibility;
 use super::service::RegistryService;
+use crate::auth::middleware::{authenticate, authorize_registry, AuthGate};
 use crate::config::RegistryServerConfig;
 use crate::http::serve::{bind, Listener};
 use crate::http::tls::TlsServer;
@@ -24,7 +26,8 @@ use crate::http::App;
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct RegistryServer {
-    pub app: App,
+    /// The registry's routes, before auth (see [`RegistryServer::app`]).
+    router: Router,
     pub listeners: Vec<Listener>,
     /// How clients and the other instances reach this one.
     pub url: Url,
@@ -65,13 +68,25 @@ pub async fn start(
         leadership: Arc::clone(&leadership),
         forwarder: reqwest::Client::builder().timeout(FORWARD_TIMEOUT).build()?,
     };
-    let app = NormalizePath::trim_trailing_slash(api::router(registry));
     Ok(RegistryServer {
-        app,
+        router: api::router(registry),
         listeners,
         url,
         leadership,
     })
+}
+
+impl RegistryServer {
+    /// The app to serve: every request authenticated by `gate` (as the proxy's are) and
+    /// authorized as a registry read or change.
+    pub fn app(&self, gate: AuthGate) -> App {
+        let router = self
+            .router
+            .clone()
+            .layer(middleware::from_fn(authorize_registry))
+            .layer(middleware::from_fn_with_state(gate, authenticate));
+        NormalizePath::trim_trailing_slash(router)
+    }
 }
 
 /// `SCHEME://HOST:PORT` of the first listener: `host.name` if set, else the bound address
