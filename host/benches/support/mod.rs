@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each benchmark uses a different part
 
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -168,11 +168,13 @@ pub async fn post_records(http: &reqwest::Client, url: &str, content_type: &str,
     response.bytes().await.unwrap();
 }
 
-/// Reads `count` records through a new krest consumer of `format` (created with
+/// Reads `count` records through a new krest consumer of `format`, in a group of its own (created with
 /// `fetch.min.bytes` of 1 MiB, reading with `timeout=200`); records/s.
 pub async fn consume_through_krest(krest: &Krest, topic: &str, format: &str, count: usize) -> f64 {
+    static CONSUMERS: AtomicUsize = AtomicUsize::new(0);
     let http = reqwest::Client::new();
-    let group = format!("bench-{format}-{}-{topic}", std::process::id());
+    let n = CONSUMERS.fetch_add(1, Ordering::Relaxed);
+    let group = format!("bench-{format}-{}-{topic}-{n}", std::process::id());
     let created: Value = http
         .post(format!("{}/consumers/{group}", krest.base))
         .header("Content-Type", V2)
