@@ -17,7 +17,10 @@ use krest::plugins::plugin::{Plugin, Source};
 use krest::plugins::runtime::PluginRuntime;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::{install_plugin, plugin_list, plugin_wasm, target_dir, temp_dir, Proxy};
+use support::{
+    create_topic, http, install_plugin, plugin_list, plugin_wasm, send_json, stored, target_dir, temp_dir,
+    unique, Proxy,
+};
 
 /// Runs `examples/EXAMPLE/build.sh OUT` (the test venv's componentize-py, npm's
 /// componentize-js); returns the component.
@@ -85,7 +88,7 @@ fn runtime(reuse_instances: bool, cache: Option<PathBuf>) -> PluginRuntime {
     let limits = PluginLimits {
         call_timeout: Duration::from_secs(10),
         memory_max_bytes: 64 << 20,
-        max_instances: 16,
+        max_instances: 128,
         reuse_instances,
         fresh_plugins: Vec::new(),
     };
@@ -125,11 +128,15 @@ async fn per_call(runtime: &PluginRuntime, plugin: &Plugin, batch: usize, calls:
     started.elapsed() / calls
 }
 
+/// Both load into a running krest and, as its `transforms`, stamp a record produced through
+/// it: Kafka holds the record with both headers.
 #[tokio::test]
-async fn python_and_javascript_transforms_load_into_krest() {
+async fn python_and_javascript_transforms_load_into_krest_and_stamp_produced_records() {
+    let topic = unique("languages");
+    create_topic(&topic, 1, &[]).await;
     let dir = temp_dir("krest-languages");
-    // Compiling each takes 10–40 s: done here, into the cache krest starts from, so that krest's
-    // start stays within the harness's wait.
+    // Compiling each takes 10–40 s: done here, into the cache krest starts from, so that krest
+    // starts in seconds once the built-ins are compiled there too.
     let compiled = target_dir().join("plugin-languages/compiled");
     let runtime = runtime(true, Some(compiled.clone()));
     for (name, _, wasm) in examples() {
@@ -141,6 +148,8 @@ async fn python_and_javascript_transforms_load_into_krest() {
         &format!("plugins.dir={}", dir.display()),
         "--set",
         &format!("plugins.cache.dir={}", compiled.display()),
+        "--set",
+        "transforms=py-stamp,js-stamp",
     ]);
     let plugins = plugin_list(&proxy).await;
     for (name, _, _) in examples() {
@@ -152,6 +161,21 @@ async fn python_and_javascript_transforms_load_into_krest() {
             "{entry}"
         );
     }
+    let (status, body) = send_json(
+        http().post(proxy.url(&format!("/topics/{topic}"))),
+        Some(json!({"records": [{"value": "a3Jlc3Q="}]})),
+        "application/vnd.kafka.binary.v2+json",
+    )
+    .await;
+    assert_eq!(
+        (status, &body["offsets"][0]["error"]),
+        (200, &json!(null)),
+        "{body}"
+    );
+    let (value, headers, _) = stored(&topic, 1).remove(0);
+    assert_eq!(value, "krest");
+    let yes = |name: &str| (name.to_string(), "yes".to_string());
+    assert_eq!(headers, [yes("x-python"), yes("x-javascript")]);
 }
 
 #[tokio::test]

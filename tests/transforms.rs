@@ -9,13 +9,13 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Message, Offset};
+use rdkafka::ClientConfig;
 use serde_json::{json, Value};
 use support::{
-    bootstrap, call, create_topic, http, install_plugin, plugin_wasm, temp_dir, unique, ProduceLoad, Proxy,
-    V2_JSON,
+    bootstrap, call, create_topic, http, install_plugin, plugin_wasm, stored, temp_dir, unique, ProduceLoad,
+    Proxy, V2_JSON,
 };
 
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
@@ -59,41 +59,6 @@ async fn produce(proxy: &Proxy, topic: &str, values: &[&str]) -> (u16, Value) {
         .await
         .unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
-}
-
-/// What Kafka holds in partition 0 of `topic`: value, headers and timestamp of each record.
-type Stored = Vec<(String, Vec<(String, String)>, Option<i64>)>;
-
-fn stored(topic: &str, count: usize) -> Stored {
-    let consumer = support::reader(topic, Offset::Beginning);
-    let mut records = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while records.len() < count && std::time::Instant::now() < deadline {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
-            let headers = message
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| {
-                            (
-                                h.key.to_string(),
-                                String::from_utf8_lossy(h.value.unwrap_or_default()).into(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
-            records.push((value, headers, message.timestamp().to_millis()));
-        }
-    }
-    assert_eq!(records.len(), count, "{topic}: {records:?}");
-    // Nothing more than expected.
-    assert!(
-        consumer.poll(Duration::from_millis(500)).is_none(),
-        "{topic} holds more records"
-    );
-    records
 }
 
 #[tokio::test]

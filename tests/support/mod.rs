@@ -160,7 +160,9 @@ impl Proxy {
                     .push_str(&String::from_utf8_lossy(&chunk[..n]));
             }
         });
-        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+        // Generous: a krest with an empty compile cache compiles every plugin before it listens
+        // (seconds each for Python or JavaScript ones), while other tests load the machine.
+        let base = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(base) => base,
             Err(_) => {
                 child.kill().ok();
@@ -394,6 +396,45 @@ pub fn reader(topic: &str, offset: rdkafka::Offset) -> rdkafka::consumer::BaseCo
     assignment.add_partition_offset(topic, 0, offset).unwrap();
     consumer.assign(&assignment).unwrap();
     consumer
+}
+
+/// What Kafka holds in partition 0 of `topic`: value, headers and timestamp of each record.
+pub type Stored = Vec<(String, Vec<(String, String)>, Option<i64>)>;
+
+/// The `count` records of partition 0 of `topic`, read directly from Kafka; fails if there
+/// are fewer or more.
+pub fn stored(topic: &str, count: usize) -> Stored {
+    use rdkafka::message::Headers;
+    use rdkafka::Message;
+    let consumer = reader(topic, rdkafka::Offset::Beginning);
+    let mut records = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while records.len() < count && std::time::Instant::now() < deadline {
+        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+            let headers = message
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| {
+                            (
+                                h.key.to_string(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let value = String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
+            records.push((value, headers, message.timestamp().to_millis()));
+        }
+    }
+    assert_eq!(records.len(), count, "{topic}: {records:?}");
+    // Nothing more than expected.
+    assert!(
+        consumer.poll(Duration::from_millis(500)).is_none(),
+        "{topic} holds more records"
+    );
+    records
 }
 
 /// A JSON-speaking HTTP call: `method path` with an optional body (sent as v2 JSON) and an
