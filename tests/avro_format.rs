@@ -443,16 +443,8 @@ async fn confluents_python_avro_serde_reads_and_writes_what_krest_does() {
 
 /// The `source` of plugin `name` in `GET /plugins`.
 async fn plugin_source(proxy: &Proxy, name: &str) -> Value {
-    let list: Value = support::http()
-        .get(proxy.url("/plugins"))
-        .send()
+    support::plugin_list(proxy)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list.as_array()
-        .unwrap()
         .iter()
         .find(|p| p["name"] == name)
         .map_or(Value::Null, |p| p["source"].clone())

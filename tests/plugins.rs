@@ -58,20 +58,8 @@ async fn until_stored(proxy: &Proxy, topic: &str, expected: &[u8]) -> Duration {
     }
 }
 
-async fn plugins(proxy: &Proxy) -> Vec<Value> {
-    let body: Value = http()
-        .get(proxy.url("/plugins"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body.as_array().unwrap().clone()
-}
-
 async fn plugin(proxy: &Proxy, name: &str) -> Value {
-    plugins(proxy)
+    support::plugin_list(proxy)
         .await
         .into_iter()
         .find(|p| p["name"] == name)
@@ -344,7 +332,7 @@ async fn example_plugins_of_every_world_load() {
     install_plugin(&dir, "allowlist", &plugin_wasm("krest-example-allowlist"));
     install_plugin(&dir, "stamp", &plugin_wasm("krest-example-header"));
     let proxy = Proxy::start(&["--set", &dir_arg(&dir)]);
-    let kinds: Vec<(String, String)> = plugins(&proxy)
+    let kinds: Vec<(String, String)> = support::plugin_list(&proxy)
         .await
         .into_iter()
         .map(|p| {
