@@ -1,31 +1,69 @@
 //! REST API v3 (`/v3/clusters/…`): plain `application/json`, Confluent's resource shapes with
 //! `self`/`related` links and resource names, and one cluster — the one krest connects to.
 
+mod brokers;
 mod clusters;
+mod configs;
 mod links;
+mod partitions;
+mod topics;
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 use crate::clients::CallerClients;
 use crate::error::ApiError;
 use crate::http::state::AppState;
 use crate::http::{json, media};
 
-pub use links::{LinkSettings, Links};
+pub use links::{ClusterLinks, LinkSettings, Links};
+
+type Clients = State<Arc<CallerClients>>;
 
 /// The v3 routes, relative to `/v3`.
 pub fn router() -> Router<AppState> {
+    const C: &str = "/clusters/{cluster}";
+    const TOPIC: &str = "/clusters/{cluster}/topics/{topic}";
+    const PARTITION: &str = "/clusters/{cluster}/topics/{topic}/partitions/{partition}";
+    const BROKER: &str = "/clusters/{cluster}/brokers/{broker}";
+    let at = |base: &str, tail: &str| format!("{base}{tail}");
+    let configs = || get(configs::list);
+    let config = || get(configs::get).put(configs::update).delete(configs::reset);
     Router::new()
         .route("/clusters", get(clusters::list))
-        .route("/clusters/{cluster}", get(clusters::get))
+        .route(C, get(clusters::get))
+        .route(&at(C, "/brokers"), get(brokers::list))
+        .route(BROKER, get(brokers::get))
+        .route(&at(C, "/brokers/-/configs"), get(configs::all_brokers))
+        .route(&at(BROKER, "/configs"), configs())
+        .route(&at(BROKER, "/configs:alter"), post(configs::alter))
+        .route(&at(BROKER, "/configs/{name}"), config())
+        .route(&at(C, "/broker-configs"), configs())
+        .route(&at(C, "/broker-configs:alter"), post(configs::alter))
+        .route(&at(C, "/broker-configs/{name}"), config())
+        .route(&at(C, "/topics"), get(topics::list).post(topics::create))
+        .route(
+            TOPIC,
+            get(topics::get).patch(topics::update).delete(topics::delete),
+        )
+        .route(&at(C, "/topics/-/configs"), get(configs::all_topics))
+        .route(&at(TOPIC, "/configs"), configs())
+        .route(&at(TOPIC, "/configs:alter"), post(configs::alter))
+        .route(&at(TOPIC, "/configs/{name}"), config())
+        .route(&at(TOPIC, "/partitions"), get(partitions::list))
+        .route(PARTITION, get(partitions::get))
+        .route(&at(PARTITION, "/offset"), get(partitions::offset))
+        .route(&at(PARTITION, "/replicas"), get(partitions::replicas))
+        .route(&at(PARTITION, "/replicas/{broker}"), get(partitions::replica))
         .route_layer(middleware::from_fn(media::v3_json))
 }
 

@@ -1,0 +1,96 @@
+//! Kafka administration for API v3 (topics, configs, consumer groups, ACLs): the calls of
+//! [`admin_native`](super::admin_native), each run on tokio's blocking pool.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::admin::AdminClient;
+use rdkafka::client::DefaultClientContext;
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::admin_native::{
+    Acl, AdminError, AdminResult, ConfigChange, ConfigEntry, ConfigTarget, GroupDescription, GroupListing,
+    Handle, NewTopic,
+};
+
+pub struct KafkaAdmin {
+    client: Arc<AdminClient<DefaultClientContext>>,
+    timeout: Duration,
+}
+
+impl KafkaAdmin {
+    /// `timeout` bounds each Kafka request.
+    pub fn new(client: Arc<AdminClient<DefaultClientContext>>, timeout: Duration) -> Self {
+        KafkaAdmin { client, timeout }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(Handle) -> AdminResult<T> + Send + 'static,
+    ) -> AdminResult<T> {
+        let client = Arc::clone(&self.client);
+        let timeout = self.timeout;
+        tokio::task::spawn_blocking(move || {
+            // SAFETY: `client` owns the handle and lives until the call returns.
+            let handle = unsafe { Handle::new(client.inner().native_ptr(), timeout) };
+            call(handle)
+        })
+        .await
+        .unwrap_or_else(|_| Err(AdminError::new(RDKafkaErrorCode::Fail, "admin call abandoned")))
+    }
+
+    pub async fn create_topic(&self, topic: NewTopic, validate_only: bool) -> AdminResult<()> {
+        self.blocking(move |h| h.create_topic(&topic, validate_only))
+            .await
+    }
+
+    pub async fn delete_topic(&self, topic: &str) -> AdminResult<()> {
+        let topic = topic.to_string();
+        self.blocking(move |h| h.delete_topic(&topic)).await
+    }
+
+    pub async fn create_partitions(&self, topic: &str, total: usize) -> AdminResult<()> {
+        let topic = topic.to_string();
+        self.blocking(move |h| h.create_partitions(&topic, total)).await
+    }
+
+    pub async fn describe_configs(&self, target: ConfigTarget) -> AdminResult<Vec<ConfigEntry>> {
+        self.blocking(move |h| h.describe_configs(&target)).await
+    }
+
+    pub async fn alter_configs(
+        &self,
+        target: ConfigTarget,
+        changes: Vec<ConfigChange>,
+        validate_only: bool,
+    ) -> AdminResult<()> {
+        self.blocking(move |h| h.alter_configs(&target, &changes, validate_only))
+            .await
+    }
+
+    pub async fn list_groups(&self) -> AdminResult<Vec<GroupListing>> {
+        self.blocking(|h| h.list_groups()).await
+    }
+
+    pub async fn describe_group(&self, group: &str) -> AdminResult<GroupDescription> {
+        let group = group.to_string();
+        self.blocking(move |h| h.describe_group(&group)).await
+    }
+
+    pub async fn committed_offsets(&self, group: &str) -> AdminResult<Vec<(String, i32, i64)>> {
+        let group = group.to_string();
+        self.blocking(move |h| h.committed_offsets(&group)).await
+    }
+
+    pub async fn create_acls(&self, acls: Vec<Acl>) -> AdminResult<()> {
+        self.blocking(move |h| h.create_acls(&acls)).await
+    }
+
+    pub async fn describe_acls(&self, filter: Acl) -> AdminResult<Vec<Acl>> {
+        self.blocking(move |h| h.describe_acls(&filter)).await
+    }
+
+    pub async fn delete_acls(&self, filter: Acl) -> AdminResult<Vec<Acl>> {
+        self.blocking(move |h| h.delete_acls(&filter)).await
+    }
+}
