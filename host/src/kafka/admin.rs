@@ -74,12 +74,37 @@ impl KafkaAdmin {
 
     pub async fn describe_group(&self, group: &str) -> AdminResult<GroupDescription> {
         let group = group.to_string();
-        self.blocking(move |h| h.describe_group(&group)).await
+        self.with_coordinator(move |h| h.describe_group(&group)).await
     }
 
     pub async fn committed_offsets(&self, group: &str) -> AdminResult<Vec<(String, i32, i64)>> {
         let group = group.to_string();
-        self.blocking(move |h| h.committed_offsets(&group)).await
+        self.with_coordinator(move |h| h.committed_offsets(&group)).await
+    }
+
+    /// A group call, retried while the group's coordinator is still loading or moving (as
+    /// Kafka's Java admin client retries them; right after `__consumer_offsets` is created, or
+    /// a broker starts, the first calls meet these).
+    async fn with_coordinator<T: Send + 'static>(
+        &self,
+        call: impl Fn(Handle) -> AdminResult<T> + Clone + Send + 'static,
+    ) -> AdminResult<T> {
+        const ATTEMPTS: u32 = 20;
+        let mut attempt = 1;
+        loop {
+            match self.blocking(call.clone()).await {
+                Err(e) if attempt < ATTEMPTS && coordinator_busy(e.code) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// The latest offset a read-committed consumer sees, per partition asked.
+    pub async fn end_offsets(&self, partitions: Vec<(String, i32)>) -> AdminResult<Vec<i64>> {
+        self.blocking(move |h| h.end_offsets(&partitions)).await
     }
 
     pub async fn create_acls(&self, acls: Vec<Acl>) -> AdminResult<()> {
@@ -93,4 +118,13 @@ impl KafkaAdmin {
     pub async fn delete_acls(&self, filter: Acl) -> AdminResult<Vec<Acl>> {
         self.blocking(move |h| h.delete_acls(&filter)).await
     }
+}
+
+fn coordinator_busy(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::CoordinatorLoadInProgress
+            | RDKafkaErrorCode::CoordinatorNotAvailable
+            | RDKafkaErrorCode::NotCoordinator
+    )
 }

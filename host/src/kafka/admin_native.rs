@@ -226,6 +226,11 @@ impl Handle {
                 errstr.as_mut_ptr(),
                 errstr.len(),
             );
+            if op == rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS {
+                // Offsets a read-committed consumer can reach, as Confluent's lags use.
+                let level = rd::rd_kafka_IsolationLevel_t::RD_KAFKA_ISOLATION_LEVEL_READ_COMMITTED;
+                take_error(rd::rd_kafka_AdminOptions_set_isolation_level(options.0, level))?;
+            }
             if validate_only {
                 rd::rd_kafka_AdminOptions_set_validate_only(options.0, 1, errstr.as_mut_ptr(), errstr.len());
             }
@@ -521,6 +526,53 @@ impl Handle {
         }
     }
 
+    /// The latest (last stable) offset of each partition, in the order asked.
+    pub fn end_offsets(&self, partitions: &[(String, i32)]) -> AdminResult<Vec<i64>> {
+        if partitions.is_empty() {
+            return Ok(Vec::new());
+        }
+        // SAFETY: the list is freed by its guard; `add` copies the topic name.
+        let list = PartitionList(unsafe { rd::rd_kafka_topic_partition_list_new(partitions.len() as i32) });
+        for (topic, partition) in partitions {
+            let topic = c_string(topic)?;
+            unsafe {
+                let added = rd::rd_kafka_topic_partition_list_add(list.0, topic.as_ptr(), *partition);
+                (*added).offset = rd::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_LATEST as i64;
+            }
+        }
+        let event = self.call(
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS,
+            false,
+            |o, q| unsafe { rd::rd_kafka_ListOffsets(self.rk, list.0, o, q) },
+        )?;
+        // SAFETY: as in `describe_configs`.
+        unsafe {
+            let result = rd::rd_kafka_event_ListOffsets_result(event.0);
+            let mut count = 0;
+            let infos = rd::rd_kafka_ListOffsets_result_infos(result, &mut count);
+            let mut found = std::collections::HashMap::new();
+            for &info in slice(infos, count) {
+                let p = &*rd::rd_kafka_ListOffsetsResultInfo_topic_partition(info);
+                if p.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                    return Err(AdminError::new(
+                        p.err.into(),
+                        format!("{:?}", RDKafkaErrorCode::from(p.err)),
+                    ));
+                }
+                found.insert((text(p.topic).unwrap_or_default(), p.partition), p.offset);
+            }
+            partitions
+                .iter()
+                .map(|key| {
+                    found
+                        .get(key)
+                        .copied()
+                        .ok_or_else(|| AdminError::invalid("ListOffsets left out a partition"))
+                })
+                .collect()
+        }
+    }
+
     pub fn create_acls(&self, acls: &[Acl]) -> AdminResult<()> {
         let bindings = acls
             .iter()
@@ -614,6 +666,14 @@ impl Drop for Resource {
     fn drop(&mut self) {
         // SAFETY: owned, freed once.
         unsafe { rd::rd_kafka_ConfigResource_destroy(self.0) }
+    }
+}
+
+struct PartitionList(*mut rd::rd_kafka_topic_partition_list_t);
+impl Drop for PartitionList {
+    fn drop(&mut self) {
+        // SAFETY: owned, freed once.
+        unsafe { rd::rd_kafka_topic_partition_list_destroy(self.0) }
     }
 }
 

@@ -66,11 +66,14 @@ impl Links {
         url.into()
     }
 
-    /// `crn://<authority>/<type>=<id>/…`.
+    /// `crn://<authority>/<type>=<id>/…`; a component with an empty id is just `<type>`.
     pub fn crn(&self, components: &[(&str, &str)]) -> String {
-        components.iter().fold(self.crn_base.clone(), |crn, (kind, id)| {
-            format!("{crn}/{kind}={id}")
-        })
+        components
+            .iter()
+            .fold(self.crn_base.clone(), |crn, (kind, id)| match id.is_empty() {
+                true => format!("{crn}/{kind}"),
+                false => format!("{crn}/{kind}={id}"),
+            })
     }
 
     /// A resource's `metadata`: its URL and its resource name.

@@ -4,6 +4,7 @@
 mod brokers;
 mod clusters;
 mod configs;
+mod groups;
 mod links;
 mod partitions;
 mod topics;
@@ -64,7 +65,30 @@ pub fn router() -> Router<AppState> {
         .route(&at(PARTITION, "/offset"), get(partitions::offset))
         .route(&at(PARTITION, "/replicas"), get(partitions::replicas))
         .route(&at(PARTITION, "/replicas/{broker}"), get(partitions::replica))
+        .merge(group_router())
         .route_layer(middleware::from_fn(media::v3_json))
+}
+
+fn group_router() -> Router<AppState> {
+    const GROUP: &str = "/clusters/{cluster}/consumer-groups/{group}";
+    const CONSUMER: &str = "/clusters/{cluster}/consumer-groups/{group}/consumers/{consumer}";
+    let at = |base: &str, tail: &str| format!("{base}{tail}");
+    Router::new()
+        .route("/clusters/{cluster}/consumer-groups", get(groups::list))
+        .route(GROUP, get(groups::get))
+        .route(&at(GROUP, "/consumers"), get(groups::consumers))
+        .route(CONSUMER, get(groups::consumer))
+        .route(&at(CONSUMER, "/assignments"), get(groups::assignments))
+        .route(
+            &at(CONSUMER, "/assignments/{topic}/partitions/{partition}"),
+            get(groups::assignment),
+        )
+        .route(&at(GROUP, "/lag-summary"), get(groups::lag_summary))
+        .route(&at(GROUP, "/lags"), get(groups::lags))
+        .route(
+            &at(GROUP, "/lags/{topic}/partitions/{partition}"),
+            get(groups::lag),
+        )
 }
 
 /// The connected cluster's id when `cluster` names it; else 404, in Confluent's words.
