@@ -103,6 +103,7 @@ impl ApiError {
             | C::InvalidRequest
             | C::InvalidConfig
             | C::PolicyViolation
+            | C::SecurityDisabled
             | C::UnsupportedVersion => Self::new(StatusCode::BAD_REQUEST, 40002, err.to_string()),
             code if is_retriable(code) => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, 50003, err.to_string())

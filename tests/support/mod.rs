@@ -24,6 +24,13 @@ pub fn bootstrap() -> String {
     })
 }
 
+/// The broker's SASL listener: two ports above its unauthenticated one.
+pub fn sasl_bootstrap() -> String {
+    let plain = bootstrap();
+    let (host, port) = plain.rsplit_once(':').expect("HOST:PORT");
+    format!("{host}:{}", port.parse::<u16>().unwrap() + 2)
+}
+
 /// The cluster id Kafka itself reports.
 pub fn cluster_id() -> String {
     let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()

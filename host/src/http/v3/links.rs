@@ -59,11 +59,15 @@ impl FromRequestParts<AppState> for Links {
 impl Links {
     /// The absolute URL of `/v3/<segments…>`, each segment percent-encoded.
     pub fn url(&self, segments: &[&str]) -> String {
+        self.url_of(segments).into()
+    }
+
+    fn url_of(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.extend(segments);
         }
-        url.into()
+        url
     }
 
     /// `crn://<authority>/<type>=<id>/…`; a component with an empty id is just `<type>`.
@@ -112,6 +116,13 @@ pub struct ClusterLinks<'a> {
 impl ClusterLinks<'_> {
     pub fn url(&self, tail: &[&str]) -> String {
         self.links.url(&self.path(tail))
+    }
+
+    /// [`Self::url`] with a query string.
+    pub fn url_with_query(&self, tail: &[&str], query: &[(&str, String)]) -> String {
+        let mut url = self.links.url_of(&self.path(tail));
+        url.query_pairs_mut().extend_pairs(query);
+        url.into()
     }
 
     pub fn metadata(&self, tail: &[&str], crn: &[(&str, &str)]) -> Value {

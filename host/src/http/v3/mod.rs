@@ -1,6 +1,7 @@
 //! REST API v3 (`/v3/clusters/…`): plain `application/json`, Confluent's resource shapes with
 //! `self`/`related` links and resource names, and one cluster — the one krest connects to.
 
+mod acls;
 mod brokers;
 mod clusters;
 mod configs;
@@ -65,6 +66,11 @@ pub fn router() -> Router<AppState> {
         .route(&at(PARTITION, "/offset"), get(partitions::offset))
         .route(&at(PARTITION, "/replicas"), get(partitions::replicas))
         .route(&at(PARTITION, "/replicas/{broker}"), get(partitions::replica))
+        .route(
+            &at(C, "/acls"),
+            get(acls::search).post(acls::create).delete(acls::delete),
+        )
+        .route(&at(C, "/acls:batch"), post(acls::create_batch))
         .merge(group_router())
         .route_layer(middleware::from_fn(media::v3_json))
 }
