@@ -359,7 +359,7 @@ async fn partitions_and_their_offsets() {
         (json!(true), json!(true))
     );
     let (status, _, replicas) = call_v3(Method::GET, &format!("{partitions}/1/replicas"), None).await;
-    assert_eq!((status, replicas["data"][0].clone()), (200, replica));
+    assert_eq!((status, replicas["data"][0].clone()), (200, replica.clone()));
 
     let (status, _, offsets) = call_v3(Method::GET, &format!("{partitions}/1/offset"), None).await;
     assert_eq!(status, 200);
@@ -386,6 +386,63 @@ async fn partitions_and_their_offsets() {
             404,
             json!({"error_code": 40402, "message": "Partition not found."})
         )
+    );
+
+    let broker = replica["broker_id"].as_i64().unwrap();
+    let hosted = format!("{cluster}/brokers/{broker}/partition-replicas");
+    let (status, _, hosted) = call_v3(Method::GET, &hosted, None).await;
+    assert_eq!((status, hosted["kind"].clone()), (200, json!("KafkaReplicaList")));
+    let mine: Vec<&Value> = hosted["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["topic_name"] == topic.as_str())
+        .collect();
+    assert_eq!(mine.len(), 2, "both partitions live on the only broker");
+    assert_eq!(*mine[1], replica);
+}
+
+#[tokio::test]
+async fn configs_of_several_topics_change_in_one_request() {
+    let proxy = Proxy::start(&[]);
+    let cluster = v3_cluster(&proxy);
+    let (first, second) = (unique("v3-multi-a"), unique("v3-multi-b"));
+    create_topic(&first, 1, &[]).await;
+    create_topic(&second, 1, &[]).await;
+    let url = format!("{cluster}/topics/-/configs:alter");
+    let retention = |topic: &str, value: &str| json!({"topic_name": topic, "configs": [{"name": "retention.ms", "value": value}]});
+
+    let both = json!({"data": [retention(&first, "111111"), retention(&second, "222222")]});
+    let (status, _, _) = call_v3(Method::POST, &url, Some(both)).await;
+    assert_eq!(status, 204);
+    for (topic, value) in [(&first, "111111"), (&second, "222222")] {
+        let config = kafka_config(ResourceSpecifier::Topic(topic), "retention.ms").await;
+        assert_eq!(config.0.as_deref(), Some(value));
+    }
+
+    let one_bad = json!({"data": [retention(&first, "forever"), retention(&second, "333333")]});
+    let (status, _, body) = call_v3(Method::POST, &url, Some(one_bad)).await;
+    assert_eq!(status, 207);
+    let failures = body["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        (
+            failures[0]["topic_name"].clone(),
+            failures[0]["error_code"].clone()
+        ),
+        (json!(first), json!(40002))
+    );
+    let config = kafka_config(ResourceSpecifier::Topic(&second), "retention.ms").await;
+    assert_eq!(config.0.as_deref(), Some("333333"), "the valid change applies");
+
+    let unknown = json!({"data": [retention(&first, "1"), {"topic_name": second, "configs": [{"name": "no.such", "value": "1"}]}]});
+    let (status, _, _) = call_v3(Method::POST, &url, Some(unknown)).await;
+    assert_eq!(status, 404);
+    let config = kafka_config(ResourceSpecifier::Topic(&first), "retention.ms").await;
+    assert_eq!(
+        config.0.as_deref(),
+        Some("111111"),
+        "nothing changes when a name is unknown"
     );
 }
 

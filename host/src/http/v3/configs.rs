@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -308,8 +309,62 @@ pub async fn alter(
     Path(params): Params,
     Body(request): Body<AlterBatch>,
 ) -> Result<StatusCode, ApiError> {
-    let changes = request
-        .data
+    let changes = changes(request.data)?;
+    change(&clients, &caller, &params, changes, request.validate_only).await
+}
+
+#[derive(Deserialize)]
+pub struct AlterTopics {
+    data: Vec<TopicChanges>,
+    #[serde(default)]
+    validate_only: bool,
+}
+
+#[derive(Deserialize)]
+pub struct TopicChanges {
+    topic_name: String,
+    configs: Vec<AlterEntry>,
+}
+
+/// `POST topics/-/configs:alter`: changes to several topics. Every topic and config name is
+/// checked (and authorized) first — any failure there fails the whole request; then each
+/// topic is changed on its own: 204 when all succeed, else 207 with the topics that failed.
+pub async fn alter_topics(
+    State(clients): Clients,
+    caller: Caller,
+    Path(cluster): Path<String>,
+    Body(request): Body<AlterTopics>,
+) -> Result<Response, ApiError> {
+    let id = check_cluster(&clients, &cluster).await?;
+    let mut plan = Vec::new();
+    for entry in request.data {
+        ApiError::check_topics([entry.topic_name.as_str()])?;
+        let owner = Owner::Topic(entry.topic_name.clone());
+        owner.authorize(&caller, Action::Alter).await?;
+        let changes = changes(entry.configs)?;
+        owner
+            .check_names(&clients, &caller, &id, changes.iter().map(|c| c.name.as_str()))
+            .await?;
+        plan.push((entry.topic_name, owner, changes));
+    }
+    let mut failures = Vec::new();
+    for (topic, owner, changes) in plan {
+        if let Err(e) = owner
+            .alter(&clients, &caller, changes, request.validate_only)
+            .await
+        {
+            failures.push(json!({"topic_name": topic, "error_code": e.code, "message": e.message}));
+        }
+    }
+    Ok(match failures.is_empty() {
+        true => StatusCode::NO_CONTENT.into_response(),
+        false => (StatusCode::MULTI_STATUS, Json(json!({ "failures": failures }))).into_response(),
+    })
+}
+
+/// The changes a batch names; `operation` is SET (the default) or DELETE.
+fn changes(entries: Vec<AlterEntry>) -> Result<Vec<ConfigChange>, ApiError> {
+    entries
         .into_iter()
         .map(
             |entry| match entry.operation.as_deref().map(str::to_ascii_uppercase).as_deref() {
@@ -328,8 +383,7 @@ pub async fn alter(
                 )),
             },
         )
-        .collect::<Result<Vec<_>, _>>()?;
-    change(&clients, &caller, &params, changes, request.validate_only).await
+        .collect()
 }
 
 async fn change(

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route(C, get(clusters::get))
         .route(&at(C, "/brokers"), get(brokers::list))
         .route(BROKER, get(brokers::get))
+        .route(&at(BROKER, "/partition-replicas"), get(partitions::on_broker))
         .route(&at(C, "/brokers/-/configs"), get(configs::all_brokers))
         .route(&at(BROKER, "/configs"), configs())
         .route(&at(BROKER, "/configs:alter"), post(configs::alter))
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
             get(topics::get).patch(topics::update).delete(topics::delete),
         )
         .route(&at(C, "/topics/-/configs"), get(configs::all_topics))
+        .route(&at(C, "/topics/-/configs:alter"), post(configs::alter_topics))
         .route(&at(TOPIC, "/configs"), configs())
         .route(&at(TOPIC, "/configs:alter"), post(configs::alter))
         .route(&at(TOPIC, "/configs/{name}"), config())

@@ -6,12 +6,12 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_cluster, Clients, ClusterLinks, Links};
+use super::{brokers, check_cluster, Clients, ClusterLinks, Links};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::http::v2::metadata::partition_number;
 use crate::kafka::metadata::PartitionMetadata;
-use crate::plugins::bindings::policy::Action;
+use crate::plugins::bindings::policy::{Action, Target};
 
 type PartitionPath = Path<(String, String, String)>;
 
@@ -137,6 +137,45 @@ pub async fn replica(
         &topic,
         &partition,
         broker,
+    )))
+}
+
+/// `GET brokers/{broker}/partition-replicas`: the replicas the broker hosts, of the topics the
+/// caller may describe.
+pub async fn on_broker(
+    State(clients): Clients,
+    caller: Caller,
+    links: Links,
+    Path((cluster, broker)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id = check_cluster(&clients, &cluster).await?;
+    caller.authorize(Action::Describe, vec![Target::Cluster]).await?;
+    let broker = brokers::find(&clients, &caller, &broker).await?.id;
+    let topics = clients.for_caller(&caller).await?.metadata.topic_list().await?;
+    let allowed = caller
+        .allowed(
+            Action::Describe,
+            auth::topics(topics.iter().map(|t| t.name.as_str())),
+        )
+        .await?;
+    let at = links.cluster(&id);
+    let data = topics
+        .iter()
+        .zip(allowed)
+        .filter(|(_, answer)| answer.is_ok())
+        .flat_map(|(topic, _)| {
+            topic
+                .partitions
+                .iter()
+                .filter(|p| p.replicas.contains(&broker))
+                .map(|p| replica_data(at, &id, &topic.name, p, broker))
+        })
+        .collect();
+    let b = broker.to_string();
+    Ok(Json(at.list(
+        "KafkaReplicaList",
+        &["brokers", &b, "partition-replicas"],
+        data,
     )))
 }
 
