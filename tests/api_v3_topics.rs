@@ -264,6 +264,28 @@ async fn topic_errors_in_confluents_codes() {
         "{body}"
     );
 
+    let (_, _, brokers) = call_v3(Method::GET, &format!("{cluster}/brokers"), None).await;
+    let broker = brokers["data"][0]["broker_id"].clone();
+    let gap = json!({"topic_name": fresh, "replicas_assignments": {"0": [broker], "2": [broker]}});
+    let (status, _, body) = call_v3(Method::POST, &topics, Some(gap)).await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (400, json!(40002)),
+        "{body}"
+    );
+    let assigned = unique("v3-assigned");
+    let assignment = json!({"topic_name": assigned, "replicas_assignments": {"0": [broker], "1": [broker]}});
+    let (status, _, body) = call_v3(Method::POST, &topics, Some(assignment)).await;
+    assert_eq!(
+        (
+            status,
+            body["partitions_count"].clone(),
+            body["replication_factor"].clone()
+        ),
+        (201, json!(2), json!(1))
+    );
+    assert_eq!(kafka_partitions(&assigned), Some(2));
+
     let check = json!({"topic_name": fresh, "partitions_count": 2, "validate_only": true});
     let (status, _, body) = call_v3(Method::POST, &topics, Some(check)).await;
     assert_eq!((status, body["partitions_count"].clone()), (200, json!(2)));

@@ -257,12 +257,13 @@ impl Handle {
     pub fn create_topic(&self, topic: &NewTopic, validate_only: bool) -> AdminResult<()> {
         let name = c_string(&topic.name)?;
         let mut errstr = [0 as c_char; 512];
-        let (partitions, replication) = match topic.assignments.is_empty() {
-            true => (
+        // With an assignment librdkafka wants its partition count and no replication factor.
+        let (partitions, replication) = match topic.assignments.len() {
+            0 => (
                 topic.partitions.unwrap_or(-1),
                 topic.replication_factor.unwrap_or(-1),
             ),
-            false => (-1, -1),
+            count => (count as i32, -1),
         };
         // SAFETY: the call copies `name`; the result is owned by the guard.
         let new = NewTopicGuard(unsafe {
@@ -930,5 +931,53 @@ unsafe fn acl(a: *const rd::rd_kafka_AclBinding_t) -> Acl {
         host: text(rd::rd_kafka_AclBinding_host(a)),
         operation: name_of(OPERATIONS, rd::rd_kafka_AclBinding_operation(a)),
         permission: name_of(PERMISSIONS, rd::rd_kafka_AclBinding_permission_type(a)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acl_names_map_to_librdkafka_values_and_back() {
+        for (name, value) in OPERATIONS {
+            assert_eq!(value_of(OPERATIONS, name).unwrap(), *value);
+            assert_eq!(name_of(OPERATIONS, *value), *name);
+        }
+        assert_eq!(
+            value_of(RESOURCE_TYPES, "CLUSTER").unwrap(),
+            Res::RD_KAFKA_RESOURCE_BROKER
+        );
+        assert_eq!(name_of(RESOURCE_TYPES, Res::RD_KAFKA_RESOURCE_BROKER), "CLUSTER");
+        assert!(value_of(PERMISSIONS, "MAYBE").is_err());
+    }
+
+    #[test]
+    fn bindings_refuse_what_librdkafka_refuses_without_panicking() {
+        let acl = Acl {
+            resource_type: "TOPIC",
+            resource_name: Some("t".into()),
+            pattern_type: "LITERAL",
+            principal: Some("User:alice".into()),
+            host: Some("*".into()),
+            operation: "READ",
+            permission: "ALLOW",
+        };
+        assert!(binding(&acl, false).is_ok());
+        let wildcard = Acl {
+            pattern_type: "ANY",
+            ..acl.clone()
+        };
+        assert!(
+            binding(&wildcard, false).is_err(),
+            "a binding cannot use a filter's ANY"
+        );
+        assert!(binding(&wildcard, true).is_ok());
+        let nul = Acl {
+            principal: Some("User:a\0b".into()),
+            ..acl
+        };
+        assert!(binding(&nul, false).is_err());
+        assert!(config_resource(&ConfigTarget::Topic(String::new())).is_err());
     }
 }

@@ -111,7 +111,19 @@ pub async fn create(
     caller
         .authorize(Action::Create, auth::topics([name.as_str()]))
         .await?;
-    // Partition ids must be 0, 1, … in order for the assignment to be a topic's.
+    // An assignment names every partition of the new topic: ids 0, 1, … with no gap.
+    if request
+        .replicas_assignments
+        .keys()
+        .copied()
+        .ne(0..request.replicas_assignments.len() as i32)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            40002,
+            "replicas_assignments must name partitions 0, 1, … without gaps",
+        ));
+    }
     let assignments: Vec<Vec<i32>> = request.replicas_assignments.into_values().collect();
     let (partitions, replication) = match assignments.first() {
         Some(first) => (Some(assignments.len() as i32), Some(first.len() as i32)),
