@@ -9,8 +9,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::admin_native::{
-    Acl, AdminError, AdminResult, ConfigChange, ConfigEntry, ConfigTarget, GroupDescription, GroupListing,
-    Handle, NewTopic,
+    Acl, AdminError, AdminResult, ConfigChange, ConfigEntry, ConfigTarget, GroupDescription, Handle, NewTopic,
 };
 
 pub struct KafkaAdmin {
@@ -68,13 +67,24 @@ impl KafkaAdmin {
             .await
     }
 
-    pub async fn list_groups(&self) -> AdminResult<Vec<GroupListing>> {
+    pub async fn list_groups(&self) -> AdminResult<Vec<String>> {
         self.blocking(|h| h.list_groups()).await
     }
 
     pub async fn describe_group(&self, group: &str) -> AdminResult<GroupDescription> {
-        let group = group.to_string();
-        self.with_coordinator(move |h| h.describe_group(&group)).await
+        let group = vec![group.to_string()];
+        let mut described = self.with_coordinator(move |h| h.describe_groups(&group)).await?;
+        described
+            .pop()
+            .unwrap_or_else(|| Err(AdminError::new(RDKafkaErrorCode::Fail, "no group described")))
+    }
+
+    /// Each group's description or error, in the order asked, in one request.
+    pub async fn describe_groups(
+        &self,
+        groups: Vec<String>,
+    ) -> AdminResult<Vec<AdminResult<GroupDescription>>> {
+        self.with_coordinator(move |h| h.describe_groups(&groups)).await
     }
 
     pub async fn committed_offsets(&self, group: &str) -> AdminResult<Vec<(String, i32, i64)>> {

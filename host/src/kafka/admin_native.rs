@@ -79,14 +79,6 @@ pub struct ConfigChange {
 }
 
 #[derive(Debug)]
-pub struct GroupListing {
-    pub group_id: String,
-    pub is_simple: bool,
-    pub state: &'static str,
-    pub group_type: &'static str,
-}
-
-#[derive(Debug)]
 pub struct GroupDescription {
     pub group_id: String,
     pub is_simple: bool,
@@ -433,7 +425,8 @@ impl Handle {
         }
     }
 
-    pub fn list_groups(&self) -> AdminResult<Vec<GroupListing>> {
+    /// The ids of the cluster's consumer groups.
+    pub fn list_groups(&self) -> AdminResult<Vec<String>> {
         let event = self.call(
             rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
             false,
@@ -446,47 +439,49 @@ impl Handle {
             let listings = rd::rd_kafka_ListConsumerGroups_result_valid(result, &mut count);
             Ok(slice(listings, count)
                 .iter()
-                .map(|&g| GroupListing {
-                    group_id: text(rd::rd_kafka_ConsumerGroupListing_group_id(g)).unwrap_or_default(),
-                    is_simple: rd::rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g) != 0,
-                    state: group_state(rd::rd_kafka_ConsumerGroupListing_state(g)),
-                    group_type: group_type(rd::rd_kafka_ConsumerGroupListing_type(g)),
-                })
+                .filter_map(|&g| text(rd::rd_kafka_ConsumerGroupListing_group_id(g)))
                 .collect())
         }
     }
 
-    pub fn describe_group(&self, group: &str) -> AdminResult<GroupDescription> {
-        let name = c_string(group)?;
-        let mut names = [name.as_ptr()];
+    /// Each group's description or error, in the order asked (one request for all).
+    pub fn describe_groups(&self, groups: &[String]) -> AdminResult<Vec<AdminResult<GroupDescription>>> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = groups
+            .iter()
+            .map(|g| c_string(g))
+            .collect::<AdminResult<Vec<_>>>()?;
+        let mut pointers: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
         let event = self.call(
             rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
             false,
-            |o, q| unsafe { rd::rd_kafka_DescribeConsumerGroups(self.rk, names.as_mut_ptr(), 1, o, q) },
+            |o, q| unsafe {
+                rd::rd_kafka_DescribeConsumerGroups(self.rk, pointers.as_mut_ptr(), pointers.len(), o, q)
+            },
         )?;
         // SAFETY: as in `describe_configs`.
         unsafe {
             let result = rd::rd_kafka_event_DescribeConsumerGroups_result(event.0);
             let mut count = 0;
-            let groups = rd::rd_kafka_DescribeConsumerGroups_result_groups(result, &mut count);
-            let g = *slice(groups, count)
-                .first()
-                .ok_or_else(|| AdminError::invalid("DescribeConsumerGroups returned no group"))?;
-            borrowed_error(rd::rd_kafka_ConsumerGroupDescription_error(g))?;
-            let coordinator = rd::rd_kafka_ConsumerGroupDescription_coordinator(g);
-            let members = (0..rd::rd_kafka_ConsumerGroupDescription_member_count(g))
-                .map(|i| member(rd::rd_kafka_ConsumerGroupDescription_member(g, i)))
-                .collect();
-            Ok(GroupDescription {
-                group_id: text(rd::rd_kafka_ConsumerGroupDescription_group_id(g)).unwrap_or_default(),
-                is_simple: rd::rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) != 0,
-                partition_assignor: text(rd::rd_kafka_ConsumerGroupDescription_partition_assignor(g))
-                    .unwrap_or_default(),
-                state: group_state(rd::rd_kafka_ConsumerGroupDescription_state(g)),
-                group_type: group_type(rd::rd_kafka_ConsumerGroupDescription_type(g)),
-                coordinator: (!coordinator.is_null()).then(|| rd::rd_kafka_Node_id(coordinator)),
-                members,
-            })
+            let described = rd::rd_kafka_DescribeConsumerGroups_result_groups(result, &mut count);
+            let mut described: std::collections::HashMap<String, AdminResult<GroupDescription>> =
+                slice(described, count)
+                    .iter()
+                    .map(|&g| {
+                        let id = text(rd::rd_kafka_ConsumerGroupDescription_group_id(g)).unwrap_or_default();
+                        (id, group_description(g))
+                    })
+                    .collect();
+            Ok(groups
+                .iter()
+                .map(|wanted| {
+                    described.remove(wanted).unwrap_or_else(|| {
+                        Err(AdminError::invalid("DescribeConsumerGroups left out a group"))
+                    })
+                })
+                .collect())
         }
     }
 
@@ -861,6 +856,28 @@ fn group_type(kind: rd::rd_kafka_consumer_group_type_t) -> &'static str {
         T::RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC => "CLASSIC",
         _ => "UNKNOWN",
     }
+}
+
+/// # Safety
+/// `g` is a live group description of a live result.
+unsafe fn group_description(
+    g: *const rd::rd_kafka_ConsumerGroupDescription_t,
+) -> AdminResult<GroupDescription> {
+    borrowed_error(rd::rd_kafka_ConsumerGroupDescription_error(g))?;
+    let coordinator = rd::rd_kafka_ConsumerGroupDescription_coordinator(g);
+    let members = (0..rd::rd_kafka_ConsumerGroupDescription_member_count(g))
+        .map(|i| member(rd::rd_kafka_ConsumerGroupDescription_member(g, i)))
+        .collect();
+    Ok(GroupDescription {
+        group_id: text(rd::rd_kafka_ConsumerGroupDescription_group_id(g)).unwrap_or_default(),
+        is_simple: rd::rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) != 0,
+        partition_assignor: text(rd::rd_kafka_ConsumerGroupDescription_partition_assignor(g))
+            .unwrap_or_default(),
+        state: group_state(rd::rd_kafka_ConsumerGroupDescription_state(g)),
+        group_type: group_type(rd::rd_kafka_ConsumerGroupDescription_type(g)),
+        coordinator: (!coordinator.is_null()).then(|| rd::rd_kafka_Node_id(coordinator)),
+        members,
+    })
 }
 
 /// # Safety

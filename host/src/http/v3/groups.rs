@@ -26,21 +26,25 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let id = check_cluster(&clients, &cluster).await?;
     let kafka = clients.for_caller(&caller).await?;
-    let mut listings = kafka.admin.list_groups().await?;
-    listings.sort_by(|a, b| a.group_id.cmp(&b.group_id));
-    let targets = listings
-        .iter()
-        .map(|g| Target::Group(g.group_id.clone()))
-        .collect();
+    let mut groups = kafka.admin.list_groups().await?;
+    groups.sort();
+    let targets = groups.iter().map(|g| Target::Group(g.clone())).collect();
     let allowed = caller.allowed(Action::Describe, targets).await?;
+    let visible = groups
+        .into_iter()
+        .zip(allowed)
+        .filter(|(_, answer)| answer.is_ok())
+        .map(|(group, _)| group)
+        .collect();
+    // A group gone between the listing and its description is left out.
+    let described = kafka.admin.describe_groups(visible).await?;
     let at = links.cluster(&id);
-    let mut data = Vec::new();
-    for (listing, answer) in listings.iter().zip(allowed) {
-        if answer.is_ok() {
-            let group = describe(&kafka, &listing.group_id).await?;
-            data.push(group_data(at, &id, &group));
-        }
-    }
+    let data = described
+        .iter()
+        .filter_map(|group| group.as_ref().ok())
+        .filter(|group| group.state != "DEAD")
+        .map(|group| group_data(at, &id, group))
+        .collect();
     Ok(Json(at.list(
         "KafkaConsumerGroupList",
         &["consumer-groups"],
