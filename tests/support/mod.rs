@@ -24,6 +24,29 @@ pub fn bootstrap() -> String {
     })
 }
 
+/// The broker's SASL listener: two ports above its unauthenticated one.
+pub fn sasl_bootstrap() -> String {
+    let plain = bootstrap();
+    let (host, port) = plain.rsplit_once(':').expect("HOST:PORT");
+    format!("{host}:{}", port.parse::<u16>().unwrap() + 2)
+}
+
+/// The cluster id Kafka itself reports.
+pub fn cluster_id() -> String {
+    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("consumer");
+    rdkafka::consumer::Consumer::client(&consumer)
+        .fetch_cluster_id(Duration::from_secs(10))
+        .expect("cluster id")
+}
+
+/// The URL of the connected cluster's v3 resource on `proxy`.
+pub fn v3_cluster(proxy: &Proxy) -> String {
+    proxy.url(&format!("/v3/clusters/{}", cluster_id()))
+}
+
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -445,9 +468,34 @@ pub async fn call(
     body: Option<serde_json::Value>,
     accept: &str,
 ) -> (u16, String, serde_json::Value) {
+    call_as(method, url, body.map(|b| (V2_JSON, b.to_string())), accept).await
+}
+
+/// An API v3 call: `application/json` both ways; returns status, Content-Type and the body.
+pub async fn call_v3(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, String, serde_json::Value) {
+    call_as(
+        method,
+        url,
+        body.map(|b| ("application/json", b.to_string())),
+        "application/json",
+    )
+    .await
+}
+
+/// [`call`] with the body's Content-Type given: `body` is `(content type, text)`.
+pub async fn call_as(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<(&str, String)>,
+    accept: &str,
+) -> (u16, String, serde_json::Value) {
     let mut request = http().request(method, url).header("Accept", accept);
-    if let Some(body) = body {
-        request = request.header("Content-Type", V2_JSON).body(body.to_string());
+    if let Some((content_type, body)) = body {
+        request = request.header("Content-Type", content_type).body(body);
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
