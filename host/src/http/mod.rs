@@ -2,7 +2,8 @@
 //! krest's own endpoints (`/metrics`, `/plugins`), and serving connections with deadlines.
 
 pub mod error;
-mod json;
+pub(crate) mod json;
+mod json_stream;
 pub mod media;
 pub mod metrics;
 mod plugins;
@@ -10,6 +11,7 @@ pub mod serve;
 mod state;
 pub mod tls;
 mod v2;
+mod v3;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -32,6 +34,7 @@ pub type App = NormalizePath<Router>;
 pub fn app(state: AppState, gate: AuthGate) -> App {
     let router = Router::new()
         .merge(v2::router())
+        .merge(v3::router())
         .route("/metrics", get(metrics::export))
         .route("/plugins", get(plugins::list))
         .route("/plugins/{name}/test", post(plugins::test))

@@ -4,6 +4,9 @@
 //! result in request order.
 
 mod send;
+pub mod v3;
+pub mod v3_batch;
+pub mod v3_request;
 
 use std::sync::Arc;
 
@@ -265,9 +268,9 @@ fn refused(error: &ApiError, count: usize) -> (StatusCode, ProduceResponse) {
 }
 
 /// Per-record codes of Confluent's produce response.
-fn record_error_code(error: &ApiError) -> u32 {
-    match error.code {
-        40101 | 40301 | 50003 => error.code,
+fn record_error_code(code: u32) -> u32 {
+    match code {
+        40101 | 40301 | 50003 => code,
         40403 => 50003,
         _ => 50002,
     }
