@@ -16,6 +16,7 @@ use crate::clients::{CallerClients, ClientSettings};
 use crate::config::Config;
 use crate::consumers::ConsumerManager;
 use crate::http::tls::TlsServer;
+use crate::http::v3::LinkSettings;
 use crate::http::{self, AppState};
 use crate::kafka::client_config::{self, Role};
 use crate::plugins::catalog::PluginCatalog;
@@ -93,6 +94,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
             produce,
             plugins,
             consumers: Arc::clone(&consumers),
+            links: Arc::new(LinkSettings::from_config(&config)),
         },
         gate,
     );

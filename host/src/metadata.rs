@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
 use crate::kafka::metadata::{KafkaMetadata, PartitionMetadata};
@@ -66,6 +67,7 @@ const PARTITION_COUNT_TTL: Duration = Duration::from_secs(10);
 pub struct MetadataService {
     kafka: KafkaMetadata,
     partition_counts: Mutex<HashMap<String, (i32, Instant)>>,
+    cluster_id: OnceCell<String>,
 }
 
 impl MetadataService {
@@ -73,7 +75,25 @@ impl MetadataService {
         MetadataService {
             kafka,
             partition_counts: Mutex::new(HashMap::new()),
+            cluster_id: OnceCell::new(),
         }
+    }
+
+    /// The cluster's id, asked of Kafka once and then kept (a cluster's id never changes).
+    pub async fn cluster_id(&self) -> Result<&str, ApiError> {
+        self.cluster_id
+            .get_or_try_init(|| self.kafka.cluster_id())
+            .await
+            .map(String::as_str)
+            .map_err(|e| ApiError::from_kafka(&e))
+    }
+
+    /// The controller broker's id, if the cluster names one.
+    pub async fn controller_id(&self) -> Result<Option<i32>, ApiError> {
+        self.kafka
+            .controller_id()
+            .await
+            .map_err(|e| ApiError::from_kafka(&e))
     }
 
     /// The number of partitions of `topic`, cached for a few seconds; asked again when the

@@ -404,9 +404,34 @@ pub async fn call(
     body: Option<serde_json::Value>,
     accept: &str,
 ) -> (u16, String, serde_json::Value) {
+    call_as(method, url, body.map(|b| (V2_JSON, b.to_string())), accept).await
+}
+
+/// An API v3 call: `application/json` both ways; returns status, Content-Type and the body.
+pub async fn call_v3(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, String, serde_json::Value) {
+    call_as(
+        method,
+        url,
+        body.map(|b| ("application/json", b.to_string())),
+        "application/json",
+    )
+    .await
+}
+
+/// [`call`] with the body's Content-Type given: `body` is `(content type, text)`.
+pub async fn call_as(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<(&str, String)>,
+    accept: &str,
+) -> (u16, String, serde_json::Value) {
     let mut request = http().request(method, url).header("Accept", accept);
-    if let Some(body) = body {
-        request = request.header("Content-Type", V2_JSON).body(body.to_string());
+    if let Some((content_type, body)) = body {
+        request = request.header("Content-Type", content_type).body(body);
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();

@@ -46,6 +46,7 @@ const KEYS: &[Key] = &[
     used("listeners", ""),
     used("advertised.listeners", ""),
     used("host.name", ""),
+    used("confluent.resource.name.authority", ""),
     used("port", "8082"),
     used("bootstrap.servers", ""),
     used("schema.registry.url", "http://localhost:8081"),

@@ -30,6 +30,8 @@ pub struct Config {
     pub advertised_listeners: Vec<Url>,
     /// `host.name`: host used in absolute URLs when no advertised listener matches.
     pub host_name: String,
+    /// `confluent.resource.name.authority`: the authority of v3 resource names (CRNs).
+    pub crn_authority: String,
     /// `port`: deprecated listener port, still used for `host.name` URLs.
     pub port: u16,
     /// `bootstrap.servers`, empty only in `--dev` mode.
@@ -287,6 +289,7 @@ impl Config {
             listeners,
             advertised_listeners: r.url_list("advertised.listeners")?,
             host_name: r.string("host.name"),
+            crn_authority: r.string("confluent.resource.name.authority"),
             port,
             bootstrap_servers,
             schema_registry_url,

@@ -1,5 +1,5 @@
-//! The absolute `base_uri` of a consumer instance, naming the process that owns it:
-//! `advertised.listeners`, else `host.name`, else the request's own authority.
+//! Absolute URLs naming this process — a consumer instance's `base_uri`, API v3's `self` and
+//! `related` links: `advertised.listeners`, else `host.name`, else the request's own authority.
 
 use url::Url;
 
@@ -29,8 +29,13 @@ impl UrlSettings {
 
     /// `request_host` is the request's `Host` header (authority).
     pub fn base_uri(&self, request_host: &str, group: &str, instance: &str) -> String {
-        let authority = self.authority(request_host);
-        format!("http://{authority}/consumers/{group}/instances/{instance}")
+        let base = self.base_url(request_host);
+        format!("{base}/consumers/{group}/instances/{instance}")
+    }
+
+    /// `http://<authority>`, without a trailing slash, that absolute URLs start with.
+    pub fn base_url(&self, request_host: &str) -> String {
+        format!("http://{}", self.authority(request_host))
     }
 
     fn authority(&self, request_host: &str) -> String {

@@ -1,5 +1,5 @@
-//! Content negotiation for API v2: the vendor media types, `Accept` matching with q-values,
-//! and the `Content-Type` check (415) every v2 request goes through.
+//! Content negotiation: API v2's vendor media types, `Accept` matching with q-values, and the
+//! `Content-Type` checks (415) every v2 and v3 request goes through.
 
 use axum::extract::Request;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
@@ -11,6 +11,9 @@ use crate::error::ApiError;
 
 /// Metadata and control requests and responses.
 pub const V2_JSON: &str = "application/vnd.kafka.v2+json";
+
+/// API v3's only request and response type.
+pub const V3_JSON: &str = "application/json";
 
 /// The less specific response types Confluent's API reference permits besides the v2 ones,
 /// with the server weights (`qs`) its proxy gave them when it served them: a client that
@@ -138,6 +141,22 @@ pub async fn v2_consumer(request: Request, next: Next) -> Response {
 }
 
 /// Labels a plain `application/json` response with the negotiated type.
+/// Middleware for API v3: 415 for a Content-Type other than `application/json`, 406 without a
+/// body for an Accept that excludes it.
+pub async fn v3_json(request: Request, next: Next) -> Response {
+    let content_type_ok = match request.headers().get(CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|v| essence(v) == V3_JSON),
+    };
+    if !content_type_ok {
+        return ApiError::unsupported_media_type().into_response();
+    }
+    if negotiate(request.headers(), &[(V3_JSON, 1.0)]).is_none() {
+        return StatusCode::NOT_ACCEPTABLE.into_response();
+    }
+    next.run(request).await
+}
+
 fn label(mut response: Response, media_type: &str) -> Response {
     let is_plain_json = response
         .headers()

@@ -11,7 +11,7 @@ pub mod serve;
 mod state;
 pub mod tls;
 mod v2;
-mod v3;
+pub mod v3;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -34,7 +34,7 @@ pub type App = NormalizePath<Router>;
 pub fn app(state: AppState, gate: AuthGate) -> App {
     let router = Router::new()
         .merge(v2::router())
-        .merge(v3::router())
+        .nest("/v3", v3::router())
         .route("/metrics", get(metrics::export))
         .route("/plugins", get(plugins::list))
         .route("/plugins/{name}/test", post(plugins::test))
@@ -43,6 +43,7 @@ pub fn app(state: AppState, gate: AuthGate) -> App {
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn(v3::json_media_type))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state);

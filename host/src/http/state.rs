@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 
 use crate::clients::CallerClients;
 use crate::consumers::ConsumerManager;
+use crate::http::v3::LinkSettings;
 use crate::plugins::catalog::PluginCatalog;
 use crate::produce::ProduceService;
 
@@ -15,6 +16,8 @@ pub struct AppState {
     pub produce: Arc<ProduceService>,
     pub plugins: Arc<PluginCatalog>,
     pub consumers: Arc<ConsumerManager>,
+    /// What API v3 builds its resources' URLs and names from.
+    pub links: Arc<LinkSettings>,
 }
 
 impl FromRef<AppState> for Arc<ConsumerManager> {

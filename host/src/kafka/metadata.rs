@@ -53,6 +53,29 @@ impl KafkaMetadata {
         })
     }
 
+    /// The cluster's id as the brokers report it.
+    pub async fn cluster_id(&self) -> KafkaResult<String> {
+        self.blocking(|consumer, timeout| {
+            consumer
+                .client()
+                .fetch_cluster_id(timeout)
+                .ok_or(KafkaError::MetadataFetch(RDKafkaErrorCode::OperationTimedOut))
+        })
+        .await
+    }
+
+    /// The id of the controller broker, `None` when the cluster names none in time.
+    pub async fn controller_id(&self) -> KafkaResult<Option<i32>> {
+        self.blocking(|consumer, timeout| {
+            let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+            // SAFETY: the pointer is the live client handle `consumer` owns.
+            let id =
+                unsafe { rdkafka::bindings::rd_kafka_controllerid(consumer.client().native_ptr(), millis) };
+            Ok((id >= 0).then_some(id))
+        })
+        .await
+    }
+
     pub async fn broker_ids(&self) -> KafkaResult<Vec<i32>> {
         self.blocking(move |consumer, timeout| {
             let metadata = consumer.fetch_metadata(None, timeout)?;

@@ -20,7 +20,7 @@ use crate::clients::{CallerClients, KafkaClients};
 use crate::error::ApiError;
 use crate::http::json::shape_message;
 use crate::http::json_stream::{JsonSplitter, SplitError};
-use crate::http::MAX_REQUEST_BYTES;
+use crate::http::{media, MAX_REQUEST_BYTES};
 use crate::plugins::bindings::host::CallContext;
 use crate::plugins::bindings::policy::Action;
 use crate::produce::v3::{PendingRecord, V3Answer};
@@ -48,10 +48,11 @@ pub async fn produce(
     State(service): State<Arc<ProduceService>>,
     State(clients): State<Arc<CallerClients>>,
     caller: Caller,
-    Path((cluster_id, topic)): Path<(String, String)>,
+    Path((cluster, topic)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let cluster_id = super::check_cluster(&clients, &cluster).await?;
     caller
         .authorize(Action::Write, auth::topics([topic.as_str()]))
         .await?;
@@ -89,7 +90,7 @@ pub async fn produce(
         };
         Some((Ok::<_, Infallible>(line(&answer)), receiver))
     });
-    Ok(([(CONTENT_TYPE, "application/json")], Body::from_stream(answers)).into_response())
+    Ok(([(CONTENT_TYPE, media::V3_JSON)], Body::from_stream(answers)).into_response())
 }
 
 impl Stream {

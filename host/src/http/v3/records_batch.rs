@@ -24,10 +24,11 @@ pub async fn produce(
     State(service): State<Arc<ProduceService>>,
     State(clients): State<Arc<CallerClients>>,
     caller: Caller,
-    Path((cluster_id, topic)): Path<(String, String)>,
+    Path((cluster, topic)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let cluster_id = super::check_cluster(&clients, &cluster).await?;
     caller
         .authorize(Action::Write, auth::topics([topic.as_str()]))
         .await?;
