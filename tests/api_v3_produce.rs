@@ -16,15 +16,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
-use support::{bootstrap, create_topic, framed, proxy_with_registry_on, free_port, register_schema, unique, Proxy};
-
-/// The broker's cluster id, asked of Kafka directly.
-fn cluster_id() -> String {
-    support::admin()
-        .inner()
-        .fetch_cluster_id(Duration::from_secs(10))
-        .expect("the broker has a cluster id")
-}
+use support::{
+    bootstrap, create_topic, framed, free_port, kafka_cluster_id, proxy_with_registry_on, register_schema,
+    unique, Proxy,
+};
 
 fn records_path(cluster: &str, topic: &str) -> String {
     format!("/v3/clusters/{cluster}/topics/{topic}/records")
@@ -97,7 +92,7 @@ fn headers_of(message: &OwnedMessage) -> Vec<(String, Option<Vec<u8>>)> {
 async fn every_simple_type_with_headers_and_timestamp_is_in_kafka() {
     let topic = unique("v3-types");
     create_topic(&topic, 1, &[]).await;
-    let cluster = cluster_id();
+    let cluster = kafka_cluster_id();
     let proxy = Proxy::start(&[]);
     let records = [
         json!({
@@ -161,7 +156,7 @@ async fn every_simple_type_with_headers_and_timestamp_is_in_kafka() {
 async fn partition_id_picks_the_partition() {
     let topic = unique("v3-partitions");
     create_topic(&topic, 3, &[]).await;
-    let cluster = cluster_id();
+    let cluster = kafka_cluster_id();
     let proxy = Proxy::start(&[]);
     let records: Vec<Value> = [2, 1, 2]
         .iter()
@@ -182,7 +177,7 @@ async fn partition_id_picks_the_partition() {
 async fn schema_formats_by_raw_schema_id_version_and_latest() {
     let topic = unique("v3-avro");
     create_topic(&topic, 1, &[]).await;
-    let cluster = cluster_id();
+    let cluster = kafka_cluster_id();
     let port = free_port();
     let proxy = proxy_with_registry_on(port);
     let registry = format!("http://127.0.0.1:{port}");
@@ -214,15 +209,28 @@ async fn schema_formats_by_raw_schema_id_version_and_latest() {
     let (_, answers) = post(&proxy, &path, concatenated(&records)).await;
     let named: Vec<(Value, Value)> = answers
         .iter()
-        .map(|a| (a["value"]["schema_id"].clone(), a["value"]["schema_version"].clone()))
+        .map(|a| {
+            (
+                a["value"]["schema_id"].clone(),
+                a["value"]["schema_version"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         named,
-        vec![(json!(id), json!(1)), (json!(id), json!(1)), (json!(id2), json!(2)), (json!(id2), json!(2))],
+        vec![
+            (json!(id), json!(1)),
+            (json!(id), json!(1)),
+            (json!(id2), json!(2)),
+            (json!(id2), json!(2))
+        ],
         "{answers:?}"
     );
     assert_eq!(answers[2]["value"]["type"], "AVRO");
-    assert_eq!(read_at(&topic, 0, 3).payload().unwrap(), framed(id2, b"\x0clatest\x48"));
+    assert_eq!(
+        read_at(&topic, 0, 3).payload().unwrap(),
+        framed(id2, b"\x0clatest\x48")
+    );
 
     // Data that does not fit the schema fails its record only.
     let records = [
@@ -238,7 +246,7 @@ async fn schema_formats_by_raw_schema_id_version_and_latest() {
 async fn errors_are_answered_in_place() {
     let topic = unique("v3-errors");
     create_topic(&topic, 1, &[]).await;
-    let cluster = cluster_id();
+    let cluster = kafka_cluster_id();
     let proxy = Proxy::start(&[]);
     let path = records_path(&cluster, &topic);
     let good = json!({"value": {"type": "STRING", "data": "fine"}});
@@ -255,11 +263,24 @@ async fn errors_are_answered_in_place() {
     ];
     let (status, answers) = post(&proxy, &path, concatenated(&records)).await;
     assert_eq!(status, 200);
-    let codes: Vec<i64> = answers.iter().map(|a| a["error_code"].as_i64().unwrap()).collect();
-    assert_eq!(codes, vec![40402, 40402, 400, 400, 400, 400, 400, 400, 200], "{answers:?}");
+    let codes: Vec<i64> = answers
+        .iter()
+        .map(|a| a["error_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![40402, 40402, 400, 400, 400, 400, 400, 400, 200],
+        "{answers:?}"
+    );
     assert_eq!(answers[0]["message"], "Partition not found.");
-    assert_eq!(answers[3]["message"], "'type=BINARY' cannot be used with 'subject'.");
-    assert_eq!(answers[4]["message"], "'type=BINARY' cannot be used with 'schema_id'.");
+    assert_eq!(
+        answers[3]["message"],
+        "'type=BINARY' cannot be used with 'subject'."
+    );
+    assert_eq!(
+        answers[4]["message"],
+        "'type=BINARY' cannot be used with 'schema_id'."
+    );
     assert_eq!(answers[6]["message"], "Unrecognized field: records");
     assert_eq!(answers[8]["offset"], 0, "only the last record was written");
 
@@ -270,16 +291,32 @@ async fn errors_are_answered_in_place() {
     assert_eq!(answers.len(), 2, "{answers:?}");
     assert_eq!(answers[0]["error_code"], 200);
     assert_eq!(answers[1]["error_code"], 400);
-    assert!(answers[1]["message"].as_str().unwrap().starts_with("Bad Request: Error processing message"));
+    assert!(answers[1]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Bad Request: Error processing message"));
     let (_, answers) = post(&proxy, &path, format!("{good} [1] {good}")).await;
     assert_eq!(answers.len(), 2, "{answers:?}");
     assert_eq!(answers[1]["error_code"], 400);
     assert_eq!(support::end_offset_direct(&topic, 0), 3);
 
     // A topic Kafka does not have.
-    let (status, answers) = post(&proxy, &records_path(&cluster, &unique("v3-missing")), good.to_string()).await;
+    let (status, answers) = post(
+        &proxy,
+        &records_path(&cluster, &unique("v3-missing")),
+        good.to_string(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(answers[0]["error_code"], 40401, "{answers:?}");
+
+    // A cluster krest is not connected to.
+    let (status, answers) = post(&proxy, &records_path("no-such-cluster", &topic), good.to_string()).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        answers[0],
+        json!({"error_code": 404, "message": "Cluster no-such-cluster cannot be found."})
+    );
 
     // An empty body is refused before any stream starts.
     for body in ["", " \r\n "] {
@@ -290,6 +327,89 @@ async fn errors_are_answered_in_place() {
             json!({"error_code": 42206, "message": "Payload error. Request body is empty. Data is required."})
         );
     }
+}
+
+#[tokio::test]
+async fn confluents_stream_limits_end_the_stream() {
+    let topic = unique("v3-limits");
+    create_topic(&topic, 1, &[]).await;
+    let cluster = kafka_cluster_id();
+    let path = records_path(&cluster, &topic);
+    let small = json!({"value": {"type": "STRING", "data": "small"}});
+    let big = json!({"value": {"type": "STRING", "data": "x".repeat(200)}});
+
+    let proxy = Proxy::start(&["--set", "api.v3.produce.request.size.limit.max.bytes=100"]);
+    let (status, answers) = post(&proxy, &path, concatenated(&[small.clone(), big, small.clone()])).await;
+    assert_eq!(status, 200);
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0]["error_code"], 200);
+    assert_eq!(answers[1]["error_code"], 400);
+    assert!(
+        answers[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than allowed"),
+        "{}",
+        answers[1]
+    );
+    drop(proxy);
+
+    let proxy = Proxy::start(&["--set", "streaming.connection.max.duration.ms=0"]);
+    let (status, answers) = post(&proxy, &path, concatenated(&[small.clone(), small])).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        answers,
+        vec![
+            json!({"error_code": 408, "message": "Streaming connection open for longer than allowed: Connection will be closed."})
+        ]
+    );
+    assert_eq!(
+        support::end_offset_direct(&topic, 0),
+        1,
+        "only the first stream's first record"
+    );
+}
+
+#[tokio::test]
+async fn records_batch_answers_207_with_successes_and_failures_by_id() {
+    let topic = unique("v3-batch");
+    create_topic(&topic, 1, &[]).await;
+    let cluster = kafka_cluster_id();
+    let proxy = Proxy::start(&[]);
+    let url = proxy.url(&format!("{}:batch", records_path(&cluster, &topic)));
+    let batch = json!({"entries": [
+        {"id": "ok-1", "key": {"type": "STRING", "data": "k"}, "value": {"type": "JSON", "data": [1]}},
+        {"id": "bad_2", "value": {"type": "BINARY", "data": "***"}},
+        {"id": "gone-3", "partition_id": 9, "value": {"type": "STRING", "data": "v"}},
+        {"id": "ok-4", "value": {"type": "STRING", "data": "second"}, "headers": [{"name": "h", "value": null}]}
+    ]});
+    let (status, _, answer) = support::call_v3(reqwest::Method::POST, &url, Some(batch)).await;
+    assert_eq!(status, 207, "{answer}");
+    let successes = answer["successes"].as_array().unwrap();
+    let ids: Vec<&str> = successes.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["ok-1", "ok-4"], "{answer}");
+    assert_eq!(successes[0]["cluster_id"], cluster.as_str());
+    assert_eq!(successes[0]["offset"], 0);
+    assert_eq!(successes[0]["key"], json!({"type": "STRING", "size": 1}));
+    assert!(successes[0].get("error_code").is_none());
+    assert_eq!(successes[1]["offset"], 1);
+    let failures: Vec<(&str, i64)> = answer["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap(), f["error_code"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(failures, [("bad_2", 400), ("gone-3", 40402)]);
+    assert_eq!(read_at(&topic, 0, 1).payload(), Some(&b"second"[..]));
+    assert_eq!(headers_of(&read_at(&topic, 0, 1)), vec![("h".to_string(), None)]);
+
+    let twice = json!({"entries": [{"id": "a", "value": null}, {"id": "a"}]});
+    let (status, _, answer) = support::call_v3(reqwest::Method::POST, &url, Some(twice)).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        answer,
+        json!({"error_code": 42208, "message": "Batch entry IDs are not distinct."})
+    );
 }
 
 /// Streams `records` as a chunked request body from a thread of its own while the answers
@@ -305,7 +425,7 @@ fn stream_produce(proxy: &Proxy, path: &str, records: Vec<String>) -> Vec<Value>
          Transfer-Encoding: chunked\r\n\r\n"
     );
     let sender = std::thread::spawn(move || {
-        let mut chunk = |writer: &mut TcpStream, data: &str| {
+        let chunk = |writer: &mut TcpStream, data: &str| {
             write!(writer, "{:x}\r\n{data}\r\n", data.len()).unwrap();
         };
         writer.write_all(head.as_bytes()).unwrap();
@@ -340,7 +460,7 @@ fn stream_produce(proxy: &Proxy, path: &str, records: Vec<String>) -> Vec<Value>
         if line == "\r\n" {
             break;
         }
-        chunked |= line.to_ascii_lowercase() == "transfer-encoding: chunked\r\n";
+        chunked |= line.eq_ignore_ascii_case("transfer-encoding: chunked\r\n");
     }
     assert!(chunked, "a chunked answer");
     let mut answers = Vec::new();
@@ -375,7 +495,7 @@ async fn streams_100000_records_in_one_request_answered_in_order() {
     const PARTITIONS: usize = 3;
     let topic = unique("v3-stream");
     create_topic(&topic, PARTITIONS as i32, &[]).await;
-    let cluster = cluster_id();
+    let cluster = kafka_cluster_id();
     let proxy = Proxy::start(&[]);
     let path = records_path(&cluster, &topic);
     let records: Vec<String> = (0..RECORDS)

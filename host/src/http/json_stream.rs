@@ -2,7 +2,7 @@
 //! into one object at a time as its bytes arrive, so a streaming request is handled record
 //! by record without holding the whole body.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Why the stream cannot go on.
 #[derive(Debug, PartialEq, Eq)]
@@ -108,12 +108,8 @@ impl JsonSplitter {
         if self.scanned > 0 {
             return;
         }
-        let white = self
-            .buffer
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        let _ = self.buffer.split_to(white);
+        let white = self.buffer.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        self.buffer.advance(white);
     }
 }
 
@@ -138,15 +134,8 @@ mod tests {
 
     #[test]
     fn splits_objects_across_chunks_with_or_without_white_space() {
-        let (objects, error) = split_all(&[
-            "{\"a\":\"}{\\\"\"}{\"b\":[1,{",
-            "}]}\n\r\n {\"c\"",
-            ":{}}  ",
-        ]);
-        assert_eq!(
-            objects,
-            vec![r#"{"a":"}{\""}"#, r#"{"b":[1,{}]}"#, r#"{"c":{}}"#]
-        );
+        let (objects, error) = split_all(&["{\"a\":\"}{\\\"\"}{\"b\":[1,{", "}]}\n\r\n {\"c\"", ":{}}  "]);
+        assert_eq!(objects, vec![r#"{"a":"}{\""}"#, r#"{"b":[1,{}]}"#, r#"{"c":{}}"#]);
         assert_eq!(error, None);
     }
 

@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 
 use crate::auth::Caller;
 use crate::clients::KafkaClients;
+use crate::config::ProduceV3Config;
 use crate::error::ApiError;
 use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
 use crate::plugins::bindings::host::CallContext;
@@ -68,6 +69,7 @@ pub struct RecordResult {
 pub struct ProduceService {
     plugins: Arc<PluginCatalog>,
     transforms: Arc<Transforms>,
+    v3_limits: ProduceV3Config,
 }
 
 /// Who a produce request acts for: the caller, its Kafka clients and its transform context.
@@ -78,8 +80,17 @@ pub struct Requester<'a> {
 }
 
 impl ProduceService {
-    pub fn new(plugins: Arc<PluginCatalog>, transforms: Arc<Transforms>) -> Self {
-        ProduceService { plugins, transforms }
+    pub fn new(plugins: Arc<PluginCatalog>, transforms: Arc<Transforms>, v3_limits: ProduceV3Config) -> Self {
+        ProduceService {
+            plugins,
+            transforms,
+            v3_limits,
+        }
+    }
+
+    /// The limits of v3 produce requests.
+    pub fn v3_limits(&self) -> ProduceV3Config {
+        self.v3_limits
     }
 
     /// The format plugin of this name, if one is loaded.

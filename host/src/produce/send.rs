@@ -61,7 +61,12 @@ impl Queued {
 /// Sends every record and answers each, in order, once all are acknowledged (v2's shape).
 pub(super) async fn send_all(requester: &Requester<'_>, topic: &str, fates: Vec<Fate>) -> Vec<RecordResult> {
     let queued = queue_all(requester, topic, fates).await;
-    join_all(queued.into_iter().map(|queued| async move { result(queued.outcome().await) })).await
+    join_all(
+        queued
+            .into_iter()
+            .map(|queued| async move { result(queued.outcome().await) }),
+    )
+    .await
 }
 
 /// Queues every kept record at the caller's producer; dropped and failed ones are answered.

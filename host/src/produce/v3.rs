@@ -30,23 +30,27 @@ pub struct DataInfo {
     pub size: i64,
 }
 
+/// Where a record landed, as Confluent reports it.
+#[derive(Debug, Serialize)]
+pub struct Produced {
+    error_code: u16,
+    cluster_id: String,
+    topic_name: String,
+    partition_id: i32,
+    offset: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<DataInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<DataInfo>,
+}
+
 /// One record's answer: where it landed, or why it did not.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum V3Answer {
-    Produced {
-        error_code: u16,
-        cluster_id: String,
-        topic_name: String,
-        partition_id: i32,
-        offset: i64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        timestamp: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        key: Option<DataInfo>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        value: Option<DataInfo>,
-    },
+    Produced(Box<Produced>),
     Failed { error_code: u32, message: String },
 }
 
@@ -88,7 +92,7 @@ impl PendingRecord {
     /// The answer, once Kafka acknowledged (or failed) the record.
     pub async fn answer(self) -> V3Answer {
         match self.queued.outcome().await {
-            Ok(delivered) => V3Answer::Produced {
+            Ok(delivered) => V3Answer::Produced(Box::new(Produced {
                 error_code: 200,
                 cluster_id: self.cluster_id,
                 topic_name: self.topic,
@@ -97,7 +101,7 @@ impl PendingRecord {
                 timestamp: delivered.timestamp.map(format_timestamp),
                 key: self.key,
                 value: self.value,
-            },
+            })),
             Err(refusal) => {
                 let (error_code, message) = refusal.code_and_message();
                 V3Answer::Failed { error_code, message }
@@ -191,13 +195,14 @@ impl ProduceService {
             None => {
                 let subject = subject(topic, part, data)?;
                 let registry = self.registry()?;
-                let id = match (data.schema_id, data.schema_version) {
-                    (Some(id), _) => id,
-                    (None, Some(version)) => registry.schema_by_version(&subject, version).await,
-                    (None, None) => registry.latest(&subject).await,
-                }
-                .map_err(registry_error)?
-                .id;
+                let named = match (data.schema_id, data.schema_version) {
+                    (Some(id), _) => Ok(id),
+                    (None, Some(version)) => {
+                        registry.schema_by_version(&subject, version).await.map(|s| s.id)
+                    }
+                    (None, None) => registry.latest(&subject).await.map(|s| s.id),
+                };
+                let id = named.map_err(registry_error)?;
                 let schema = registry.schema_by_id(id).await.map_err(registry_error)?;
                 let format = DataType::of_schema_type(&schema.schema_type).ok_or_else(|| {
                     ApiError::new(
@@ -208,7 +213,10 @@ impl ProduceService {
                 })?;
                 let version = registry.version_in_subject(&subject, id).await;
                 let version = version.map_err(registry_error)?;
-                let bytes = self.encode_one(format, topic, part, Some(SchemaRef::Id(id)), text).await?.1;
+                let bytes = self
+                    .encode_one(format, topic, part, Some(SchemaRef::Id(id)), text)
+                    .await?
+                    .1;
                 Ok(described(format, bytes, Some((subject, id, version))))
             }
         }
@@ -251,7 +259,13 @@ impl ProduceService {
 fn string_bytes(text: &str) -> Result<Vec<u8>, ApiError> {
     serde_json::from_str::<String>(text)
         .map(String::into_bytes)
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, 400, format!("data={text} is not a string.")))
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                400,
+                format!("data={text} is not a string."),
+            )
+        })
 }
 
 fn described(format: DataType, bytes: Option<Vec<u8>>, schema: Option<(String, u32, u32)>) -> Encoded {
@@ -288,7 +302,9 @@ fn subject(topic: &str, part: Part, data: &V3Data) -> Result<String, ApiError> {
     };
     match (&data.subject, data.subject_name_strategy) {
         (Some(subject), _) if *subject != default => Err(unsupported(format!("subject `{subject}`"))),
-        (None, Some(SubjectNameStrategy::RecordName)) => Err(unsupported("subject_name_strategy RECORD_NAME".into())),
+        (None, Some(SubjectNameStrategy::RecordName)) => {
+            Err(unsupported("subject_name_strategy RECORD_NAME".into()))
+        }
         (None, Some(SubjectNameStrategy::TopicRecordName)) => {
             Err(unsupported("subject_name_strategy TOPIC_RECORD_NAME".into()))
         }

@@ -9,9 +9,6 @@ use super::v3_request::V3Record;
 use crate::error::ApiError;
 use crate::http::json;
 
-/// Confluent's `api.v3.produce.batch.maximum.entries` default.
-pub const MAX_ENTRIES: usize = 10;
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BatchRequest {
@@ -19,8 +16,8 @@ struct BatchRequest {
     entries: Option<Vec<V3Record>>,
 }
 
-/// The entries of a batch, each with its id, in request order.
-pub fn entries(body: &[u8]) -> Result<Vec<(String, V3Record)>, ApiError> {
+/// The entries of a batch, each with its id, in request order; at most `max_entries`.
+pub fn entries(body: &[u8], max_entries: usize) -> Result<Vec<(String, V3Record)>, ApiError> {
     let request: Option<BatchRequest> = json::parse_optional(body)?;
     let request = request.ok_or_else(|| refused("Request body is empty. Data is required."))?;
     let mut entries = Vec::new();
@@ -35,7 +32,7 @@ pub fn entries(body: &[u8]) -> Result<Vec<(String, V3Record)>, ApiError> {
     if entries.is_empty() {
         return Err(refused("Empty batch."));
     }
-    if entries.len() > MAX_ENTRIES {
+    if entries.len() > max_entries {
         return Err(refused("Too many entries in batch."));
     }
     Ok(entries)
@@ -45,7 +42,9 @@ pub fn entries(body: &[u8]) -> Result<Vec<(String, V3Record)>, ApiError> {
 fn valid_id(raw: &RawValue) -> Option<String> {
     let id: String = serde_json::from_str(raw.get()).ok()?;
     let fits = (1..=80).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     fits.then_some(id)
 }
 
@@ -58,7 +57,7 @@ mod tests {
     use super::*;
 
     fn error(body: &str) -> (u32, String) {
-        let error = entries(body.as_bytes()).unwrap_err();
+        let error = entries(body.as_bytes(), 10).unwrap_err();
         (error.code, error.message)
     }
 
@@ -66,11 +65,18 @@ mod tests {
     fn confluents_batch_rules() {
         let record = r#"{"value":{"type":"STRING","data":"v"}}"#;
         let with_id = |id: &str| record.replacen('{', &format!("{{\"id\":{id},"), 1);
-        assert_eq!(error(""), (42208, "Request body is empty. Data is required.".into()));
+        assert_eq!(
+            error(""),
+            (42208, "Request body is empty. Data is required.".into())
+        );
         assert_eq!(error(r#"{"entries":[]}"#), (42208, "Empty batch.".into()));
         for id in ["1", "\"\"", "\"a b\"", "null", &format!("\"{}\"", "x".repeat(81))] {
             let body = format!(r#"{{"entries":[{}]}}"#, with_id(id));
-            assert_eq!(error(&body).1, "Batch entry identifier is not a valid string.", "{id}");
+            assert_eq!(
+                error(&body).1,
+                "Batch entry identifier is not a valid string.",
+                "{id}"
+            );
         }
         let body = format!(r#"{{"entries":[{},{}]}}"#, with_id("\"a\""), with_id("\"a\""));
         assert_eq!(error(&body).1, "Batch entry IDs are not distinct.");
@@ -78,7 +84,11 @@ mod tests {
         let body = format!(r#"{{"entries":[{}]}}"#, many.join(","));
         assert_eq!(error(&body).1, "Too many entries in batch.");
         let body = format!(r#"{{"entries":[{},{}]}}"#, with_id("\"a-1\""), with_id("\"B_2\""));
-        let ids: Vec<String> = entries(body.as_bytes()).unwrap().into_iter().map(|(id, _)| id).collect();
+        let ids: Vec<String> = entries(body.as_bytes(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         assert_eq!(ids, ["a-1", "B_2"]);
     }
 }

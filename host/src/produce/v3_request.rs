@@ -8,6 +8,9 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// Kafka headers in order: name and value (`None`: no value).
+pub type KafkaHeaders = Vec<(String, Option<Vec<u8>>)>;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct V3Record {
@@ -120,7 +123,7 @@ pub enum SubjectNameStrategy {
 impl V3Record {
     /// Confluent's checks of the parts, then the headers and timestamp decoded: the headers
     /// as Kafka bytes, the timestamp in milliseconds since the epoch.
-    pub fn validate(&self) -> Result<(Vec<(String, Option<Vec<u8>>)>, Option<i64>), String> {
+    pub fn validate(&self) -> Result<(KafkaHeaders, Option<i64>), String> {
         for data in self.key.iter().chain(&self.value) {
             data.validate()?;
         }
@@ -133,9 +136,9 @@ impl V3Record {
                     .value
                     .as_deref()
                     .map(|text| {
-                        STANDARD.decode(text).map_err(|_| {
-                            format!("Header `{}`: value is not valid base64", header.name)
-                        })
+                        STANDARD
+                            .decode(text)
+                            .map_err(|_| format!("Header `{}`: value is not valid base64", header.name))
                     })
                     .transpose()?;
                 Ok((header.name.clone(), value))

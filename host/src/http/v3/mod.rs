@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clusters", get(clusters::list))
         .route("/clusters/{cluster}", get(clusters::get))
-        .route("/clusters/{cluster}/topics/{topic}/records", post(records::produce))
+        .route(
+            "/clusters/{cluster}/topics/{topic}/records",
+            post(records::produce),
+        )
         .route(
             "/clusters/{cluster}/topics/{topic}/records:batch",
             post(records_batch::produce),

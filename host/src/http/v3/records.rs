@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, BodyDataStream, Bytes};
 use axum::extract::{Path, State};
@@ -42,6 +43,10 @@ struct Stream {
     context: CallContext,
     cluster_id: String,
     topic: String,
+    /// When the request came, and how long its stream may take records
+    /// (`streaming.connection.max.duration.ms`).
+    started: Instant,
+    max_duration: Duration,
 }
 
 pub async fn produce(
@@ -56,9 +61,11 @@ pub async fn produce(
     caller
         .authorize(Action::Write, auth::topics([topic.as_str()]))
         .await?;
+    let started = Instant::now();
     let kafka = clients.for_caller(&caller).await?;
+    let limits = service.v3_limits();
     let mut body = body.into_data_stream();
-    let mut splitter = JsonSplitter::new(MAX_REQUEST_BYTES);
+    let mut splitter = JsonSplitter::new(limits.max_record_bytes.unwrap_or(MAX_REQUEST_BYTES));
     // An empty body is refused before the stream starts: wait for its first byte.
     while !splitter.has_content() {
         match body.next().await {
@@ -80,6 +87,8 @@ pub async fn produce(
         caller,
         cluster_id,
         topic,
+        started,
+        max_duration: limits.max_stream_duration,
     };
     let (slots, receiver) = mpsc::channel::<Slot>(IN_FLIGHT);
     tokio::spawn(stream.read(body, splitter, slots));
@@ -104,6 +113,10 @@ impl Stream {
         };
         loop {
             while let Some(object) = splitter.next_object() {
+                if self.started.elapsed() > self.max_duration {
+                    let _ = slots.send(Err(too_long())).await;
+                    return;
+                }
                 let slot = match object.map_err(split_error).and_then(|bytes| parse(&bytes)) {
                     Ok(Ok(record)) => {
                         self.service
@@ -151,9 +164,17 @@ fn parse(bytes: &[u8]) -> Result<Result<V3Record, V3Answer>, V3Answer> {
 fn split_error(error: SplitError) -> V3Answer {
     match error {
         SplitError::Malformed(message) => error_processing(message),
-        SplitError::TooLarge(limit) => {
-            error_processing(format!("Produce request size is larger than allowed threshold ({limit} bytes)"))
-        }
+        SplitError::TooLarge(limit) => error_processing(format!(
+            "Produce request size is larger than allowed threshold ({limit} bytes)"
+        )),
+    }
+}
+
+/// Confluent's answer to a record after `streaming.connection.max.duration.ms`.
+fn too_long() -> V3Answer {
+    V3Answer::Failed {
+        error_code: 408,
+        message: "Streaming connection open for longer than allowed: Connection will be closed.".into(),
     }
 }
 

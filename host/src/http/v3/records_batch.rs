@@ -32,7 +32,7 @@ pub async fn produce(
     caller
         .authorize(Action::Write, auth::topics([topic.as_str()]))
         .await?;
-    let entries = v3_batch::entries(&body)?;
+    let entries = v3_batch::entries(&body, service.v3_limits().batch_max_entries)?;
     let kafka = clients.for_caller(&caller).await?;
     let requester = Requester {
         kafka: &kafka,
