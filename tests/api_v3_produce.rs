@@ -329,6 +329,55 @@ async fn errors_are_answered_in_place() {
     }
 }
 
+/// Transforms see a v3 record with its headers; a dropped record is answered in its place
+/// with v2's per-record code (42211).
+#[tokio::test]
+async fn transforms_apply_and_a_dropped_record_is_answered_in_place() {
+    let topic = unique("v3-transforms");
+    create_topic(&topic, 1, &[]).await;
+    let cluster = kafka_cluster_id();
+    let dir = support::temp_dir("krest-v3-transforms");
+    std::fs::write(
+        dir.join("filter.toml"),
+        "[[drop]]\nheader = \"x-debug\"\nexists = true\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("headers.toml"), "[add]\nx-source = \"krest\"\n").unwrap();
+    let plugins_dir = format!("plugins.dir={}", dir.display());
+    let proxy = Proxy::start(&[
+        "--set",
+        &plugins_dir,
+        "--set",
+        "transforms=filter,headers",
+        "--set",
+        "transforms.filter.on=produce",
+        "--set",
+        "transforms.headers.on=produce",
+    ]);
+    let records = [
+        json!({"value": {"type": "STRING", "data": "debug"}, "headers": [{"name": "x-debug", "value": null}]}),
+        json!({"value": {"type": "STRING", "data": "kept"}, "headers": [{"name": "h", "value": STANDARD.encode("1")}]}),
+    ];
+    let (status, answers) = post(&proxy, &records_path(&cluster, &topic), concatenated(&records)).await;
+    assert_eq!(status, 200);
+    assert_eq!(answers[0]["error_code"], 42211, "{answers:?}");
+    assert_eq!(answers[0]["message"], "Record dropped by transform `filter`");
+    assert_eq!(
+        (&answers[1]["error_code"], &answers[1]["offset"]),
+        (&json!(200), &json!(0))
+    );
+    let kept = read_at(&topic, 0, 0);
+    assert_eq!(kept.payload(), Some(&b"kept"[..]));
+    assert_eq!(
+        headers_of(&kept),
+        vec![
+            ("h".to_string(), Some(b"1".to_vec())),
+            ("x-source".to_string(), Some(b"krest".to_vec()))
+        ]
+    );
+    assert_eq!(support::end_offset_direct(&topic, 0), 1);
+}
+
 #[tokio::test]
 async fn confluents_stream_limits_end_the_stream() {
     let topic = unique("v3-limits");
