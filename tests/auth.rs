@@ -605,3 +605,41 @@ async fn the_schema_registry_is_behind_the_same_auth() {
     );
     assert_eq!(support::end_offset_direct(&topic, 0), 1);
 }
+
+/// v3 produce is authorized as v2's: `write` on the topic, before any record is read.
+#[tokio::test]
+async fn v3_produce_is_authorized_per_topic() {
+    let alice = unique("alice-v3");
+    create_topic(&alice, 1, &[]).await;
+    let proxy = allowlist_proxy(&[]);
+    let url = proxy.url(&format!(
+        "/v3/clusters/{}/topics/{alice}/records",
+        support::kafka_cluster_id()
+    ));
+    let produce = |key: Option<&'static str>| {
+        let mut request = http()
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(json!({"value": {"type": "STRING", "data": "v3"}}).to_string());
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, text) = produce(Some("alice-key")).await;
+    assert_eq!(status, 200, "{text}");
+    let answer: Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(answer["error_code"], 200, "{answer}");
+    let (status, text) = produce(Some("bob-key")).await;
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((status, &answer["error_code"]), (403, &json!(40301)), "{answer}");
+    assert_eq!(produce(None).await.0, 401);
+    assert_eq!(
+        end_offset_as(&proxy, &alice).await,
+        1,
+        "only alice's record was written"
+    );
+}

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
 use support::{
-    bootstrap, consume_through_krest, create_topic, drive, post_records, Krest, CONCURRENCY, RUN_FOR, V2,
+    bootstrap, consume_through_krest, create_topic, drive, post_records, produce_direct, producer, Krest,
+    CONCURRENCY, RUN_FOR, V2,
 };
 
 mod support;
@@ -46,15 +47,6 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-fn producer() -> FutureProducer {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .create()
-        .unwrap()
-}
-
 async fn bench_produce(krest: &Krest) {
     println!(
         "## Produce: {VALUE_BYTES}-byte binary values, {CONCURRENCY} concurrent clients, {RUN_FOR:?} each\n"
@@ -75,24 +67,7 @@ async fn bench_produce(krest: &Krest) {
         .await;
         println!("{}", sample.row("krest HTTP", batch));
 
-        let producer = producer();
-        let topic = topic.clone();
-        let sample = drive(batch, move |_| {
-            let (producer, topic) = (producer.clone(), topic.clone());
-            async move {
-                let payload = vec![b'x'; VALUE_BYTES];
-                let sends = (0..batch).map(|_| {
-                    producer.send(
-                        FutureRecord::<(), _>::to(&topic).payload(&payload),
-                        Duration::from_secs(30),
-                    )
-                });
-                for result in futures_util::future::join_all(sends).await {
-                    result.unwrap();
-                }
-            }
-        })
-        .await;
+        let sample = produce_direct(&topic, batch, VALUE_BYTES).await;
         println!("{}", sample.row("direct rdkafka", batch));
     }
     println!();

@@ -107,7 +107,7 @@ async fn bench_lookups(url: &str, ids: Vec<u32>) {
     );
     // Cached look-ups never wait, so they are timed in one loop (workers that never yield
     // would starve the timer that stops them).
-    let cached = RegistryClient::new(url.parse().unwrap());
+    let cached = RegistryClient::new(url.parse().unwrap(), None);
     for id in ids.iter() {
         cached.schema_by_id(*id).await.unwrap();
     }

@@ -75,7 +75,11 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     let plugins = start_plugins(&config).await?;
     let _watcher = watcher::watch(Arc::clone(&plugins))?;
     let transforms = Arc::new(Transforms::new(config.transforms.clone(), Arc::clone(&plugins)));
-    let produce = Arc::new(ProduceService::new(Arc::clone(&plugins), Arc::clone(&transforms)));
+    let produce = Arc::new(ProduceService::new(
+        Arc::clone(&plugins),
+        Arc::clone(&transforms),
+        config.produce_v3,
+    ));
     let idle_clients = tokio::spawn(Arc::clone(&clients).close_idle());
     let consumers = ConsumerManager::new(&config, consumer_config, Arc::clone(&plugins), transforms);
     let expiry = tokio::spawn(Arc::clone(&consumers).expire_idle());

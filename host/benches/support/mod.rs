@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
 
@@ -152,6 +153,38 @@ pub async fn create_topic(name: &str) {
     let topic = NewTopic::new(name, 1, TopicReplication::Fixed(1));
     admin.create_topics(&[topic], &AdminOptions::new()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// An idempotent `acks=all` producer, configured as krest's own.
+pub fn producer() -> FutureProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .create()
+        .unwrap()
+}
+
+/// Direct rdkafka under [`drive`]: each call sends `batch` records of `value_bytes` bytes to
+/// `topic` and waits for all of them.
+pub async fn produce_direct(topic: &str, batch: usize, value_bytes: usize) -> Sample {
+    let (producer, topic) = (producer(), topic.to_string());
+    drive(batch, move |_| {
+        let (producer, topic) = (producer.clone(), topic.clone());
+        async move {
+            let payload = vec![b'x'; value_bytes];
+            let sends = (0..batch).map(|_| {
+                producer.send(
+                    FutureRecord::<(), _>::to(&topic).payload(&payload),
+                    Duration::from_secs(30),
+                )
+            });
+            for result in futures_util::future::join_all(sends).await {
+                result.unwrap();
+            }
+        }
+    })
+    .await
 }
 
 /// POSTs one produce body as `content_type` and checks the answer.

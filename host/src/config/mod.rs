@@ -45,6 +45,7 @@ pub struct Config {
     /// The Schema Registry krest serves itself; `None` unless `schema.registry.listeners`.
     pub registry_server: Option<RegistryServerConfig>,
     pub consumer: ConsumerConfig,
+    pub produce_v3: ProduceV3Config,
     /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
     pub shutdown_graceful: Duration,
     pub connections: ConnectionTimeouts,
@@ -120,6 +121,18 @@ pub struct ConnectionTimeouts {
     pub header: Duration,
     /// `idle.timeout.ms` (Confluent's): a connection that moves no bytes this long is closed.
     pub idle: Duration,
+}
+
+/// Limits of v3 produce.
+#[derive(Clone, Copy, Debug)]
+pub struct ProduceV3Config {
+    /// `streaming.connection.max.duration.ms`: a stream older than this takes no more records.
+    pub max_stream_duration: Duration,
+    /// `api.v3.produce.request.size.limit.max.bytes`: largest record of a stream, in bytes of
+    /// JSON (`None` for Confluent's 0: no limit but krest's request body limit).
+    pub max_record_bytes: Option<usize>,
+    /// `api.v3.produce.batch.maximum.entries`: most entries of one `records:batch`.
+    pub batch_max_entries: usize,
 }
 
 /// Settings of v2 consumer instances.
@@ -320,6 +333,18 @@ impl Config {
                     0 => None,
                     n => Some(n as usize),
                 },
+            },
+            produce_v3: ProduceV3Config {
+                max_stream_duration: r.millis("streaming.connection.max.duration.ms")?,
+                max_record_bytes: match r.int(
+                    "api.v3.produce.request.size.limit.max.bytes",
+                    0,
+                    i64::from(i32::MAX),
+                )? {
+                    0 => None,
+                    n => Some(n as usize),
+                },
+                batch_max_entries: r.int("api.v3.produce.batch.maximum.entries", 1, 50)? as usize,
             },
             shutdown_graceful: r.millis("shutdown.graceful.ms")?,
             connections: ConnectionTimeouts {

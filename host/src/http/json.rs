@@ -50,7 +50,7 @@ pub fn parse_optional<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, Ap
 }
 
 /// serde's "unknown field `x`, expected …" in Confluent's words: "Unrecognized field: x".
-fn shape_message(error: &serde_json::Error) -> String {
+pub(crate) fn shape_message(error: &serde_json::Error) -> String {
     let text = error.to_string();
     match text
         .strip_prefix("unknown field `")

@@ -2,7 +2,8 @@
 //! krest's own endpoints (`/metrics`, `/plugins`), and serving connections with deadlines.
 
 pub mod error;
-mod json;
+pub(crate) mod json;
+mod json_stream;
 pub mod media;
 pub mod metrics;
 mod plugins;

@@ -99,6 +99,11 @@ async fn serve_connection(
     timeouts: Timeouts,
     stop: watch::Receiver<bool>,
 ) {
+    // Answers written in pieces (v3's streamed produce answers) go out at once instead of
+    // waiting for the client's delayed ACK of the piece before (Nagle's algorithm).
+    if let Err(e) = stream.set_nodelay(true) {
+        debug!("cannot set TCP_NODELAY for {peer}: {e}");
+    }
     let activity = Activity::new();
     let tracked = Tracked {
         inner: stream,

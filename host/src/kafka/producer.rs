@@ -8,7 +8,16 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
 
 /// Where one record landed, or why it did not.
-pub type DeliveryResult = Result<(i32, i64), KafkaError>;
+pub type DeliveryResult = Result<Delivered, KafkaError>;
+
+/// Where Kafka stored one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub partition: i32,
+    pub offset: i64,
+    /// The record's timestamp in milliseconds since the epoch, when Kafka reported one.
+    pub timestamp: Option<i64>,
+}
 
 pub struct Producer {
     inner: FutureProducer,
@@ -77,7 +86,11 @@ impl Producer {
 /// Resolves a queued record's delivery report.
 pub async fn delivered(delivery: DeliveryFuture) -> DeliveryResult {
     match delivery.await {
-        Ok(Ok(report)) => Ok((report.partition, report.offset)),
+        Ok(Ok(report)) => Ok(Delivered {
+            partition: report.partition,
+            offset: report.offset,
+            timestamp: report.timestamp.to_millis(),
+        }),
         Ok(Err((error, _))) => Err(error),
         Err(_) => Err(KafkaError::Canceled),
     }

@@ -89,6 +89,11 @@ impl PluginRuntime {
         })
     }
 
+    /// The Schema Registry client schema formats use; `None` when no registry is configured.
+    pub fn schema_registry(&self) -> Option<&Arc<RegistryClient>> {
+        self.schema_registry.as_ref()
+    }
+
     /// Compiles (or finds compiled) and checks a plugin (see [`plugin::load`]); blocking,
     /// takes milliseconds from the cache, up to seconds to compile.
     pub fn load(

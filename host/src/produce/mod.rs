@@ -4,6 +4,9 @@
 //! result in request order.
 
 mod send;
+pub mod v3;
+pub mod v3_batch;
+pub mod v3_request;
 
 use std::sync::Arc;
 
@@ -13,6 +16,7 @@ use serde_json::value::RawValue;
 
 use crate::auth::Caller;
 use crate::clients::KafkaClients;
+use crate::config::ProduceV3Config;
 use crate::error::ApiError;
 use crate::plugins::bindings::codec::{EncodeContext, FormatError, Part, SchemaRef};
 use crate::plugins::bindings::host::CallContext;
@@ -65,6 +69,7 @@ pub struct RecordResult {
 pub struct ProduceService {
     plugins: Arc<PluginCatalog>,
     transforms: Arc<Transforms>,
+    v3_limits: ProduceV3Config,
 }
 
 /// Who a produce request acts for: the caller, its Kafka clients and its transform context.
@@ -75,8 +80,17 @@ pub struct Requester<'a> {
 }
 
 impl ProduceService {
-    pub fn new(plugins: Arc<PluginCatalog>, transforms: Arc<Transforms>) -> Self {
-        ProduceService { plugins, transforms }
+    pub fn new(plugins: Arc<PluginCatalog>, transforms: Arc<Transforms>, v3_limits: ProduceV3Config) -> Self {
+        ProduceService {
+            plugins,
+            transforms,
+            v3_limits,
+        }
+    }
+
+    /// The limits of v3 produce requests.
+    pub fn v3_limits(&self) -> ProduceV3Config {
+        self.v3_limits
     }
 
     /// The format plugin of this name, if one is loaded.
@@ -265,9 +279,9 @@ fn refused(error: &ApiError, count: usize) -> (StatusCode, ProduceResponse) {
 }
 
 /// Per-record codes of Confluent's produce response.
-fn record_error_code(error: &ApiError) -> u32 {
-    match error.code {
-        40101 | 40301 | 50003 => error.code,
+fn record_error_code(code: u32) -> u32 {
+    match code {
+        40101 | 40301 | 50003 => code,
         40403 => 50003,
         _ => 50002,
     }

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 
 use futures_util::future::join_all;
 
+use rdkafka::error::KafkaError;
+use rdkafka::producer::DeliveryFuture;
+
 use super::{record_error_code, RecordResult, Requester};
 use crate::auth;
 use crate::error::ApiError;
-use crate::kafka::producer::{delivered, DeliveryResult, Outgoing};
+use crate::kafka::producer::{delivered, Delivered, Outgoing};
 use crate::plugins::bindings::policy::Action;
 use crate::transforms::Fate;
 
@@ -18,22 +21,69 @@ const TRANSFORM_ERROR: u32 = 42210;
 /// krest's per-record code of a record a transform dropped: not written, not an error of Kafka.
 const TRANSFORM_DROPPED: u32 = 42211;
 
+/// Why a record was not written.
+pub(crate) enum Refusal {
+    /// Kafka (or librdkafka) failed it.
+    Kafka(KafkaError),
+    /// krest refused it before sending (e.g. a rerouted topic the caller may not write).
+    Refused(ApiError),
+    /// A transform dropped or failed it: krest's code and message.
+    Transform(u32, String),
+}
+
+impl Refusal {
+    /// The `error_code` (Confluent's mapping of Kafka errors) and message of this refusal.
+    pub(crate) fn code_and_message(self) -> (u32, String) {
+        match self {
+            Refusal::Kafka(error) => (ApiError::from_kafka(&error).code, error.to_string()),
+            Refusal::Refused(error) => (error.code, error.message),
+            Refusal::Transform(code, message) => (code, message),
+        }
+    }
+}
+
+/// A record on its way: queued at the producer, or answered without sending.
+pub(crate) enum Queued {
+    Sending(DeliveryFuture),
+    Answered(Refusal),
+}
+
+impl Queued {
+    /// Where the record landed, once Kafka acknowledged it, or why it was not written.
+    pub(crate) async fn outcome(self) -> Result<Delivered, Refusal> {
+        match self {
+            Queued::Sending(delivery) => delivered(delivery).await.map_err(Refusal::Kafka),
+            Queued::Answered(refusal) => Err(refusal),
+        }
+    }
+}
+
+/// Sends every record and answers each, in order, once all are acknowledged (v2's shape).
 pub(super) async fn send_all(requester: &Requester<'_>, topic: &str, fates: Vec<Fate>) -> Vec<RecordResult> {
+    let queued = queue_all(requester, topic, fates).await;
+    join_all(
+        queued
+            .into_iter()
+            .map(|queued| async move { result(queued.outcome().await) }),
+    )
+    .await
+}
+
+/// Queues every kept record at the caller's producer; dropped and failed ones are answered.
+pub(crate) async fn queue_all(requester: &Requester<'_>, topic: &str, fates: Vec<Fate>) -> Vec<Queued> {
     let mut rerouted: HashMap<&str, Result<(), ApiError>> = HashMap::new();
-    let mut pending = Vec::with_capacity(fates.len());
+    let mut queued = Vec::with_capacity(fates.len());
     for fate in &fates {
         let record = match fate {
             Fate::Kept(record) => record,
             Fate::Dropped(name) => {
-                pending.push(Err(refusal(
-                    TRANSFORM_DROPPED,
-                    format!("Record dropped by transform `{name}`"),
-                )));
+                let message = format!("Record dropped by transform `{name}`");
+                queued.push(Queued::Answered(Refusal::Transform(TRANSFORM_DROPPED, message)));
                 continue;
             }
             Fate::Failed(name, message) => {
                 let message = format!("Record refused by transform `{name}`: {message}");
-                pending.push(Err(refusal(TRANSFORM_ERROR, message)));
+                queued.push(Queued::Answered(Refusal::Transform(TRANSFORM_ERROR, message)));
                 continue;
             }
         };
@@ -47,7 +97,7 @@ pub(super) async fn send_all(requester: &Requester<'_>, topic: &str, fates: Vec<
                 }
             };
             if let Err(error) = checked {
-                pending.push(Err(failed(&error)));
+                queued.push(Queued::Answered(Refusal::Refused(error)));
                 continue;
             }
         }
@@ -64,16 +114,12 @@ pub(super) async fn send_all(requester: &Requester<'_>, topic: &str, fates: Vec<
             headers: &headers,
             timestamp: record.timestamp,
         };
-        pending.push(Ok(requester.kafka.producer.send(outgoing).await));
+        queued.push(match requester.kafka.producer.send(outgoing).await {
+            Ok(delivery) => Queued::Sending(delivery),
+            Err(error) => Queued::Answered(Refusal::Kafka(error)),
+        });
     }
-    join_all(pending.into_iter().map(|queued| async move {
-        match queued {
-            Ok(Ok(delivery)) => result(delivered(delivery).await),
-            Ok(Err(error)) => result(Err(error)),
-            Err(answered) => answered,
-        }
-    }))
-    .await
+    queued
 }
 
 /// A topic a transform routed a record to: the caller must be allowed to write it, and it
@@ -87,30 +133,28 @@ async fn check_reroute(requester: &Requester<'_>, topic: &str) -> Result<(), Api
     Ok(())
 }
 
-fn result(delivery: DeliveryResult) -> RecordResult {
-    match delivery {
-        Ok((partition, offset)) => RecordResult {
-            partition: Some(partition),
-            offset: Some(offset),
+/// v2's per-record result: Confluent's v2 codes, except krest's own transform codes.
+fn result(outcome: Result<Delivered, Refusal>) -> RecordResult {
+    match outcome {
+        Ok(delivered) => RecordResult {
+            partition: Some(delivered.partition),
+            offset: Some(delivered.offset),
             error_code: None,
             error: None,
         },
-        Err(error) => refusal(
-            record_error_code(&ApiError::from_kafka(&error)),
-            error.to_string(),
-        ),
-    }
-}
-
-fn failed(error: &ApiError) -> RecordResult {
-    refusal(record_error_code(error), error.message.clone())
-}
-
-fn refusal(code: u32, message: String) -> RecordResult {
-    RecordResult {
-        partition: None,
-        offset: None,
-        error_code: Some(code),
-        error: Some(message),
+        Err(refusal) => {
+            let transform = matches!(refusal, Refusal::Transform(..));
+            let (code, message) = refusal.code_and_message();
+            let code = match transform {
+                true => code,
+                false => record_error_code(code),
+            };
+            RecordResult {
+                partition: None,
+                offset: None,
+                error_code: Some(code),
+                error: Some(message),
+            }
+        }
     }
 }

@@ -217,7 +217,7 @@ impl RegistryClient {
         Ok(version)
     }
 
-    async fn schema_by_version(
+    pub async fn schema_by_version(
         &self,
         subject: &str,
         version: u32,

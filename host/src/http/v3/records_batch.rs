@@ -1,0 +1,72 @@
+//! `POST /v3/clusters/{cluster_id}/topics/{topic}/records:batch`: up to
+//! `api.v3.produce.batch.maximum.entries` records with ids, answered together with
+//! 207 Multi-Status: `{"successes": [...], "failures": [...]}`, each in request order.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+use crate::auth::{self, Caller};
+use crate::clients::CallerClients;
+use crate::error::ApiError;
+use crate::plugins::bindings::policy::Action;
+use crate::produce::v3::V3Answer;
+use crate::produce::{v3_batch, ProduceService, Requester};
+use crate::transforms::call_context;
+
+pub async fn produce(
+    State(service): State<Arc<ProduceService>>,
+    State(clients): State<Arc<CallerClients>>,
+    caller: Caller,
+    Path((cluster, topic)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let cluster_id = super::check_cluster(&clients, &cluster).await?;
+    caller
+        .authorize(Action::Write, auth::topics([topic.as_str()]))
+        .await?;
+    let entries = v3_batch::entries(&body, service.v3_limits().batch_max_entries)?;
+    let kafka = clients.for_caller(&caller).await?;
+    let requester = Requester {
+        kafka: &kafka,
+        caller: &caller,
+        context: call_context(caller.name(), &headers),
+    };
+    let mut queued = Vec::with_capacity(entries.len());
+    for (id, record) in entries {
+        let slot = service.produce_v3(&requester, &cluster_id, &topic, record).await;
+        queued.push((id, slot));
+    }
+    let answers = join_all(queued.into_iter().map(|(id, slot)| async move {
+        match slot {
+            Ok(pending) => (id, pending.answer().await),
+            Err(answered) => (id, answered),
+        }
+    }))
+    .await;
+    let (mut successes, mut failures) = (Vec::new(), Vec::new());
+    for (id, answer) in answers {
+        match answer {
+            V3Answer::Failed { error_code, message } => {
+                failures.push(json!({"id": id, "error_code": error_code, "message": message}));
+            }
+            produced => {
+                let mut entry = serde_json::to_value(produced).unwrap_or_default();
+                if let Value::Object(fields) = &mut entry {
+                    fields.remove("error_code");
+                    fields.insert("id".to_string(), Value::String(id));
+                }
+                successes.push(entry);
+            }
+        }
+    }
+    let body = json!({"successes": successes, "failures": failures});
+    Ok((StatusCode::MULTI_STATUS, Json(body)).into_response())
+}
