@@ -45,6 +45,16 @@ async fn the_connected_cluster_is_the_only_cluster() {
         controller.starts_with(&format!("{base}/brokers/")),
         "{controller}"
     );
+
+    let (status, _, _) = call_v3(Method::GET, controller, None).await;
+    assert_eq!(status, 200, "the controller link names a broker");
+    let metrics = proxy.metrics().await;
+    assert!(
+        metrics.contains(
+            r#"krest_http_requests_total{method="GET",route="/v3/clusters/{cluster}",status="200"} 1"#
+        ),
+        "v3 requests are counted per route: {metrics}"
+    );
 }
 
 #[tokio::test]
