@@ -1,27 +1,12 @@
 //! API v3 conventions against a real Kafka broker: the cluster resource, links and resource
-//! names, `application/json` on every answer, and Confluent's v3 error bodies.
+//! names, `application/json` on every answer, Confluent's v3 error bodies, and authorization
+//! of every operation by the auth plugins.
 
 mod support;
 
-use std::time::Duration;
-
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
 use reqwest::Method;
-use serde_json::json;
-use support::{call_as, call_v3, Proxy};
-
-/// The cluster id Kafka itself reports.
-fn kafka_cluster_id() -> String {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", support::bootstrap())
-        .create()
-        .unwrap();
-    consumer
-        .client()
-        .fetch_cluster_id(Duration::from_secs(10))
-        .unwrap()
-}
+use serde_json::{json, Value};
+use support::{call_as, call_v3, cluster_id as kafka_cluster_id, create_topic, temp_dir, unique, Proxy};
 
 #[tokio::test]
 async fn the_connected_cluster_is_the_only_cluster() {
@@ -109,4 +94,156 @@ async fn v3_errors_are_plain_json_in_confluents_shape() {
 
     let (status, _, _) = call_as(Method::GET, &proxy.url("/v3/clusters"), None, "text/html").await;
     assert_eq!(status, 406);
+}
+
+/// `basic` users alice and carol, judged by `acl`: alice may describe the cluster and do
+/// anything to `alice-*` topics; carol may only describe those topics.
+fn guarded_proxy() -> Proxy {
+    let dir = temp_dir("krest-v3-auth");
+    std::fs::write(
+        dir.join("basic.toml"),
+        "roles = \"*\"\n[users]\nalice = \"alice-secret,dev\"\ncarol = \"carol-secret,dev\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("acl.toml"),
+        "[rules]\n\
+         alice-cluster = \"allow User:alice describe cluster\"\n\
+         alice-topics = \"allow User:alice * topic:alice-*\"\n\
+         carol-topics = \"allow User:carol describe topic:alice-*\"\n",
+    )
+    .unwrap();
+    Proxy::start(&[
+        "--set",
+        &format!("plugins.dir={}", dir.display()),
+        "--set",
+        "auth.plugins=basic,acl",
+    ])
+}
+
+/// Status and body of a v3 call as `user` (password `<user>-secret`; `None`: anonymous).
+async fn call_v3_as(user: Option<&str>, method: Method, url: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = support::http()
+        .request(method, url)
+        .header("Accept", "application/json");
+    if let Some(user) = user {
+        request = request.basic_auth(user, Some(format!("{user}-secret")));
+    }
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn v3_operations_are_authorized_per_action_and_resource() {
+    let other = unique("bob-v3-auth");
+    create_topic(&other, 1, &[]).await;
+    let proxy = guarded_proxy();
+    let cluster = proxy.url(&format!("/v3/clusters/{}", kafka_cluster_id()));
+    let topics = format!("{cluster}/topics");
+    let topic = unique("alice-v3-auth");
+    let me = format!("{topics}/{topic}");
+
+    let (status, body) = call_v3_as(None, Method::GET, &cluster, None).await;
+    assert_eq!((status, body["error_code"].clone()), (401, json!(40101)));
+    assert_eq!(
+        call_v3_as(Some("alice"), Method::GET, &cluster, None).await.0,
+        200
+    );
+    assert_eq!(
+        call_v3_as(Some("carol"), Method::GET, &cluster, None).await.0,
+        403,
+        "cluster describe"
+    );
+
+    // create → create on the topic
+    let (status, body) = call_v3_as(
+        Some("carol"),
+        Method::POST,
+        &topics,
+        Some(json!({"topic_name": topic})),
+    )
+    .await;
+    assert_eq!((status, body["error_code"].clone()), (403, json!(40301)));
+    let (status, _) = call_v3_as(
+        Some("alice"),
+        Method::POST,
+        &topics,
+        Some(json!({"topic_name": &other})),
+    )
+    .await;
+    assert_eq!(status, 403, "alice may not create bob-* topics");
+    let (status, _) = call_v3_as(
+        Some("alice"),
+        Method::POST,
+        &topics,
+        Some(json!({"topic_name": topic})),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    // describe → describe on the topic; listings show only what the caller may describe
+    assert_eq!(call_v3_as(Some("carol"), Method::GET, &me, None).await.0, 200);
+    assert_eq!(
+        call_v3_as(Some("carol"), Method::GET, &format!("{me}/configs"), None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call_v3_as(Some("carol"), Method::GET, &format!("{topics}/{other}"), None)
+            .await
+            .0,
+        403
+    );
+    let (status, list) = call_v3_as(Some("carol"), Method::GET, &topics, None).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["topic_name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&topic.as_str()) && names.iter().all(|n| n.starts_with("alice-")),
+        "{names:?}"
+    );
+
+    // config changes → alter on the topic; delete → delete on the topic
+    let config = format!("{me}/configs/retention.ms");
+    let value = Some(json!({"value": "60000"}));
+    assert_eq!(
+        call_v3_as(Some("carol"), Method::PUT, &config, value.clone())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        call_v3_as(Some("alice"), Method::PUT, &config, value).await.0,
+        204
+    );
+    assert_eq!(call_v3_as(Some("carol"), Method::DELETE, &me, None).await.0, 403);
+    assert_eq!(call_v3_as(Some("alice"), Method::DELETE, &me, None).await.0, 204);
+
+    // groups → describe on the group; ACLs → describe/alter on the cluster
+    let group = format!("{cluster}/consumer-groups/any-group");
+    assert_eq!(call_v3_as(Some("alice"), Method::GET, &group, None).await.0, 403);
+    assert_eq!(
+        call_v3_as(Some("alice"), Method::GET, &format!("{cluster}/acls"), None)
+            .await
+            .0,
+        200
+    );
+    let acl = json!({
+        "resource_type": "TOPIC", "resource_name": "x", "pattern_type": "LITERAL",
+        "principal": "User:x", "host": "*", "operation": "READ", "permission": "ALLOW",
+    });
+    let (status, _) = call_v3_as(Some("alice"), Method::POST, &format!("{cluster}/acls"), Some(acl)).await;
+    assert_eq!(status, 403, "creating ACLs is alter on the cluster");
 }

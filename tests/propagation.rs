@@ -9,16 +9,11 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{bootstrap, create_topic, python_script, read_value, temp_dir, unique, Proxy, V2_JSON};
+use support::{
+    bootstrap, create_topic, python_script, read_value, sasl_bootstrap, temp_dir, unique, Proxy, V2_JSON,
+};
 
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
-
-/// The broker's SASL listener: two ports above its unauthenticated one.
-fn sasl_bootstrap() -> String {
-    let plain = bootstrap();
-    let (host, port) = plain.rsplit_once(':').expect("HOST:PORT");
-    format!("{host}:{}", port.parse::<u16>().unwrap() + 2)
-}
 
 /// HTTP users `alice`, `bob` and `carol` (password `NAME-http`) and the Kafka logins of
 /// `credentials` (TOML), in a fresh plugins folder; the proxy logs in to Kafka as `admin`.

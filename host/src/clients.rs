@@ -14,6 +14,7 @@ use crate::auth::Caller;
 use crate::config::propagation::{Credentials, PropagationConfig};
 use crate::config::secret::Secret;
 use crate::error::ApiError;
+use crate::kafka::admin::KafkaAdmin;
 use crate::kafka::metadata::KafkaMetadata;
 use crate::kafka::producer::Producer;
 use crate::metadata::MetadataService;
@@ -26,10 +27,12 @@ static PRINCIPAL_CLIENTS: LazyLock<IntGauge> = LazyLock::new(|| {
     .expect("unique metric")
 });
 
-/// One Kafka identity's clients: a producer and the metadata clients.
+/// One Kafka identity's clients: a producer, the metadata clients and (sharing their admin
+/// client) the administration of API v3.
 pub struct KafkaClients {
     pub producer: Producer,
     pub metadata: MetadataService,
+    pub admin: KafkaAdmin,
 }
 
 /// How the clients of one identity are made.
@@ -50,9 +53,11 @@ impl ClientSettings {
             login.apply(&mut admin);
             login.apply(&mut producer);
         }
+        let metadata = KafkaMetadata::new(&admin, self.timeout, self.describe_configs)?;
         Ok(KafkaClients {
             producer: Producer::new(&producer)?,
-            metadata: MetadataService::new(KafkaMetadata::new(&admin, self.timeout, self.describe_configs)?),
+            admin: KafkaAdmin::new(metadata.admin_client(), self.timeout),
+            metadata: MetadataService::new(metadata),
         })
     }
 }

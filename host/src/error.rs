@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
+use crate::kafka::admin_native::AdminError;
 use crate::kafka::names;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,11 +103,24 @@ impl ApiError {
             | C::InvalidRequest
             | C::InvalidConfig
             | C::PolicyViolation
+            | C::SecurityDisabled
             | C::UnsupportedVersion => Self::new(StatusCode::BAD_REQUEST, 40002, err.to_string()),
             code if is_retriable(code) => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, 50003, err.to_string())
             }
             _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, 50002, err.to_string()),
+        }
+    }
+}
+
+/// An admin call's failure keeps Kafka's own message (e.g. which config value is invalid),
+/// except for an unknown topic, which Confluent words as in [`ApiError::unknown_topic_or_partition`].
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        let mapped = ApiError::from_kafka(&KafkaError::AdminOp(error.code));
+        match error.message.is_empty() || mapped.code == 40403 {
+            true => mapped,
+            false => ApiError::new(mapped.status, mapped.code, error.message),
         }
     }
 }

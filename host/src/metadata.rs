@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::sync::OnceCell;
 
 use crate::error::ApiError;
-use crate::kafka::metadata::{KafkaMetadata, PartitionMetadata};
+use crate::kafka::metadata::{BrokerMetadata, KafkaMetadata, PartitionMetadata, TopicMetadata};
 
 #[derive(Debug, Serialize)]
 pub struct Brokers {
@@ -119,12 +119,27 @@ impl MetadataService {
     }
 
     pub async fn brokers(&self) -> Result<Brokers, ApiError> {
-        let brokers = self
-            .kafka
-            .broker_ids()
-            .await
-            .map_err(|e| ApiError::from_kafka(&e))?;
+        let brokers = self.broker_list().await?.iter().map(|b| b.id).collect();
         Ok(Brokers { brokers })
+    }
+
+    /// The brokers with their addresses, sorted by id.
+    pub async fn broker_list(&self) -> Result<Vec<BrokerMetadata>, ApiError> {
+        self.kafka.brokers().await.map_err(|e| ApiError::from_kafka(&e))
+    }
+
+    /// All non-internal topics with their partitions, sorted by name.
+    pub async fn topic_list(&self) -> Result<Vec<TopicMetadata>, ApiError> {
+        self.kafka.topics().await.map_err(|e| ApiError::from_kafka(&e))
+    }
+
+    /// One topic's partitions as Kafka reports them (an illegal name is 400/40002).
+    pub async fn topic_metadata(&self, topic: &str) -> Result<TopicMetadata, ApiError> {
+        ApiError::check_topics([topic])?;
+        self.kafka
+            .topic(topic)
+            .await
+            .map_err(|e| ApiError::from_kafka(&e))
     }
 
     pub async fn topic_names(&self) -> Result<Vec<String>, ApiError> {
@@ -150,12 +165,7 @@ impl MetadataService {
 
     /// Every topic route (and produce) passes here first: an illegal name is 400/40002.
     pub async fn partitions(&self, topic: &str) -> Result<Vec<Partition>, ApiError> {
-        ApiError::check_topics([topic])?;
-        let metadata = self
-            .kafka
-            .topic(topic)
-            .await
-            .map_err(|e| ApiError::from_kafka(&e))?;
+        let metadata = self.topic_metadata(topic).await?;
         Ok(metadata.partitions.iter().map(Partition::from).collect())
     }
 

@@ -24,6 +24,29 @@ pub fn bootstrap() -> String {
     })
 }
 
+/// The broker's SASL listener: two ports above its unauthenticated one.
+pub fn sasl_bootstrap() -> String {
+    let plain = bootstrap();
+    let (host, port) = plain.rsplit_once(':').expect("HOST:PORT");
+    format!("{host}:{}", port.parse::<u16>().unwrap() + 2)
+}
+
+/// The cluster id Kafka itself reports.
+pub fn cluster_id() -> String {
+    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .expect("consumer");
+    rdkafka::consumer::Consumer::client(&consumer)
+        .fetch_cluster_id(Duration::from_secs(10))
+        .expect("cluster id")
+}
+
+/// The URL of the connected cluster's v3 resource on `proxy`.
+pub fn v3_cluster(proxy: &Proxy) -> String {
+    proxy.url(&format!("/v3/clusters/{}", cluster_id()))
+}
+
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);

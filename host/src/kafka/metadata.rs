@@ -10,9 +10,17 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::metadata::MetadataTopic;
 
 /// Topics Kafka itself owns; hidden from listings as Kafka's Admin `listTopics()` does.
-const INTERNAL_TOPICS: &[&str] = &["__consumer_offsets", "__transaction_state", "__share_group_state"];
+pub const INTERNAL_TOPICS: &[&str] = &["__consumer_offsets", "__transaction_state", "__share_group_state"];
+
+#[derive(Debug, Clone)]
+pub struct BrokerMetadata {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
 
 #[derive(Debug, Clone)]
 pub struct TopicMetadata {
@@ -33,7 +41,7 @@ pub struct PartitionMetadata {
 /// Reads metadata with one metadata-only consumer (no group) and one admin client.
 pub struct KafkaMetadata {
     consumer: Arc<BaseConsumer>,
-    admin: AdminClient<DefaultClientContext>,
+    admin: Arc<AdminClient<DefaultClientContext>>,
     timeout: Duration,
     describe_configs: bool,
 }
@@ -47,10 +55,15 @@ impl KafkaMetadata {
         consumer_config.set("allow.auto.create.topics", "false");
         Ok(KafkaMetadata {
             consumer: Arc::new(consumer_config.create()?),
-            admin: admin_config.create()?,
+            admin: Arc::new(admin_config.create()?),
             timeout,
             describe_configs,
         })
+    }
+
+    /// The admin client, for [`super::admin::KafkaAdmin`] to share.
+    pub fn admin_client(&self) -> Arc<AdminClient<DefaultClientContext>> {
+        Arc::clone(&self.admin)
     }
 
     /// The cluster's id as the brokers report it.
@@ -76,28 +89,42 @@ impl KafkaMetadata {
         .await
     }
 
-    pub async fn broker_ids(&self) -> KafkaResult<Vec<i32>> {
+    /// The brokers, sorted by id.
+    pub async fn brokers(&self) -> KafkaResult<Vec<BrokerMetadata>> {
         self.blocking(move |consumer, timeout| {
             let metadata = consumer.fetch_metadata(None, timeout)?;
-            let mut ids: Vec<i32> = metadata.brokers().iter().map(|b| b.id()).collect();
-            ids.sort_unstable();
-            Ok(ids)
+            let mut brokers: Vec<BrokerMetadata> = metadata
+                .brokers()
+                .iter()
+                .map(|b| BrokerMetadata {
+                    id: b.id(),
+                    host: b.host().to_string(),
+                    port: b.port(),
+                })
+                .collect();
+            brokers.sort_by_key(|b| b.id);
+            Ok(brokers)
         })
         .await
     }
 
     /// Names of all non-internal topics, sorted.
     pub async fn topic_names(&self) -> KafkaResult<Vec<String>> {
+        Ok(self.topics().await?.into_iter().map(|t| t.name).collect())
+    }
+
+    /// All non-internal topics with their partitions, sorted by name.
+    pub async fn topics(&self) -> KafkaResult<Vec<TopicMetadata>> {
         self.blocking(move |consumer, timeout| {
             let metadata = consumer.fetch_metadata(None, timeout)?;
-            let mut names: Vec<String> = metadata
+            let mut topics: Vec<TopicMetadata> = metadata
                 .topics()
                 .iter()
                 .filter(|t| t.error().is_none() && !INTERNAL_TOPICS.contains(&t.name()))
-                .map(|t| t.name().to_string())
+                .map(topic_metadata)
                 .collect();
-            names.sort();
-            Ok(names)
+            topics.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(topics)
         })
         .await
     }
@@ -118,18 +145,7 @@ impl KafkaMetadata {
             if let Some(err) = topic.error() {
                 return Err(KafkaError::MetadataFetch(err.into()));
             }
-            let mut partitions: Vec<PartitionMetadata> = topic
-                .partitions()
-                .iter()
-                .map(|p| PartitionMetadata {
-                    id: p.id(),
-                    leader: p.leader(),
-                    replicas: p.replicas().to_vec(),
-                    in_sync_replicas: p.isr().to_vec(),
-                })
-                .collect();
-            partitions.sort_by_key(|p| p.id);
-            Ok(TopicMetadata { name, partitions })
+            Ok(topic_metadata(topic))
         })
         .await
     }
@@ -167,5 +183,23 @@ impl KafkaMetadata {
         tokio::task::spawn_blocking(move || call(&consumer, timeout))
             .await
             .unwrap_or(Err(KafkaError::Canceled))
+    }
+}
+
+fn topic_metadata(topic: &MetadataTopic) -> TopicMetadata {
+    let mut partitions: Vec<PartitionMetadata> = topic
+        .partitions()
+        .iter()
+        .map(|p| PartitionMetadata {
+            id: p.id(),
+            leader: p.leader(),
+            replicas: p.replicas().to_vec(),
+            in_sync_replicas: p.isr().to_vec(),
+        })
+        .collect();
+    partitions.sort_by_key(|p| p.id);
+    TopicMetadata {
+        name: topic.name().to_string(),
+        partitions,
     }
 }

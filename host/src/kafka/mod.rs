@@ -1,6 +1,9 @@
-//! Adapters over `rdkafka`: client configuration per role, consumers, cluster metadata, the shared
-//! producer, Kafka's naming rules, and the in-process mock cluster behind `krest serve --dev`.
+//! Adapters over `rdkafka`: client configuration per role, consumers, cluster metadata,
+//! administration (API v3), the shared producer, Kafka's naming rules, and the in-process mock
+//! cluster behind `krest serve --dev`.
 
+pub mod admin;
+pub mod admin_native;
 pub mod client_config;
 pub mod consumer;
 pub mod dev;

@@ -1,7 +1,7 @@
 //! REST API v2 routes, served at the root path as Confluent's proxy does.
 
 mod consumers;
-mod metadata;
+pub(in crate::http) mod metadata;
 mod produce;
 
 use std::collections::HashMap;

@@ -59,18 +59,25 @@ impl FromRequestParts<AppState> for Links {
 impl Links {
     /// The absolute URL of `/v3/<segments…>`, each segment percent-encoded.
     pub fn url(&self, segments: &[&str]) -> String {
+        self.url_of(segments).into()
+    }
+
+    fn url_of(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.extend(segments);
         }
-        url.into()
+        url
     }
 
-    /// `crn://<authority>/<type>=<id>/…`.
+    /// `crn://<authority>/<type>=<id>/…`; a component with an empty id is just `<type>`.
     pub fn crn(&self, components: &[(&str, &str)]) -> String {
-        components.iter().fold(self.crn_base.clone(), |crn, (kind, id)| {
-            format!("{crn}/{kind}={id}")
-        })
+        components
+            .iter()
+            .fold(self.crn_base.clone(), |crn, (kind, id)| match id.is_empty() {
+                true => format!("{crn}/{kind}"),
+                false => format!("{crn}/{kind}={id}"),
+            })
     }
 
     /// A resource's `metadata`: its URL and its resource name.
@@ -109,6 +116,13 @@ pub struct ClusterLinks<'a> {
 impl ClusterLinks<'_> {
     pub fn url(&self, tail: &[&str]) -> String {
         self.links.url(&self.path(tail))
+    }
+
+    /// [`Self::url`] with a query string.
+    pub fn url_with_query(&self, tail: &[&str], query: &[(&str, String)]) -> String {
+        let mut url = self.links.url_of(&self.path(tail));
+        url.query_pairs_mut().extend_pairs(query);
+        url.into()
     }
 
     pub fn metadata(&self, tail: &[&str], crn: &[(&str, &str)]) -> Value {
