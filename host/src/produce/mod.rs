@@ -169,7 +169,8 @@ impl ProduceService {
         Ok(answer(offsets, key_schema_id, value_schema_id))
     }
 
-    /// Encodes one side (keys or values) of the batch; a batch of only nulls needs no call.
+    /// Encodes one side (keys or values) of the batch; the first record that does not fit
+    /// fails the whole batch (400), as in v2.
     pub(crate) async fn encode(
         &self,
         plugin: &Plugin,
@@ -178,8 +179,35 @@ impl ProduceService {
         schema: Option<SchemaRef<'_>>,
         items: Vec<Option<&str>>,
     ) -> Result<(Option<u32>, Vec<Option<Vec<u8>>>), ApiError> {
+        let (schema_id, records) = self.encode_each(plugin, topic, part, schema, items).await?;
+        let records = records
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| {
+                record.map_err(|message| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        400,
+                        format!("Bad Request: record {index}: {message}"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((schema_id, records))
+    }
+
+    /// Encodes one side of the batch, with each record's bytes or why it does not fit; a
+    /// batch of only nulls needs no call.
+    pub(crate) async fn encode_each(
+        &self,
+        plugin: &Plugin,
+        topic: &str,
+        part: Part,
+        schema: Option<SchemaRef<'_>>,
+        items: Vec<Option<&str>>,
+    ) -> Result<(Option<u32>, Vec<Result<Option<Vec<u8>>, String>>), ApiError> {
         if schema.is_none() && items.iter().all(Option::is_none) {
-            return Ok((None, vec![None; items.len()]));
+            return Ok((None, vec![Ok(None); items.len()]));
         }
         let context = EncodeContext { topic, part, schema };
         let encoded = self
@@ -189,20 +217,7 @@ impl ProduceService {
             .await
             .map_err(plugin_failure)?
             .map_err(|e| format_error(e, part))?;
-        let mut out = Vec::with_capacity(encoded.records.len());
-        for (index, record) in encoded.records.into_iter().enumerate() {
-            match record {
-                Ok(bytes) => out.push(bytes),
-                Err(message) => {
-                    return Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        400,
-                        format!("Bad Request: record {index}: {message}"),
-                    ))
-                }
-            }
-        }
-        Ok((encoded.schema_id, out))
+        Ok((encoded.schema_id, encoded.records))
     }
 }
 

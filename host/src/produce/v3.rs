@@ -240,8 +240,15 @@ impl ProduceService {
                 format!("format plugin `{name}` is not loaded"),
             )
         })?;
-        let (id, bytes) = self.encode(&plugin, topic, part, schema, vec![text]).await?;
-        Ok((id, bytes.into_iter().next().flatten()))
+        let (id, records) = self.encode_each(&plugin, topic, part, schema, vec![text]).await?;
+        match records.into_iter().next() {
+            Some(Err(message)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                400,
+                format!("Bad Request: {message}"),
+            )),
+            bytes => Ok((id, bytes.and_then(Result::ok).flatten())),
+        }
     }
 
     fn registry(&self) -> Result<&std::sync::Arc<RegistryClient>, ApiError> {

@@ -65,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .route(&at(TOPIC, "/configs"), configs())
         .route(&at(TOPIC, "/configs:alter"), post(configs::alter))
         .route(&at(TOPIC, "/configs/{name}"), config())
+        .route(&at(TOPIC, "/records"), post(records::produce))
+        .route(&at(TOPIC, "/records:batch"), post(records_batch::produce))
         .route(&at(TOPIC, "/partitions"), get(partitions::list))
         .route(PARTITION, get(partitions::get))
         .route(&at(PARTITION, "/offset"), get(partitions::offset))

@@ -36,7 +36,7 @@ pub const IN_FLIGHT: usize = 1024;
 type Slot = Result<PendingRecord, V3Answer>;
 
 /// Who and where one stream produces.
-struct Stream {
+struct RecordStream {
     service: Arc<ProduceService>,
     kafka: Arc<KafkaClients>,
     caller: Caller,
@@ -80,7 +80,7 @@ pub async fn produce(
             }
         }
     }
-    let stream = Stream {
+    let records = RecordStream {
         service,
         kafka,
         context: call_context(caller.name(), &headers),
@@ -91,7 +91,7 @@ pub async fn produce(
         max_duration: limits.max_stream_duration,
     };
     let (slots, receiver) = mpsc::channel::<Slot>(IN_FLIGHT);
-    tokio::spawn(stream.read(body, splitter, slots));
+    tokio::spawn(records.read(body, splitter, slots));
     let answers = stream::unfold(receiver, |mut receiver| async move {
         let answer = match receiver.recv().await? {
             Ok(pending) => pending.answer().await,
@@ -102,7 +102,7 @@ pub async fn produce(
     Ok(([(CONTENT_TYPE, media::V3_JSON)], Body::from_stream(answers)).into_response())
 }
 
-impl Stream {
+impl RecordStream {
     /// Reads records off the body and queues each; ends with the body, with an error that
     /// ends the stream (answered in its place), or when the client is gone.
     async fn read(self, mut body: BodyDataStream, mut splitter: JsonSplitter, slots: mpsc::Sender<Slot>) {
