@@ -77,8 +77,6 @@ pub fn router() -> Router<AppState> {
             get(acls::search).post(acls::create).delete(acls::delete),
         )
         .route(&at(C, "/acls:batch"), post(acls::create_batch))
-        .route(&at(TOPIC, "/records"), post(records::produce))
-        .route(&at(TOPIC, "/records:batch"), post(records_batch::produce))
         .merge(group_router())
         .route_layer(middleware::from_fn(media::v3_json))
 }
