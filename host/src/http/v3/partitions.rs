@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::topics::describe_topic;
 use super::{brokers, check_cluster, Clients, ClusterLinks, Links};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
@@ -22,15 +23,7 @@ pub async fn list(
     Path((cluster, topic)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let id = check_cluster(&clients, &cluster).await?;
-    caller
-        .authorize(Action::Describe, auth::topics([topic.as_str()]))
-        .await?;
-    let metadata = clients
-        .for_caller(&caller)
-        .await?
-        .metadata
-        .topic_metadata(&topic)
-        .await?;
+    let metadata = describe_topic(&clients, &caller, &topic).await?;
     let at = links.cluster(&id);
     let data = metadata
         .partitions
@@ -187,15 +180,9 @@ async fn find(
     topic: &str,
     text: &str,
 ) -> Result<PartitionMetadata, ApiError> {
-    caller.authorize(Action::Describe, auth::topics([topic])).await?;
     let wanted = partition_number(text)?;
-    let metadata = clients
-        .for_caller(caller)
+    describe_topic(clients, caller, topic)
         .await?
-        .metadata
-        .topic_metadata(topic)
-        .await?;
-    metadata
         .partitions
         .into_iter()
         .find(|p| p.id == wanted)

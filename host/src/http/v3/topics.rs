@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::{check_cluster, Body, Clients, ClusterLinks, Links};
 use crate::auth::{self, Caller};
+use crate::clients::CallerClients;
 use crate::error::ApiError;
 use crate::kafka::admin_native::NewTopic;
 use crate::kafka::metadata::{TopicMetadata, INTERNAL_TOPICS};
@@ -59,16 +60,23 @@ pub async fn get(
     Path((cluster, topic)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let id = check_cluster(&clients, &cluster).await?;
-    caller
-        .authorize(Action::Describe, auth::topics([topic.as_str()]))
-        .await?;
-    let metadata = clients
-        .for_caller(&caller)
+    let metadata = describe_topic(&clients, &caller, &topic).await?;
+    Ok(Json(described(links.cluster(&id), &id, &metadata)))
+}
+
+/// `topic`'s metadata, after authorizing `describe` on it (404/40403 when Kafka lacks it).
+pub(super) async fn describe_topic(
+    clients: &CallerClients,
+    caller: &Caller,
+    topic: &str,
+) -> Result<TopicMetadata, ApiError> {
+    caller.authorize(Action::Describe, auth::topics([topic])).await?;
+    clients
+        .for_caller(caller)
         .await?
         .metadata
-        .topic_metadata(&topic)
-        .await?;
-    Ok(Json(described(links.cluster(&id), &id, &metadata)))
+        .topic_metadata(topic)
+        .await
 }
 
 #[derive(Deserialize)]
