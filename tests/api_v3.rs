@@ -6,12 +6,12 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call_as, call_v3, cluster_id as kafka_cluster_id, create_topic, temp_dir, unique, Proxy};
+use support::{call_as, call_v3, cluster_id, create_topic, temp_dir, unique, Proxy};
 
 #[tokio::test]
 async fn the_connected_cluster_is_the_only_cluster() {
     let proxy = Proxy::start(&[]);
-    let id = kafka_cluster_id();
+    let id = cluster_id();
     let base = format!("{}/v3/clusters/{id}", proxy.base);
 
     let (status, content_type, list) = call_v3(Method::GET, &proxy.url("/v3/clusters"), None).await;
@@ -65,7 +65,7 @@ async fn links_and_names_follow_the_configuration() {
         "--set",
         "confluent.resource.name.authority=kafka.example.com",
     ]);
-    let id = kafka_cluster_id();
+    let id = cluster_id();
     let (status, _, cluster) = call_v3(Method::GET, &proxy.url(&format!("/v3/clusters/{id}")), None).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -155,7 +155,7 @@ async fn v3_operations_are_authorized_per_action_and_resource() {
     let other = unique("bob-v3-auth");
     create_topic(&other, 1, &[]).await;
     let proxy = guarded_proxy();
-    let cluster = proxy.url(&format!("/v3/clusters/{}", kafka_cluster_id()));
+    let cluster = proxy.url(&format!("/v3/clusters/{}", cluster_id()));
     let topics = format!("{cluster}/topics");
     let topic = unique("alice-v3-auth");
     let me = format!("{topics}/{topic}");

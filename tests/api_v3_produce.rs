@@ -17,8 +17,8 @@ use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
 use support::{
-    bootstrap, create_topic, framed, free_port, kafka_cluster_id, proxy_with_registry_on, register_schema,
-    unique, Proxy,
+    bootstrap, cluster_id, create_topic, framed, free_port, proxy_with_registry_on, register_schema, unique,
+    Proxy,
 };
 
 fn records_path(cluster: &str, topic: &str) -> String {
@@ -92,7 +92,7 @@ fn headers_of(message: &OwnedMessage) -> Vec<(String, Option<Vec<u8>>)> {
 async fn every_simple_type_with_headers_and_timestamp_is_in_kafka() {
     let topic = unique("v3-types");
     create_topic(&topic, 1, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let proxy = Proxy::start(&[]);
     let records = [
         json!({
@@ -156,7 +156,7 @@ async fn every_simple_type_with_headers_and_timestamp_is_in_kafka() {
 async fn partition_id_picks_the_partition() {
     let topic = unique("v3-partitions");
     create_topic(&topic, 3, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let proxy = Proxy::start(&[]);
     let records: Vec<Value> = [2, 1, 2]
         .iter()
@@ -177,7 +177,7 @@ async fn partition_id_picks_the_partition() {
 async fn schema_formats_by_raw_schema_id_version_and_latest() {
     let topic = unique("v3-avro");
     create_topic(&topic, 1, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let port = free_port();
     let proxy = proxy_with_registry_on(port);
     let registry = format!("http://127.0.0.1:{port}");
@@ -246,7 +246,7 @@ async fn schema_formats_by_raw_schema_id_version_and_latest() {
 async fn errors_are_answered_in_place() {
     let topic = unique("v3-errors");
     create_topic(&topic, 1, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let proxy = Proxy::start(&[]);
     let path = records_path(&cluster, &topic);
     let good = json!({"value": {"type": "STRING", "data": "fine"}});
@@ -335,7 +335,7 @@ async fn errors_are_answered_in_place() {
 async fn transforms_apply_and_a_dropped_record_is_answered_in_place() {
     let topic = unique("v3-transforms");
     create_topic(&topic, 1, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let dir = support::temp_dir("krest-v3-transforms");
     std::fs::write(
         dir.join("filter.toml"),
@@ -382,7 +382,7 @@ async fn transforms_apply_and_a_dropped_record_is_answered_in_place() {
 async fn confluents_stream_limits_end_the_stream() {
     let topic = unique("v3-limits");
     create_topic(&topic, 1, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let path = records_path(&cluster, &topic);
     let small = json!({"value": {"type": "STRING", "data": "small"}});
     let big = json!({"value": {"type": "STRING", "data": "x".repeat(200)}});
@@ -423,7 +423,7 @@ async fn confluents_stream_limits_end_the_stream() {
 async fn records_batch_answers_207_with_successes_and_failures_by_id() {
     let topic = unique("v3-batch");
     create_topic(&topic, 1, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let proxy = Proxy::start(&[]);
     let url = proxy.url(&format!("{}:batch", records_path(&cluster, &topic)));
     let batch = json!({"entries": [
@@ -544,7 +544,7 @@ async fn streams_100000_records_in_one_request_answered_in_order() {
     const PARTITIONS: usize = 3;
     let topic = unique("v3-stream");
     create_topic(&topic, PARTITIONS as i32, &[]).await;
-    let cluster = kafka_cluster_id();
+    let cluster = cluster_id();
     let proxy = Proxy::start(&[]);
     let path = records_path(&cluster, &topic);
     let records: Vec<String> = (0..RECORDS)

@@ -614,7 +614,7 @@ async fn v3_produce_is_authorized_per_topic() {
     let proxy = allowlist_proxy(&[]);
     let url = proxy.url(&format!(
         "/v3/clusters/{}/topics/{alice}/records",
-        support::kafka_cluster_id()
+        support::cluster_id()
     ));
     let produce = |key: Option<&'static str>| {
         let mut request = http()

@@ -69,14 +69,6 @@ pub fn admin_on(bootstrap: &str) -> AdminClient<DefaultClientContext> {
         .expect("admin client")
 }
 
-/// The id of the broker's cluster, asked of Kafka directly.
-pub fn kafka_cluster_id() -> String {
-    admin()
-        .inner()
-        .fetch_cluster_id(Duration::from_secs(10))
-        .expect("the broker has a cluster id")
-}
-
 /// Creates a topic through the Kafka admin API and waits until the broker reports it.
 pub async fn create_topic(name: &str, partitions: i32, configs: &[(&str, &str)]) {
     create_topic_on(&bootstrap(), name, partitions, configs).await;
