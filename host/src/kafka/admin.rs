@@ -73,10 +73,14 @@ impl KafkaAdmin {
 
     pub async fn describe_group(&self, group: &str) -> AdminResult<GroupDescription> {
         let group = vec![group.to_string()];
-        let mut described = self.with_coordinator(move |h| h.describe_groups(&group)).await?;
-        described
-            .pop()
-            .unwrap_or_else(|| Err(AdminError::new(RDKafkaErrorCode::Fail, "no group described")))
+        // The group's own error (NOT_COORDINATOR while a fresh broker loads its coordinator)
+        // is retried like the request's.
+        self.with_coordinator(move |h| {
+            h.describe_groups(&group)?
+                .pop()
+                .unwrap_or_else(|| Err(AdminError::new(RDKafkaErrorCode::Fail, "no group described")))
+        })
+        .await
     }
 
     /// Each group's description or error, in the order asked, in one request.
