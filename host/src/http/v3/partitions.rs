@@ -6,9 +6,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::topics::describe_topic;
+use super::topics::{describable_topics, describe_topic};
 use super::{brokers, check_cluster, Clients, ClusterLinks, Links};
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::http::v2::metadata::partition_number;
 use crate::kafka::metadata::PartitionMetadata;
@@ -144,19 +144,11 @@ pub async fn on_broker(
     let id = check_cluster(&clients, &cluster).await?;
     caller.authorize(Action::Describe, vec![Target::Cluster]).await?;
     let broker = brokers::find(&clients, &caller, &broker).await?.id;
-    let topics = clients.for_caller(&caller).await?.metadata.topic_list().await?;
-    let allowed = caller
-        .allowed(
-            Action::Describe,
-            auth::topics(topics.iter().map(|t| t.name.as_str())),
-        )
-        .await?;
+    let topics = describable_topics(&clients, &caller).await?;
     let at = links.cluster(&id);
     let data = topics
         .iter()
-        .zip(allowed)
-        .filter(|(_, answer)| answer.is_ok())
-        .flat_map(|(topic, _)| {
+        .flat_map(|topic| {
             topic
                 .partitions
                 .iter()

@@ -28,19 +28,11 @@ pub async fn list(
     Path(cluster): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = check_cluster(&clients, &cluster).await?;
-    let topics = clients.for_caller(&caller).await?.metadata.topic_list().await?;
-    let allowed = caller
-        .allowed(
-            Action::Describe,
-            auth::topics(topics.iter().map(|t| t.name.as_str())),
-        )
-        .await?;
+    let topics = describable_topics(&clients, &caller).await?;
     let at = links.cluster(&id);
     let data = topics
         .iter()
-        .zip(allowed)
-        .filter(|(_, answer)| answer.is_ok())
-        .map(|(topic, _)| {
+        .map(|topic| {
             topic_data(
                 at,
                 &id,
@@ -62,6 +54,26 @@ pub async fn get(
     let id = check_cluster(&clients, &cluster).await?;
     let metadata = describe_topic(&clients, &caller, &topic).await?;
     Ok(Json(described(links.cluster(&id), &id, &metadata)))
+}
+
+/// Every topic's metadata, leaving out those the caller may not describe.
+pub(super) async fn describable_topics(
+    clients: &CallerClients,
+    caller: &Caller,
+) -> Result<Vec<TopicMetadata>, ApiError> {
+    let topics = clients.for_caller(caller).await?.metadata.topic_list().await?;
+    let allowed = caller
+        .allowed(
+            Action::Describe,
+            auth::topics(topics.iter().map(|t| t.name.as_str())),
+        )
+        .await?;
+    Ok(topics
+        .into_iter()
+        .zip(allowed)
+        .filter(|(_, answer)| answer.is_ok())
+        .map(|(topic, _)| topic)
+        .collect())
 }
 
 /// `topic`'s metadata, after authorizing `describe` on it (404/40403 when Kafka lacks it).
