@@ -15,6 +15,7 @@ use crate::auth::AuthChain;
 use crate::clients::{CallerClients, ClientSettings};
 use crate::config::Config;
 use crate::consumers::ConsumerManager;
+use crate::http::health::Lifecycle;
 use crate::http::tls::TlsServer;
 use crate::http::v3::LinkSettings;
 use crate::http::{self, AppState};
@@ -94,6 +95,8 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         skip_paths: config.auth.skip_paths.clone().into(),
     };
     let registry_gate = gate.clone();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stopping_tx, stopping_rx) = watch::channel(false);
     let app = http::app(
         AppState {
             clients: Arc::clone(&clients),
@@ -101,6 +104,9 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
             plugins,
             consumers: Arc::clone(&consumers),
             links: Arc::new(LinkSettings::from_config(&config)),
+            lifecycle: Lifecycle {
+                stopping: stopping_rx,
+            },
         },
         gate,
     );
@@ -122,7 +128,6 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         );
     }
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut servers: Vec<_> = listeners
         .into_iter()
         .map(|(listener, _)| {
@@ -142,6 +147,14 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     }
 
     let signal = signals.recv().await;
+    stopping_tx.send(true).ok();
+    if !config.shutdown_delay.is_zero() {
+        info!(
+            "received {signal}: not ready; serving {} ms more (shutdown.delay.ms)",
+            config.shutdown_delay.as_millis()
+        );
+        tokio::time::sleep(config.shutdown_delay).await;
+    }
     info!("received {signal}: no new connections; finishing in-flight requests");
     stop_tx.send(true).ok();
     let drain = async {

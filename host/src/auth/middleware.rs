@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{AuthChain, Caller};
+use crate::http::health::PROBE_PATHS;
 use crate::http::serve::ConnectionFacts;
 use crate::plugins::bindings::policy::{Action, RequestFacts, Target};
 
@@ -25,7 +26,7 @@ pub struct AuthGate {
 
 pub async fn authenticate(State(gate): State<AuthGate>, mut request: Request, next: Next) -> Response {
     let caller = match &gate.chain {
-        Some(chain) if !gate.skip_paths.iter().any(|p| p == request.uri().path()) => {
+        Some(chain) if !skips_authentication(&gate, request.uri().path()) => {
             match chain.authenticate(&facts(&request)).await {
                 Ok(principal) => Caller::authenticated(principal, Arc::clone(chain)),
                 Err(refusal) => return refusal.into_response(),
@@ -35,6 +36,11 @@ pub async fn authenticate(State(gate): State<AuthGate>, mut request: Request, ne
     };
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// `authentication.skip.paths`, and the health probes (they tell nothing but "ok").
+fn skips_authentication(gate: &AuthGate, path: &str) -> bool {
+    gate.skip_paths.iter().any(|p| p == path) || PROBE_PATHS.contains(&path)
 }
 
 /// A Schema Registry request is `describe` on the cluster when it reads (GET, a schema

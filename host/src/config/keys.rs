@@ -72,6 +72,7 @@ const KEYS: &[Key] = &[
     used("request.header.timeout.ms", "30000"),
     used("fetch.min.bytes", "-1"),
     used("shutdown.graceful.ms", "5000"),
+    used("shutdown.delay.ms", "0"),
     used("ssl.keystore.location", ""),
     used("ssl.keystore.type", ""),
     used("ssl.keystore.password", ""),

@@ -48,6 +48,9 @@ pub struct Config {
     pub produce_v3: ProduceV3Config,
     /// `shutdown.graceful.ms`: how long in-flight requests may run after SIGTERM.
     pub shutdown_graceful: Duration,
+    /// `shutdown.delay.ms`: how long krest keeps serving, not ready, after SIGTERM before it
+    /// stops accepting connections (so load balancers see it leave first).
+    pub shutdown_delay: Duration,
     pub connections: ConnectionTimeouts,
     pub auth: AuthConfig,
     /// `ssl.*`: for `https://` listeners; `None` without a keystore.
@@ -347,6 +350,7 @@ impl Config {
                 batch_max_entries: r.int("api.v3.produce.batch.maximum.entries", 1, 50)? as usize,
             },
             shutdown_graceful: r.millis("shutdown.graceful.ms")?,
+            shutdown_delay: r.millis("shutdown.delay.ms")?,
             connections: ConnectionTimeouts {
                 header: Duration::from_millis(r.int("request.header.timeout.ms", 1, 3_600_000)? as u64),
                 idle: Duration::from_millis(r.int("idle.timeout.ms", 1, i64::from(u32::MAX))? as u64),

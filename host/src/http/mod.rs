@@ -2,11 +2,14 @@
 //! krest's own endpoints (`/metrics`, `/plugins`), and serving connections with deadlines.
 
 pub mod error;
+pub(crate) mod health;
 pub(crate) mod json;
 mod json_stream;
 pub mod media;
 pub mod metrics;
+mod openapi;
 mod plugins;
+mod routes;
 pub mod serve;
 mod state;
 pub mod tls;
@@ -14,12 +17,13 @@ mod v2;
 pub mod v3;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::{middleware, Router};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
+
+use routes::Routes;
 
 use crate::auth::middleware::{authenticate, AuthGate};
 
@@ -32,12 +36,8 @@ pub type App = NormalizePath<Router>;
 
 /// `gate` authenticates every request, unknown paths included, before routing.
 pub fn app(state: AppState, gate: AuthGate) -> App {
-    let router = Router::new()
-        .merge(v2::router())
-        .nest("/v3", v3::router())
-        .route("/metrics", get(metrics::export))
-        .route("/plugins", get(plugins::list))
-        .route("/plugins/{name}/test", post(plugins::test))
+    let router = routes()
+        .into_router()
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
@@ -48,4 +48,17 @@ pub fn app(state: AppState, gate: AuthGate) -> App {
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     NormalizePath::trim_trailing_slash(router)
+}
+
+/// Every route of the proxy's listeners, as `/openapi.json` documents them.
+fn routes() -> Routes<AppState> {
+    Routes::new()
+        .merge(v2::routes())
+        .nest("/v3", v3::routes())
+        .get("/metrics", metrics::export)
+        .get("/plugins", plugins::list)
+        .post("/plugins/{name}/test", plugins::test)
+        .get("/openapi.json", openapi::document)
+        .get("/livez", health::live)
+        .get("/readyz", health::ready)
 }

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 
 use crate::clients::CallerClients;
 use crate::consumers::ConsumerManager;
+use crate::http::health::Lifecycle;
 use crate::http::v3::LinkSettings;
 use crate::plugins::catalog::PluginCatalog;
 use crate::produce::ProduceService;
@@ -18,6 +19,7 @@ pub struct AppState {
     pub consumers: Arc<ConsumerManager>,
     /// What API v3 builds its resources' URLs and names from.
     pub links: Arc<LinkSettings>,
+    pub lifecycle: Lifecycle,
 }
 
 impl FromRef<AppState> for Arc<ConsumerManager> {
@@ -41,5 +43,11 @@ impl FromRef<AppState> for Arc<ProduceService> {
 impl FromRef<AppState> for Arc<PluginCatalog> {
     fn from_ref(state: &AppState) -> Self {
         Arc::clone(&state.plugins)
+    }
+}
+
+impl FromRef<AppState> for Lifecycle {
+    fn from_ref(state: &AppState) -> Self {
+        state.lifecycle.clone()
     }
 }

@@ -6,54 +6,48 @@ mod produce;
 
 use std::collections::HashMap;
 
-use axum::routing::{get, post};
-use axum::{middleware, Json, Router};
+use axum::{middleware, Json};
 use serde_json::{json, Value};
 
 use crate::http::json::JsonBody;
 use crate::http::media;
+use crate::http::routes::Routes;
 use crate::http::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(root).post(post_root))
-        .route("/brokers", get(metadata::brokers))
-        .route("/topics", get(metadata::topics))
-        .route("/topics/{topic}", get(metadata::topic).post(produce::to_topic))
-        .route("/topics/{topic}/partitions", get(metadata::partitions))
-        .route(
-            "/topics/{topic}/partitions/{partition}",
-            get(metadata::partition).post(produce::to_partition),
-        )
-        .route(
-            "/topics/{topic}/partitions/{partition}/offsets",
-            get(metadata::offsets),
-        )
+pub fn routes() -> Routes<AppState> {
+    const PARTITION: &str = "/topics/{topic}/partitions/{partition}";
+    Routes::new()
+        .get("/", root)
+        .post("/", post_root)
+        .get("/brokers", metadata::brokers)
+        .get("/topics", metadata::topics)
+        .get("/topics/{topic}", metadata::topic)
+        .post("/topics/{topic}", produce::to_topic)
+        .get("/topics/{topic}/partitions", metadata::partitions)
+        .get(PARTITION, metadata::partition)
+        .post(PARTITION, produce::to_partition)
+        .get(&format!("{PARTITION}/offsets"), metadata::offsets)
         .route_layer(middleware::from_fn(media::v2_json))
-        .merge(consumer_router())
+        .merge(consumer_routes())
 }
 
-fn consumer_router() -> Router<AppState> {
+fn consumer_routes() -> Routes<AppState> {
     const INSTANCE: &str = "/consumers/{group}/instances/{instance}";
     let at = |suffix: &str| format!("{INSTANCE}{suffix}");
-    Router::new()
-        .route("/consumers/{group}", post(consumers::create))
-        .route(INSTANCE, axum::routing::delete(consumers::delete))
-        .route(
-            &at("/subscription"),
-            post(consumers::subscribe)
-                .get(consumers::subscription)
-                .delete(consumers::unsubscribe),
-        )
-        .route(
-            &at("/assignments"),
-            post(consumers::assign).get(consumers::assignments),
-        )
-        .route(&at("/positions"), post(consumers::seek))
-        .route(&at("/positions/beginning"), post(consumers::seek_to_beginning))
-        .route(&at("/positions/end"), post(consumers::seek_to_end))
-        .route(&at("/records"), get(consumers::records))
-        .route(&at("/offsets"), post(consumers::commit).get(consumers::committed))
+    Routes::new()
+        .post("/consumers/{group}", consumers::create)
+        .delete(INSTANCE, consumers::delete)
+        .post(&at("/subscription"), consumers::subscribe)
+        .get(&at("/subscription"), consumers::subscription)
+        .delete(&at("/subscription"), consumers::unsubscribe)
+        .post(&at("/assignments"), consumers::assign)
+        .get(&at("/assignments"), consumers::assignments)
+        .post(&at("/positions"), consumers::seek)
+        .post(&at("/positions/beginning"), consumers::seek_to_beginning)
+        .post(&at("/positions/end"), consumers::seek_to_end)
+        .get(&at("/records"), consumers::records)
+        .post(&at("/offsets"), consumers::commit)
+        .get(&at("/offsets"), consumers::committed)
         .route_layer(middleware::from_fn(media::v2_consumer))
 }
 

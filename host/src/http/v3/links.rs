@@ -57,6 +57,13 @@ impl FromRequestParts<AppState> for Links {
 }
 
 impl Links {
+    /// The absolute URL of the proxy's root, without a trailing `/`.
+    pub fn root(&self) -> String {
+        let mut url = self.base.clone();
+        url.set_path("");
+        url.as_str().trim_end_matches('/').to_string()
+    }
+
     /// The absolute URL of `/v3/<segments…>`, each segment percent-encoded.
     pub fn url(&self, segments: &[&str]) -> String {
         self.url_of(segments).into()

@@ -19,13 +19,12 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 use crate::clients::CallerClients;
 use crate::error::ApiError;
+use crate::http::routes::Routes;
 use crate::http::state::AppState;
 use crate::http::{json, media};
 
@@ -34,73 +33,73 @@ pub use links::{ClusterLinks, LinkSettings, Links};
 type Clients = State<Arc<CallerClients>>;
 
 /// The v3 routes, relative to `/v3`.
-pub fn router() -> Router<AppState> {
+pub fn routes() -> Routes<AppState> {
     const C: &str = "/clusters/{cluster}";
     const TOPIC: &str = "/clusters/{cluster}/topics/{topic}";
     const PARTITION: &str = "/clusters/{cluster}/topics/{topic}/partitions/{partition}";
     const BROKER: &str = "/clusters/{cluster}/brokers/{broker}";
     let at = |base: &str, tail: &str| format!("{base}{tail}");
-    let configs = || get(configs::list);
-    let config = || get(configs::get).put(configs::update).delete(configs::reset);
-    Router::new()
-        .route("/clusters", get(clusters::list))
-        .route(C, get(clusters::get))
-        .route(&at(C, "/brokers"), get(brokers::list))
-        .route(BROKER, get(brokers::get))
-        .route(&at(BROKER, "/partition-replicas"), get(partitions::on_broker))
-        .route(&at(C, "/brokers/-/configs"), get(configs::all_brokers))
-        .route(&at(BROKER, "/configs"), configs())
-        .route(&at(BROKER, "/configs:alter"), post(configs::alter))
-        .route(&at(BROKER, "/configs/{name}"), config())
-        .route(&at(C, "/broker-configs"), configs())
-        .route(&at(C, "/broker-configs:alter"), post(configs::alter))
-        .route(&at(C, "/broker-configs/{name}"), config())
-        .route(&at(C, "/topics"), get(topics::list).post(topics::create))
-        .route(
-            TOPIC,
-            get(topics::get).patch(topics::update).delete(topics::delete),
-        )
-        .route(&at(C, "/topics/-/configs"), get(configs::all_topics))
-        .route(&at(C, "/topics/-/configs:alter"), post(configs::alter_topics))
-        .route(&at(TOPIC, "/configs"), configs())
-        .route(&at(TOPIC, "/configs:alter"), post(configs::alter))
-        .route(&at(TOPIC, "/configs/{name}"), config())
-        .route(&at(TOPIC, "/records"), post(records::produce))
-        .route(&at(TOPIC, "/records:batch"), post(records_batch::produce))
-        .route(&at(TOPIC, "/partitions"), get(partitions::list))
-        .route(PARTITION, get(partitions::get))
-        .route(&at(PARTITION, "/offset"), get(partitions::offset))
-        .route(&at(PARTITION, "/replicas"), get(partitions::replicas))
-        .route(&at(PARTITION, "/replicas/{broker}"), get(partitions::replica))
-        .route(
-            &at(C, "/acls"),
-            get(acls::search).post(acls::create).delete(acls::delete),
-        )
-        .route(&at(C, "/acls:batch"), post(acls::create_batch))
-        .merge(group_router())
+    Routes::new()
+        .get("/clusters", clusters::list)
+        .get(C, clusters::get)
+        .get(&at(C, "/brokers"), brokers::list)
+        .get(BROKER, brokers::get)
+        .get(&at(BROKER, "/partition-replicas"), partitions::on_broker)
+        .get(&at(C, "/brokers/-/configs"), configs::all_brokers)
+        .merge(config_routes(&at(BROKER, "/configs")))
+        .merge(config_routes(&at(C, "/broker-configs")))
+        .get(&at(C, "/topics"), topics::list)
+        .post(&at(C, "/topics"), topics::create)
+        .get(TOPIC, topics::get)
+        .patch(TOPIC, topics::update)
+        .delete(TOPIC, topics::delete)
+        .get(&at(C, "/topics/-/configs"), configs::all_topics)
+        .post(&at(C, "/topics/-/configs:alter"), configs::alter_topics)
+        .merge(config_routes(&at(TOPIC, "/configs")))
+        .post(&at(TOPIC, "/records"), records::produce)
+        .post(&at(TOPIC, "/records:batch"), records_batch::produce)
+        .get(&at(TOPIC, "/partitions"), partitions::list)
+        .get(PARTITION, partitions::get)
+        .get(&at(PARTITION, "/offset"), partitions::offset)
+        .get(&at(PARTITION, "/replicas"), partitions::replicas)
+        .get(&at(PARTITION, "/replicas/{broker}"), partitions::replica)
+        .get(&at(C, "/acls"), acls::search)
+        .post(&at(C, "/acls"), acls::create)
+        .delete(&at(C, "/acls"), acls::delete)
+        .post(&at(C, "/acls:batch"), acls::create_batch)
+        .merge(group_routes())
         .route_layer(middleware::from_fn(media::v3_json))
 }
 
-fn group_router() -> Router<AppState> {
+/// A configs collection at `base` (`…/configs`): list, batch alter, and one config's get, set
+/// and reset.
+fn config_routes(base: &str) -> Routes<AppState> {
+    let one = format!("{base}/{{name}}");
+    Routes::new()
+        .get(base, configs::list)
+        .post(&format!("{base}:alter"), configs::alter)
+        .get(&one, configs::get)
+        .put(&one, configs::update)
+        .delete(&one, configs::reset)
+}
+
+fn group_routes() -> Routes<AppState> {
     const GROUP: &str = "/clusters/{cluster}/consumer-groups/{group}";
     const CONSUMER: &str = "/clusters/{cluster}/consumer-groups/{group}/consumers/{consumer}";
     let at = |base: &str, tail: &str| format!("{base}{tail}");
-    Router::new()
-        .route("/clusters/{cluster}/consumer-groups", get(groups::list))
-        .route(GROUP, get(groups::get))
-        .route(&at(GROUP, "/consumers"), get(groups::consumers))
-        .route(CONSUMER, get(groups::consumer))
-        .route(&at(CONSUMER, "/assignments"), get(groups::assignments))
-        .route(
+    Routes::new()
+        .get("/clusters/{cluster}/consumer-groups", groups::list)
+        .get(GROUP, groups::get)
+        .get(&at(GROUP, "/consumers"), groups::consumers)
+        .get(CONSUMER, groups::consumer)
+        .get(&at(CONSUMER, "/assignments"), groups::assignments)
+        .get(
             &at(CONSUMER, "/assignments/{topic}/partitions/{partition}"),
-            get(groups::assignment),
+            groups::assignment,
         )
-        .route(&at(GROUP, "/lag-summary"), get(groups::lag_summary))
-        .route(&at(GROUP, "/lags"), get(groups::lags))
-        .route(
-            &at(GROUP, "/lags/{topic}/partitions/{partition}"),
-            get(groups::lag),
-        )
+        .get(&at(GROUP, "/lag-summary"), groups::lag_summary)
+        .get(&at(GROUP, "/lags"), groups::lags)
+        .get(&at(GROUP, "/lags/{topic}/partitions/{partition}"), groups::lag)
 }
 
 /// The connected cluster's id when `cluster` names it; else 404, in Confluent's words.
