@@ -529,6 +529,37 @@ async fn topics_and_a_topic_pattern_together_are_refused_with_40903() {
     );
 }
 
+/// As Confluent's proxy: `{}` changes nothing and `{"topics": []}` unsubscribes (Java's
+/// `subscribe` of an empty list), both 204.
+#[tokio::test]
+async fn an_empty_subscription_changes_nothing_and_empty_topics_unsubscribe() {
+    let topic = unique("consume-empty-subscription");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = start();
+    let consumer = Consumer::create(&proxy, &unique("group"), json!({})).await;
+    let subscribed = json!({"topics": [topic]});
+    consumer
+        .ok(Method::POST, "/subscription", Some(subscribed.clone()))
+        .await;
+    let (status, _) = consumer
+        .call(Method::POST, "/subscription", Some(json!({})))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(consumer.ok(Method::GET, "/subscription", None).await, subscribed);
+
+    let empty = json!({"topics": []});
+    let (status, _) = consumer
+        .call(Method::POST, "/subscription", Some(empty.clone()))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(consumer.ok(Method::GET, "/subscription", None).await, empty);
+    assert_eq!(
+        consumer.call(Method::GET, "/records", None).await.1["error_code"],
+        40903,
+        "not subscribed any more"
+    );
+}
+
 #[tokio::test]
 async fn base_uri_follows_advertised_listeners_then_host_name_then_the_request() {
     let free_port = std::net::TcpListener::bind("127.0.0.1:0")

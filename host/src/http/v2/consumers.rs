@@ -177,12 +177,19 @@ pub async fn subscribe(Found(instance): Found, caller: Caller, body: Bytes) -> R
     let subscription = match (request.topics, request.topic_pattern) {
         // Confluent's API reference: "topics_pattern and topics fields are mutually exclusive".
         (Some(_), Some(_)) => return Err(ApiError::mutually_exclusive()),
-        (Some(topics), _) if !topics.is_empty() => {
+        // As Confluent's proxy (Java's `subscribe` of an empty list): an unsubscribe.
+        (Some(topics), None) if topics.is_empty() => {
+            instance.unsubscribe().await;
+            return Ok(no_content());
+        }
+        (Some(topics), None) => {
             read_topics(&caller, topics.iter().map(String::as_str)).await?;
             Subscription::Topics(topics)
         }
+        // As Confluent's proxy: neither field changes nothing.
+        (None, None) => return Ok(no_content()),
         // Topics a pattern will match cannot be authorized up front: refused under auth.
-        (_, Some(pattern)) if !pattern.is_empty() => match caller.name() {
+        (None, Some(pattern)) if !pattern.is_empty() => match caller.name() {
             None => Subscription::Pattern(pattern),
             Some(_) => {
                 return Err(ApiError::new(
@@ -192,11 +199,12 @@ pub async fn subscribe(Found(instance): Found, caller: Caller, body: Bytes) -> R
                 ))
             }
         },
-        _ => {
+        // Java's empty pattern matches no topic, librdkafka's every topic: refused instead.
+        (None, Some(_)) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 422,
-                "Either topics or topic_pattern is required",
+                "topic_pattern must not be empty",
             ))
         }
     };
