@@ -146,11 +146,16 @@ pub fn bootstrap() -> String {
 
 /// Creates a one-partition topic and gives the broker a moment to know it.
 pub async fn create_topic(name: &str) {
+    create_topic_with(name, 1).await
+}
+
+/// Creates a topic of `partitions` partitions and gives the broker a moment to know it.
+pub async fn create_topic_with(name: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .create()
         .unwrap();
-    let topic = NewTopic::new(name, 1, TopicReplication::Fixed(1));
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
     admin.create_topics(&[topic], &AdminOptions::new()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
 }

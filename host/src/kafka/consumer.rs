@@ -18,12 +18,13 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 const COORDINATOR_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
 /// librdkafka settings every instance starts from (operators override them with `consumer.*`):
-/// at most 1 MiB and 1000 messages prefetched per instance instead of librdkafka's 64 MiB, and
-/// a short back-off before fetching again once a read drained that small queue (librdkafka's
-/// default of 1 s would cap a reader at one queue-full per second).
+/// at most 1 MiB prefetched per instance instead of librdkafka's 64 MiB, and a short back-off
+/// before fetching again once a read drained that small queue (librdkafka's default of 1 s
+/// would cap a reader at one queue-full per second). `queued.min.messages` stays librdkafka's:
+/// at 1,000, a partition stopped fetching at ≈100 KB of small records and reads waited on
+/// fetches (30% of a direct consumer's rate instead of 70%).
 const LEAN_DEFAULTS: &[(&str, &str)] = &[
     ("queued.max.messages.kbytes", "1024"),
-    ("queued.min.messages", "1000"),
     ("fetch.queue.backoff.ms", "10"),
     ("enable.auto.offset.store", "false"),
     ("enable.partition.eof", "false"),
