@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use futures_util::StreamExt;
 use rdkafka::error::KafkaError;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -40,6 +41,14 @@ pub struct ReadRecord {
     pub value: Option<Box<RawValue>>,
     pub partition: i32,
     pub offset: i64,
+}
+
+impl ReadRecord {
+    /// About the length of this record's JSON, to size a response's buffer once.
+    pub fn json_len(&self) -> usize {
+        let raw = |v: &Option<Box<RawValue>>| v.as_ref().map_or(4, |v| v.get().len());
+        self.topic.len() + raw(&self.key) + raw(&self.value) + 64
+    }
 }
 
 /// The client's `timeout` and `max_bytes` query parameters.
@@ -89,6 +98,7 @@ impl ConsumerManager {
             ));
         }
         let deadline = Instant::now() + wait;
+        let mut arriving = instance.consumer.records();
         let (mut taken, mut bytes) = (0usize, 0usize);
         loop {
             if min_bytes >= 0 && bytes as i64 > min_bytes {
@@ -104,17 +114,18 @@ impl ConsumerManager {
                 taken += 1;
                 continue;
             }
-            match tokio::time::timeout_at(deadline, instance.consumer.next()).await {
-                Err(_) => break,
-                Ok(Ok(record)) => state.pending.push_back(record),
-                Ok(Err(_)) if taken > 0 => break,
+            match tokio::time::timeout_at(deadline, arriving.next()).await {
+                Err(_) | Ok(None) => break,
+                Ok(Some(Ok(record))) => state.pending.push_back(record),
+                Ok(Some(Err(_))) if taken > 0 => break,
                 // A broker outage or a topic not there yet: wait on, as the Java consumer does.
-                Ok(Err(error)) if passing(&error) => {
+                Ok(Some(Err(error))) if passing(&error) => {
                     debug!(group = %instance.group, instance = %instance.name, "read waits out: {error}")
                 }
-                Ok(Err(error)) => return Err(ApiError::from_kafka(&error)),
+                Ok(Some(Err(error))) => return Err(ApiError::from_kafka(&error)),
             }
         }
+        drop(arriving); // no wake-ups while decoding
         let batch: Vec<&FetchedRecord> = state.pending.iter().take(taken).collect();
         let transformed = self.transform(context, &batch).await?;
         let kept: Vec<&FetchedRecord> = transformed.iter().flatten().map(|r| r.as_ref()).collect();

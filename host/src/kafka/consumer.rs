@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::{Stream, StreamExt};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, KafkaResult};
-use rdkafka::message::Headers as _;
+use rdkafka::message::{BorrowedMessage, Headers as _};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 /// How long a blocking Kafka call of a consumer may take.
@@ -51,6 +52,26 @@ impl FetchedRecord {
     }
 }
 
+fn detached(message: &BorrowedMessage<'_>) -> FetchedRecord {
+    FetchedRecord {
+        topic: message.topic().to_string(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key().map(<[u8]>::to_vec),
+        value: message.payload().map(<[u8]>::to_vec),
+        headers: message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        timestamp: message.timestamp().to_millis(),
+    }
+}
+
 /// (topic, partition, offset, metadata)
 pub type PartitionOffset = (String, i32, i64, String);
 
@@ -84,26 +105,12 @@ impl KafkaConsumer {
             .expect("the consumer is present until dropped")
     }
 
-    /// Waits for the next record (cancel-safe: dropping the future loses nothing).
-    pub async fn next(&self) -> KafkaResult<FetchedRecord> {
-        let message = self.consumer().recv().await?;
-        Ok(FetchedRecord {
-            topic: message.topic().to_string(),
-            partition: message.partition(),
-            offset: message.offset(),
-            key: message.key().map(<[u8]>::to_vec),
-            value: message.payload().map(<[u8]>::to_vec),
-            headers: message
-                .headers()
-                .map(|headers| {
-                    headers
-                        .iter()
-                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            timestamp: message.timestamp().to_millis(),
-        })
+    /// The records as they arrive, for one read (cancel-safe: dropping a pending `next()` loses
+    /// nothing). One stream registers its waker once, not once per record as `recv` does.
+    pub fn records(&self) -> impl Stream<Item = KafkaResult<FetchedRecord>> + Unpin + '_ {
+        self.consumer()
+            .stream()
+            .map(|message| message.map(|m| detached(&m)))
     }
 
     /// Marks `record` as delivered to the client: commits (auto or commit-all) include it.

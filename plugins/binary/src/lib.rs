@@ -18,7 +18,11 @@ impl SimpleFormat for Binary {
     }
 
     fn decode(bytes: &[u8]) -> Result<String, String> {
-        Ok(format!("\"{}\"", STANDARD.encode(bytes)))
+        let mut json = String::with_capacity(bytes.len().div_ceil(3) * 4 + 2);
+        json.push('"');
+        STANDARD.encode_string(bytes, &mut json);
+        json.push('"');
+        Ok(json)
     }
 }
 
