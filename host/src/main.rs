@@ -38,6 +38,20 @@ enum PluginCommand {
     /// Create a plugin project: Cargo.toml, src/lib.rs (a working plugin with a unit test),
     /// NAME.toml and a README with the build and install commands.
     New(NewPluginArgs),
+    /// Compile the built-in plugins and those in `plugins.dir` into `plugins.cache.dir`, so
+    /// that `krest serve` starts without compiling (e.g. in a container image's build).
+    Compile(ConfigArgs),
+}
+
+/// The configuration `krest serve` would read: the file, `KAFKA_REST_*`, then `--set`.
+#[derive(Args)]
+struct ConfigArgs {
+    /// Java properties file with Confluent REST Proxy keys.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Sets any configuration key; repeatable.
+    #[arg(long = "set", short = 's', value_name = "KEY=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(Args)]
@@ -62,9 +76,8 @@ struct NewPluginArgs {
 /// these flags; later sources win. Keys are Confluent's (`bootstrap.servers`, `listeners`, …).
 #[derive(Args)]
 struct ServeArgs {
-    /// Java properties file with Confluent REST Proxy keys.
-    #[arg(long, short = 'c', value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    source: ConfigArgs,
     /// Run against an in-process mock Kafka cluster (no Kafka needed).
     #[arg(long)]
     dev: bool,
@@ -77,9 +90,6 @@ struct ServeArgs {
     /// Sets `id`, this instance's name.
     #[arg(long)]
     id: Option<String>,
-    /// Sets any configuration key; repeatable.
-    #[arg(long = "set", short = 's', value_name = "KEY=VALUE")]
-    set: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -93,6 +103,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args),
         Command::Plugin(PluginCommand::New(args)) => new_plugin(args),
+        Command::Plugin(PluginCommand::Compile(args)) => compile_plugins(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -120,12 +131,51 @@ fn new_plugin(args: NewPluginArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<()> {
+fn compile_plugins(args: ConfigArgs) -> anyhow::Result<()> {
+    let mut raw = read_config(args.config.as_deref())?;
+    raw.read_flags(&args.set)?;
+    // Compiling needs no Kafka: `bootstrap.servers` may be missing, as with --dev.
+    let (config, warnings) = Config::from_raw(&raw, true)?;
+    warnings.iter().for_each(|w| warn!("{w}"));
+    let Some(cache) = &config.plugins.cache_dir else {
+        anyhow::bail!("plugins.cache.dir is `none`: compiled plugins would not be kept");
+    };
+    let catalog = {
+        // Loading checks each plugin instantiates, which runs on the async runtime.
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let config = config.clone();
+        let loading = runtime.spawn_blocking(move || krest::app::load_plugins(&config));
+        runtime.block_on(loading)??
+    };
+    let mut failed = false;
+    for plugin in catalog.list() {
+        match plugin.last_error {
+            Some(error) => {
+                failed = true;
+                println!("{}: not compiled: {error}", plugin.name);
+            }
+            None => println!("{}: compiled", plugin.name),
+        }
+    }
+    println!("into {}", cache.display());
+    match failed {
+        true => anyhow::bail!("some plugins did not compile"),
+        false => Ok(()),
+    }
+}
+
+/// The configuration file, if any, then the `KAFKA_REST_*` environment.
+fn read_config(file: Option<&std::path::Path>) -> anyhow::Result<RawConfig> {
     let mut raw = RawConfig::default();
-    if let Some(path) = &args.config {
+    if let Some(path) = file {
         raw.read_file(path)?;
     }
     raw.read_env(std::env::vars());
+    Ok(raw)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut raw = read_config(args.source.config.as_deref())?;
     let named = [
         ("bootstrap.servers", &args.bootstrap_servers),
         ("listeners", &args.listeners),
@@ -136,7 +186,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             raw.set(key, value, Origin::Flag);
         }
     }
-    raw.read_flags(&args.set)?;
+    raw.read_flags(&args.source.set)?;
     let (mut config, warnings) = Config::from_raw(&raw, args.dev)?;
     warnings.iter().for_each(|w| warn!("{w}"));
 

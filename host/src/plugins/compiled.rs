@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 
-use tracing::debug;
+use tracing::warn;
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
@@ -38,7 +38,7 @@ impl CompileCache {
         }
         let component = Component::new(engine, bytes)?;
         if let Err(e) = store(dir, &path, &component) {
-            debug!("cannot keep the compiled plugin in {}: {e}", dir.display());
+            warn!("cannot keep the compiled plugin in {}: {e}", dir.display());
         }
         Ok(component)
     }
