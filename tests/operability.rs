@@ -99,6 +99,47 @@ async fn a_generated_id_comes_back_and_is_logged() {
     uuid::Uuid::parse_str(answered).expect("two ids are replaced by one UUID");
 }
 
+/// What a plugin logs while serving a request (here the panic message of a format plugin
+/// that traps) carries that request's id, as does the error line of its 500.
+#[tokio::test]
+async fn lines_logged_while_serving_carry_the_request_id() {
+    let fixture = support::plugin_wasm("krest-fixture-fault");
+    let dir = support::temp_dir("krest-operability-plugins");
+    std::fs::write(dir.join("crash.toml"), "fault = \"trap\"\n").unwrap();
+    support::install_plugin(&dir, "crash", &fixture);
+    let proxy = Proxy::start(&[
+        "--set",
+        "log.format=json",
+        "--set",
+        &format!("plugins.dir={}", dir.display()),
+    ]);
+    let topic = unique("operability-plugin");
+    create_topic(&topic, 1, &[]).await;
+    let id = unique("crash");
+    let response = http()
+        .post(proxy.url(&format!("/topics/{topic}")))
+        .header("Content-Type", "application/vnd.kafka.crash.v2+json")
+        .header("Accept", V2_JSON)
+        .header("X-Request-ID", &id)
+        .body(json!({"records": [{"value": 1}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(response.headers()["x-request-id"], id.as_str());
+    access_line(&proxy, &id).await;
+    let ours: Vec<Value> = json_lines(&proxy)
+        .into_iter()
+        .filter(|line| line["span"]["request_id"] == id.as_str())
+        .collect();
+    let logged = |needle: &str| {
+        ours.iter()
+            .any(|line| line["message"].as_str().is_some_and(|m| m.contains(needle)))
+    };
+    assert!(logged("plugin output: fixture told to trap"), "{ours:#?}");
+    assert!(ours.iter().any(|line| line["level"] == "ERROR"), "{ours:#?}");
+}
+
 /// Errors, unknown paths, refused credentials and the Schema Registry's listener all answer
 /// with the request's id.
 #[tokio::test]

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use serde_json::error::Category;
 use tokio::sync::mpsc;
+use tracing::{Instrument, Span};
 
 use crate::auth::{self, Caller};
 use crate::clients::{CallerClients, KafkaClients};
@@ -91,7 +92,8 @@ pub async fn produce(
         max_duration: limits.max_stream_duration,
     };
     let (slots, receiver) = mpsc::channel::<Slot>(IN_FLIGHT);
-    tokio::spawn(records.read(body, splitter, slots));
+    // In the request's span: what the records' plugins log names the request.
+    tokio::spawn(records.read(body, splitter, slots).instrument(Span::current()));
     let answers = stream::unfold(receiver, |mut receiver| async move {
         let answer = match receiver.recv().await? {
             Ok(pending) => pending.answer().await,
