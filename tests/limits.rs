@@ -76,26 +76,29 @@ async fn status_line(stream: &mut TcpStream) -> String {
 }
 
 #[tokio::test]
-async fn connections_over_server_connection_limit_wait_for_a_free_place() {
-    let proxy = Proxy::start(&["--set", "server.connection.limit=1"]);
-    let address = proxy.base.trim_start_matches("http://").to_string();
-    let mut first = TcpStream::connect(&address).await.unwrap();
-    send_request(&mut first).await;
-    assert_eq!(status_line(&mut first).await, "HTTP/1.1 200 OK");
+async fn connections_over_a_connection_limit_wait_for_a_free_place() {
+    for limit in ["server.connection.limit=1", "connector.connection.limit=1"] {
+        let proxy = Proxy::start(&["--set", limit]);
+        let address = proxy.base.trim_start_matches("http://").to_string();
+        let mut first = TcpStream::connect(&address).await.unwrap();
+        send_request(&mut first).await;
+        assert_eq!(status_line(&mut first).await, "HTTP/1.1 200 OK");
 
-    // The kernel completes the handshake, but krest does not take the connection while the
-    // first stays open.
-    let mut second = TcpStream::connect(&address).await.unwrap();
-    send_request(&mut second).await;
-    let waited = tokio::time::timeout(Duration::from_secs(1), status_line(&mut second)).await;
-    assert!(
-        waited.is_err(),
-        "served beyond server.connection.limit=1: {waited:?}"
-    );
+        // The kernel completes the handshake, but krest does not take the connection while
+        // the first stays open.
+        let mut second = TcpStream::connect(&address).await.unwrap();
+        send_request(&mut second).await;
+        let waited = tokio::time::timeout(Duration::from_secs(1), status_line(&mut second)).await;
+        assert!(waited.is_err(), "served beyond {limit}: {waited:?}");
 
-    drop(first);
-    let served = tokio::time::timeout(Duration::from_secs(20), status_line(&mut second)).await;
-    assert_eq!(served.expect("served once the first closed"), "HTTP/1.1 200 OK");
+        drop(first);
+        let served = tokio::time::timeout(Duration::from_secs(20), status_line(&mut second)).await;
+        assert_eq!(
+            served.expect("served once the first closed"),
+            "HTTP/1.1 200 OK",
+            "{limit}"
+        );
+    }
 }
 
 /// v3 produce of `count` records to `topic` through `proxy`, in one stream; the answers.
