@@ -16,6 +16,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
+use support::post_v3_stream as post;
 use support::{
     bootstrap, cluster_id, create_topic, framed, free_port, proxy_with_registry_on, register_schema, unique,
     Proxy,
@@ -23,28 +24,6 @@ use support::{
 
 fn records_path(cluster: &str, topic: &str) -> String {
     format!("/v3/clusters/{cluster}/topics/{topic}/records")
-}
-
-/// Posts `body` (records as concatenated JSON) in one go; the status and every answer.
-async fn post(proxy: &Proxy, path: &str, body: String) -> (u16, Vec<Value>) {
-    let response = support::http()
-        .post(proxy.url(path))
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    if status != 200 {
-        return (status, vec![serde_json::from_str(&text).unwrap()]);
-    }
-    assert!(text.is_empty() || text.ends_with("\r\n"), "{text:?}");
-    let answers = text
-        .split_terminator("\r\n")
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    (status, answers)
 }
 
 fn concatenated(records: &[Value]) -> String {

@@ -53,6 +53,13 @@ fn bad_value_from_environment_or_flag_names_the_key() {
 }
 
 #[test]
+fn an_unknown_log_format_names_the_key() {
+    let stderr = fails(&["--dev", "--set", "log.format=xml"], &[]);
+    assert!(stderr.contains("log.format=xml"), "{stderr}");
+    assert!(stderr.contains("expected text or json"), "{stderr}");
+}
+
+#[test]
 fn zookeeper_connect_explains_bootstrap_servers() {
     let stderr = fails(&[], &[("KAFKA_REST_ZOOKEEPER_CONNECT", "localhost:2181")]);
     assert!(stderr.contains("zookeeper.connect"), "{stderr}");

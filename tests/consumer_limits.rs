@@ -54,6 +54,48 @@ async fn instance_limits_refuse_cleanly_and_free_up_on_delete() {
     assert!(proxy.metrics().await.contains("krest_consumer_instances 3"));
 }
 
+/// `consumer.instances.max.per.principal` counts each authenticated principal's instances
+/// apart: one principal at its limit is refused, another still creates.
+#[tokio::test]
+async fn each_principal_has_its_own_instance_limit() {
+    let dir = support::temp_dir("krest-principal-limit");
+    std::fs::write(
+        dir.join("basic.toml"),
+        "[users]\nalice = \"alice-secret\"\nbob = \"bob-secret\"\n",
+    )
+    .unwrap();
+    let proxy = Proxy::start(&[
+        "--set",
+        &format!("plugins.dir={}", dir.display()),
+        "--set",
+        "auth.plugins=basic",
+        "--set",
+        "consumer.instances.max.per.principal=1",
+    ]);
+    let group = unique("per-principal");
+    let create_as = |user: &'static str| {
+        let url = proxy.url(&format!("/consumers/{group}"));
+        async move {
+            let response = http()
+                .post(url)
+                .basic_auth(user, Some(format!("{user}-secret")))
+                .header("Content-Type", V2_JSON)
+                .header("Accept", V2_JSON)
+                .body("{}")
+                .send()
+                .await
+                .expect("answered");
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    assert_eq!(create_as("alice").await.0, 200);
+    refused(create_as("alice").await, "consumer.instances.max.per.principal=1");
+    assert_eq!(create_as("bob").await.0, 200, "another principal has room");
+}
+
 /// Asserts a create was refused with 429/42902 naming the `limit`.
 fn refused((status, body): (u16, Value), limit: &str) {
     assert_eq!(

@@ -59,6 +59,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         }
         None => (None, None),
     };
+    http::set_max_request_bytes(config.request_max_bytes);
     let registry = match &config.registry_server {
         Some(settings) => {
             let server =
@@ -128,10 +129,11 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         );
     }
 
+    let limits = http::serve::Limits::new(config.connections, config.connection_limits);
     let mut servers: Vec<_> = listeners
         .into_iter()
         .map(|(listener, _)| {
-            let serve = http::serve::serve(listener, app.clone(), config.connections, stop_rx.clone());
+            let serve = http::serve::serve(listener, app.clone(), limits.clone(), stop_rx.clone());
             tokio::spawn(serve)
         })
         .collect();
@@ -141,7 +143,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         leadership = Some(registry.leadership);
         for listener in registry.listeners {
             println!("krest schema registry listening on {}", listener.url()?);
-            let serve = http::serve::serve(listener, app.clone(), config.connections, stop_rx.clone());
+            let serve = http::serve::serve(listener, app.clone(), limits.clone(), stop_rx.clone());
             servers.push(tokio::spawn(serve));
         }
     }

@@ -153,18 +153,28 @@ impl CallerClients {
         }
     }
 
+    /// Records waiting in every producer's queue for Kafka's acknowledgement.
+    pub fn queued_records(&self) -> i64 {
+        self.all().iter().map(|c| i64::from(c.producer.queued())).sum()
+    }
+
     /// Every producer's queue drained, for shutdown (blocking).
     pub fn flush(&self, timeout: Duration) {
+        for clients in self.all() {
+            if let Err(e) = clients.producer.flush(timeout) {
+                warn!("producer flush at shutdown: {e}");
+            }
+        }
+    }
+
+    /// The proxy's own clients and every principal's.
+    fn all(&self) -> Vec<Arc<KafkaClients>> {
         let mut all = vec![Arc::clone(&self.own)];
         if let Some(pool) = &self.pool {
             let entries = pool.entries.lock().expect("pool lock");
             all.extend(entries.values().map(|p| Arc::clone(&p.clients)));
         }
-        for clients in all {
-            if let Err(e) = clients.producer.flush(timeout) {
-                warn!("producer flush at shutdown: {e}");
-            }
-        }
+        all
     }
 
     /// Closes the clients of principals idle longer than `principal.propagation.clients.idle.ms`;

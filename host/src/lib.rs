@@ -3,7 +3,8 @@
 //!
 //! Requests flow `http` → service modules (`metadata`, `produce`, `consumers`, through the
 //! caller's `clients`) → `kafka` and `plugins`;
-//! `config` is read once at start-up and `app` runs one process from start to exit;
+//! `config` is read once at start-up, `logging` set up from it, and `app` runs one process
+//! from start to exit;
 //! `scaffold` is `krest plugin new`.
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod file_changes;
 pub mod http;
 pub mod kafka;
+pub mod logging;
 pub mod metadata;
 pub mod plugins;
 pub mod produce;

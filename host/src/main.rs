@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use krest::config::{Config, Origin, RawConfig};
+use krest::config::{self, Config, Origin, RawConfig};
 use krest::kafka::dev::DevCluster;
+use krest::logging::{self, LogFormat};
 use krest::scaffold::{NewPlugin, Sdk, World};
 use tracing::warn;
 
@@ -93,16 +94,12 @@ struct ServeArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args),
-        Command::Plugin(PluginCommand::New(args)) => new_plugin(args),
+        Command::Plugin(PluginCommand::New(args)) => {
+            logging::init(LogFormat::Text);
+            new_plugin(args)
+        }
         Command::Plugin(PluginCommand::Compile(args)) => compile_plugins(args),
     };
     match result {
@@ -134,6 +131,7 @@ fn new_plugin(args: NewPluginArgs) -> anyhow::Result<()> {
 fn compile_plugins(args: ConfigArgs) -> anyhow::Result<()> {
     let mut raw = read_config(args.config.as_deref())?;
     raw.read_flags(&args.set)?;
+    logging::init(config::log_format(&raw)?);
     // Compiling needs no Kafka: `bootstrap.servers` may be missing, as with --dev.
     let (config, warnings) = Config::from_raw(&raw, true)?;
     warnings.iter().for_each(|w| warn!("{w}"));
@@ -187,6 +185,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     raw.read_flags(&args.source.set)?;
+    logging::init(config::log_format(&raw)?);
     let (mut config, warnings) = Config::from_raw(&raw, args.dev)?;
     warnings.iter().for_each(|w| warn!("{w}"));
 

@@ -42,6 +42,29 @@ pub fn cluster_id() -> String {
         .expect("cluster id")
 }
 
+/// Posts `body` (v3 records as concatenated JSON) to `path` in one go; the status and every
+/// answer.
+pub async fn post_v3_stream(proxy: &Proxy, path: &str, body: String) -> (u16, Vec<serde_json::Value>) {
+    let response = http()
+        .post(proxy.url(path))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    if status != 200 {
+        return (status, vec![serde_json::from_str(&text).unwrap()]);
+    }
+    assert!(text.is_empty() || text.ends_with("\r\n"), "{text:?}");
+    let answers = text
+        .split_terminator("\r\n")
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    (status, answers)
+}
+
 /// The URL of the connected cluster's v3 resource on `proxy`.
 pub fn v3_cluster(proxy: &Proxy) -> String {
     proxy.url(&format!("/v3/clusters/{}", cluster_id()))

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::logging::LogFormat;
 use crate::schema_registry::kafka_store::StoreConfig;
 use keys::{Key, KeyUse};
 use secret::Secret;
@@ -51,7 +52,10 @@ pub struct Config {
     /// `shutdown.delay.ms`: how long krest keeps serving, not ready, after SIGTERM before it
     /// stops accepting connections (so load balancers see it leave first).
     pub shutdown_delay: Duration,
+    /// `request.body.max.bytes` (krest's own): the largest request body read into memory.
+    pub request_max_bytes: usize,
     pub connections: ConnectionTimeouts,
+    pub connection_limits: ConnectionLimits,
     pub auth: AuthConfig,
     /// `ssl.*`: for `https://` listeners; `None` without a keystore.
     pub tls: Option<tls::TlsConfig>,
@@ -126,6 +130,17 @@ pub struct ConnectionTimeouts {
     pub idle: Duration,
 }
 
+/// Bounds on client connections, with Confluent's (rest-utils') key names.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// `max.request.header.size`: most bytes of a request's line and headers.
+    pub header_bytes: usize,
+    /// `server.connection.limit`: open connections of all listeners together (`None`: no limit).
+    pub server: Option<usize>,
+    /// `connector.connection.limit`: open connections of each listener (`None`: no limit).
+    pub per_listener: Option<usize>,
+}
+
 /// Limits of v3 produce.
 #[derive(Clone, Copy, Debug)]
 pub struct ProduceV3Config {
@@ -136,6 +151,21 @@ pub struct ProduceV3Config {
     pub max_record_bytes: Option<usize>,
     /// `api.v3.produce.batch.maximum.entries`: most entries of one `records:batch`.
     pub batch_max_entries: usize,
+    /// `api.v3.produce.rate.limit.*`: `None` unless `….enabled=true`.
+    pub rate_limits: Option<ProduceRateLimits>,
+}
+
+/// Confluent's v3 produce rate limits, in records and bytes per second.
+#[derive(Clone, Copy, Debug)]
+pub struct ProduceRateLimits {
+    /// `api.v3.produce.rate.limit.max.requests.per.sec` (per cluster).
+    pub records: u64,
+    /// `api.v3.produce.rate.limit.max.bytes.per.sec` (per cluster).
+    pub bytes: u64,
+    /// `api.v3.produce.rate.limit.max.requests.global.per.sec`.
+    pub global_records: u64,
+    /// `api.v3.produce.rate.limit.max.bytes.global.per.sec`.
+    pub global_bytes: u64,
 }
 
 /// Settings of v2 consumer instances.
@@ -154,6 +184,9 @@ pub struct ConsumerConfig {
     /// `consumer.instances.max.per.group`: instances of one group this process holds at most
     /// (`None`: no limit beyond `max_instances`).
     pub max_instances_per_group: Option<usize>,
+    /// `consumer.instances.max.per.principal`: instances one authenticated principal may hold
+    /// in this process (`None`: no limit beyond `max_instances`).
+    pub max_instances_per_principal: Option<usize>,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -332,28 +365,28 @@ impl Config {
                 instance_timeout: r.millis("consumer.instance.timeout.ms")?,
                 fetch_min_bytes: r.int("fetch.min.bytes", -1, 10_000_000)?,
                 max_instances: r.int("consumer.instances.max", 1, 1_000_000)? as usize,
-                max_instances_per_group: match r.int("consumer.instances.max.per.group", 0, 1_000_000)? {
-                    0 => None,
-                    n => Some(n as usize),
-                },
+                max_instances_per_group: r.limit("consumer.instances.max.per.group", 1_000_000)?,
+                max_instances_per_principal: r.limit("consumer.instances.max.per.principal", 1_000_000)?,
             },
             produce_v3: ProduceV3Config {
                 max_stream_duration: r.millis("streaming.connection.max.duration.ms")?,
-                max_record_bytes: match r.int(
-                    "api.v3.produce.request.size.limit.max.bytes",
-                    0,
-                    i64::from(i32::MAX),
-                )? {
-                    0 => None,
-                    n => Some(n as usize),
-                },
+                max_record_bytes: r
+                    .limit("api.v3.produce.request.size.limit.max.bytes", i64::from(i32::MAX))?,
                 batch_max_entries: r.int("api.v3.produce.batch.maximum.entries", 1, 50)? as usize,
+                rate_limits: produce_rate_limits(&r)?,
             },
             shutdown_graceful: r.millis("shutdown.graceful.ms")?,
             shutdown_delay: r.millis("shutdown.delay.ms")?,
+            request_max_bytes: r.int("request.body.max.bytes", 1, i64::from(i32::MAX))? as usize,
             connections: ConnectionTimeouts {
                 header: Duration::from_millis(r.int("request.header.timeout.ms", 1, 3_600_000)? as u64),
                 idle: Duration::from_millis(r.int("idle.timeout.ms", 1, i64::from(u32::MAX))? as u64),
+            },
+            connection_limits: ConnectionLimits {
+                // hyper's smallest read buffer; Jetty accepts less, but no client sends so little.
+                header_bytes: r.int("max.request.header.size", 8192, 16 << 20)? as usize,
+                server: r.positive("server.connection.limit")?,
+                per_listener: r.positive("connector.connection.limit")?,
             },
             auth: AuthConfig {
                 plugins: auth_plugins,
@@ -392,6 +425,31 @@ impl Config {
         r.int("consumer.threads", -1, i64::from(i32::MAX))?;
         Ok((config, warnings))
     }
+}
+
+/// `log.format`: read before the rest of the configuration, so that start-up messages
+/// already come out in the chosen format.
+pub fn log_format(raw: &RawConfig) -> Result<LogFormat, ConfigError> {
+    let r = Reader { raw };
+    match r.string("log.format").to_ascii_lowercase().as_str() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(r.invalid("log.format", "expected text or json")),
+    }
+}
+
+/// `api.v3.produce.rate.limit.*`, with Confluent's ranges.
+fn produce_rate_limits(r: &Reader) -> Result<Option<ProduceRateLimits>, ConfigError> {
+    const PREFIX: &str = "api.v3.produce.rate.limit.";
+    let per_sec = |name: &str, max: i64| r.int(&format!("{PREFIX}{name}"), 1, max).map(|n| n as u64);
+    let limits = ProduceRateLimits {
+        records: per_sec("max.requests.per.sec", i64::from(i32::MAX))?,
+        bytes: per_sec("max.bytes.per.sec", i64::MAX)?,
+        global_records: per_sec("max.requests.global.per.sec", i64::from(i32::MAX))?,
+        global_bytes: per_sec("max.bytes.global.per.sec", i64::MAX)?,
+    };
+    r.millis("api.v3.produce.rate.limit.cache.expiry.ms")?;
+    Ok(r.boolean("api.v3.produce.rate.limit.enabled")?.then_some(limits))
 }
 
 /// `schema.registry.basic.auth.credentials.source`: `URL` (the default: the user info of
@@ -488,6 +546,20 @@ impl Reader<'_> {
             return Err(self.invalid(key, &expected()));
         }
         Ok(n)
+    }
+
+    /// A limit where `0` (Confluent's convention) means none.
+    fn limit(&self, key: &str, max: i64) -> Result<Option<usize>, ConfigError> {
+        Ok(match self.int(key, 0, max)? {
+            0 => None,
+            n => Some(n as usize),
+        })
+    }
+
+    /// A limit where any number below 1 means none (rest-utils' convention).
+    fn positive(&self, key: &str) -> Result<Option<usize>, ConfigError> {
+        let n = self.int(key, i64::from(i32::MIN), i64::from(i32::MAX))?;
+        Ok((n > 0).then_some(n as usize))
     }
 
     fn millis(&self, key: &str) -> Result<Duration, ConfigError> {
@@ -747,6 +819,18 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.key, "consumer.iterator.backoff.ms");
+    }
+
+    #[test]
+    fn log_format_is_text_json_or_refused() {
+        let mut raw = RawConfig::default();
+        assert_eq!(log_format(&raw), Ok(LogFormat::Text));
+        raw.set("log.format", "JSON", Origin::Flag);
+        assert_eq!(log_format(&raw), Ok(LogFormat::Json));
+        raw.set("log.format", "xml", Origin::Flag);
+        let err = log_format(&raw).unwrap_err();
+        assert_eq!(err.key, "log.format");
+        assert!(err.to_string().contains("expected text or json"), "{err}");
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl ConsumerManager {
         }
         // Checked again, atomically, when the instance is inserted; checked here too so a
         // refused request costs no Kafka client.
-        self.check_room(group)?;
+        self.check_room(group, owner.as_deref())?;
         let consumer = KafkaConsumer::new(&self.kafka, group, &overrides).map_err(|e| match e {
             KafkaError::ClientConfig(_, description, key, value) => {
                 let value = if is_secret(&key) { "[hidden]" } else { &value };

@@ -14,6 +14,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use futures_util::StreamExt;
 use prometheus::{register_int_counter, register_int_gauge, IntCounter, IntGauge};
 use rdkafka::config::ClientConfig;
 use tracing::{info, warn};
@@ -45,6 +46,9 @@ static CLOSING: LazyLock<IntGauge> = LazyLock::new(|| {
     )
     .expect("unique metric")
 });
+
+/// Instances whose lag a metrics scrape asks Kafka for at a time.
+const LAG_QUERIES: usize = 16;
 
 /// How long a request (or shutdown) waits for an instance's Kafka client to leave its group
 /// and be destroyed; a client that takes longer finishes in the background.
@@ -140,7 +144,7 @@ impl ConsumerManager {
         if instances.contains_key(&key) {
             return Err((instance, create::duplicate()));
         }
-        if let Err(error) = self.room(&instances, &instance.group) {
+        if let Err(error) = self.room(&instances, &instance.group, instance.owner.as_deref()) {
             return Err((instance, error));
         }
         instances.insert(key, instance);
@@ -148,14 +152,20 @@ impl ConsumerManager {
         Ok(())
     }
 
-    /// 429/42902 unless one more instance of `group` fits `consumer.instances.max` and
-    /// `consumer.instances.max.per.group`. Instances still closing count: they hold their
-    /// Kafka client's threads and sockets until they are gone.
-    fn check_room(&self, group: &str) -> Result<(), ApiError> {
-        self.room(&self.instances.lock().expect("instances lock"), group)
+    /// 429/42902 unless one more instance of `group` created by `owner` fits
+    /// `consumer.instances.max`, `consumer.instances.max.per.group` and
+    /// `consumer.instances.max.per.principal`. Instances still closing count towards the
+    /// first: they hold their Kafka client's threads and sockets until they are gone.
+    fn check_room(&self, group: &str, owner: Option<&str>) -> Result<(), ApiError> {
+        self.room(&self.instances.lock().expect("instances lock"), group, owner)
     }
 
-    fn room(&self, instances: &HashMap<Key, Arc<Instance>>, group: &str) -> Result<(), ApiError> {
+    fn room(
+        &self,
+        instances: &HashMap<Key, Arc<Instance>>,
+        group: &str,
+        owner: Option<&str>,
+    ) -> Result<(), ApiError> {
         let max = self.settings.max_instances;
         if instances.len() + CLOSING.get().max(0) as usize >= max {
             return Err(too_many(format!(
@@ -167,6 +177,20 @@ impl ConsumerManager {
                 return Err(too_many(format!(
                     "this proxy already holds consumer.instances.max.per.group={max} instances \
                      of group {group}"
+                )));
+            }
+        }
+        // Without authentication there are no principals to tell apart.
+        if let (Some(max), Some(owner)) = (self.settings.max_instances_per_principal, owner) {
+            if instances
+                .values()
+                .filter(|i| i.owner.as_deref() == Some(owner))
+                .count()
+                >= max
+            {
+                return Err(too_many(format!(
+                    "this proxy already holds consumer.instances.max.per.principal={max} instances \
+                     created by {owner}"
                 )));
             }
         }
@@ -185,6 +209,30 @@ impl ConsumerManager {
         if tokio::time::timeout(CLOSE_TIMEOUT, closed).await.is_err() {
             warn!(%group, instance = %name, "consumer instance still closing after {CLOSE_TIMEOUT:?}; it finishes in the background");
         }
+    }
+
+    /// `(group, instance, lag)` of every instance that has read from its assignment (see
+    /// [`KafkaConsumer::lag`](crate::kafka::consumer::KafkaConsumer::lag)); an instance
+    /// Kafka does not answer for is left out.
+    pub async fn lags(&self) -> Vec<(String, String, i64)> {
+        let instances: Vec<Arc<Instance>> = self
+            .instances
+            .lock()
+            .expect("instances lock")
+            .values()
+            .cloned()
+            .collect();
+        futures_util::stream::iter(instances)
+            .map(|instance| async move {
+                match instance.consumer.lag().await {
+                    Ok(Some(lag)) => Some((instance.group.clone(), instance.name.clone(), lag)),
+                    _ => None,
+                }
+            })
+            .buffer_unordered(LAG_QUERIES)
+            .filter_map(std::future::ready)
+            .collect()
+            .await
     }
 
     /// Closes instances idle for longer than `consumer.instance.timeout.ms`, every second;

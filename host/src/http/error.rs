@@ -12,7 +12,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::http::{media, MAX_REQUEST_BYTES};
+use crate::http::{max_request_bytes, media};
 
 /// Longest plain-text rejection carried over into a JSON message.
 const MAX_REJECTION_TEXT: usize = 4096;
@@ -65,7 +65,10 @@ pub async fn plain_text_error(response: Response) -> Result<ApiError, Response> 
 fn rejection(status: StatusCode, text: String) -> ApiError {
     let message = match status {
         StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("Request body too large: krest accepts at most {MAX_REQUEST_BYTES} bytes")
+            format!(
+                "Request body too large: krest accepts at most {} bytes (request.body.max.bytes)",
+                max_request_bytes()
+            )
         }
         _ if text.is_empty() => status.canonical_reason().unwrap_or("Error").to_string(),
         _ => text,

@@ -1,20 +1,26 @@
 //! Prometheus metrics: request counts and latencies per route, recorded in the process-wide
-//! registry (plugin metrics live there too) and served at `GET /metrics`; the Schema
-//! Registry's listener has its own request counter.
+//! registry (plugin metrics live there too) and served at `GET /metrics` with the producer
+//! queue and consumer lags read at scrape time; the Schema Registry's listener has its own
+//! request counter.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use prometheus::core::Collector;
+use prometheus::proto::MetricFamily;
 use prometheus::{
-    register_histogram_vec, register_int_counter_vec, Encoder, HistogramVec, IntCounterVec, TextEncoder,
+    register_histogram_vec, register_int_counter_vec, register_int_gauge, Encoder, HistogramVec,
+    IntCounterVec, IntGauge, IntGaugeVec, Opts, TextEncoder,
 };
 
 use crate::auth::Caller;
+use crate::clients::CallerClients;
+use crate::consumers::ConsumerManager;
 use crate::error::ApiError;
 use crate::plugins::bindings::policy::{Action, Target};
 
@@ -42,6 +48,14 @@ static REGISTRY_REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
         "krest_schema_registry_requests_total",
         "Schema Registry requests answered, by route, method and status",
         &["route", "method", "status"]
+    )
+    .expect("unique metric")
+});
+
+static PRODUCER_QUEUE: LazyLock<IntGauge> = LazyLock::new(|| {
+    register_int_gauge!(
+        "krest_producer_queue_records",
+        "Records handed to the Kafka producers and not yet acknowledged by Kafka, at scrape time"
     )
     .expect("unique metric")
 });
@@ -82,15 +96,41 @@ async fn record(
 }
 
 /// `GET /metrics` in the Prometheus text format.
-pub async fn export(caller: Caller) -> Result<Response, ApiError> {
+pub async fn export(
+    State(clients): State<Arc<CallerClients>>,
+    State(consumers): State<Arc<ConsumerManager>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     caller.authorize(Action::Describe, vec![Target::Cluster]).await?;
-    Ok(encode())
+    PRODUCER_QUEUE.set(clients.queued_records());
+    let mut families = prometheus::gather();
+    families.extend(consumer_lag(consumers.lags().await));
+    Ok(encode(&families))
 }
 
-fn encode() -> Response {
+/// `krest_consumer_lag_records{group,instance}`, made afresh for each scrape so that a
+/// deleted instance's series goes with it.
+fn consumer_lag(lags: Vec<(String, String, i64)>) -> Vec<MetricFamily> {
+    if lags.is_empty() {
+        return Vec::new();
+    }
+    let help = "Records between a consumer instance's read positions and the ends of its \
+                assigned partitions, asked of Kafka at scrape time";
+    let gauge = IntGaugeVec::new(
+        Opts::new("krest_consumer_lag_records", help),
+        &["group", "instance"],
+    )
+    .expect("valid metric");
+    for (group, instance, lag) in &lags {
+        gauge.with_label_values(&[group, instance]).set(*lag);
+    }
+    gauge.collect()
+}
+
+fn encode(families: &[MetricFamily]) -> Response {
     let encoder = TextEncoder::new();
     let mut body = Vec::new();
-    match encoder.encode(&prometheus::gather(), &mut body) {
+    match encoder.encode(families, &mut body) {
         Ok(()) => ([(CONTENT_TYPE, encoder.format_type().to_string())], body).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }

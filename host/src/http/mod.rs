@@ -1,5 +1,6 @@
 //! The HTTP front: routers per API version, content negotiation, error rendering, metrics,
-//! krest's own endpoints (`/metrics`, `/plugins`), and serving connections with deadlines.
+//! request ids and access logs, krest's own endpoints (`/metrics`, `/plugins`), and serving
+//! connections with deadlines.
 
 pub mod error;
 pub(crate) mod health;
@@ -8,6 +9,7 @@ mod json_stream;
 pub mod media;
 pub mod metrics;
 mod openapi;
+pub mod observe;
 mod plugins;
 mod routes;
 pub mod serve;
@@ -16,10 +18,11 @@ pub mod tls;
 mod v2;
 pub mod v3;
 
+use std::sync::OnceLock;
+
 use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
 use tower_http::normalize_path::NormalizePath;
-use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
 
@@ -27,9 +30,25 @@ use routes::Routes;
 
 use crate::auth::middleware::{authenticate, AuthGate};
 
-/// Largest request body accepted: produce batches carry Base64, so room for several
+/// Default of `request.body.max.bytes`: produce batches carry Base64, so room for several
 /// maximum-size Kafka records (librdkafka's `message.max.bytes` is 1 MB by default).
-pub const MAX_REQUEST_BYTES: usize = 64 << 20;
+const DEFAULT_MAX_REQUEST_BYTES: usize = 64 << 20;
+
+/// `request.body.max.bytes`, set once at start-up (before any router is built).
+static MAX_REQUEST_BYTES: OnceLock<usize> = OnceLock::new();
+
+/// Sets the largest request body accepted; only the first call counts.
+pub fn set_max_request_bytes(max: usize) {
+    let _ = MAX_REQUEST_BYTES.set(max);
+}
+
+/// The largest request body accepted (a streamed v3 produce request is bounded per record).
+pub fn max_request_bytes() -> usize {
+    MAX_REQUEST_BYTES
+        .get()
+        .copied()
+        .unwrap_or(DEFAULT_MAX_REQUEST_BYTES)
+}
 
 /// The whole HTTP application, trailing slashes tolerated.
 pub type App = NormalizePath<Router>;
@@ -40,14 +59,13 @@ pub fn app(state: AppState, gate: AuthGate) -> App {
         .into_router()
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(DefaultBodyLimit::max(max_request_bytes()))
         .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(v3::json_media_type))
         .layer(middleware::from_fn(metrics::track))
-        .layer(TraceLayer::new_for_http())
         .with_state(state);
-    NormalizePath::trim_trailing_slash(router)
+    NormalizePath::trim_trailing_slash(observe::requests(router))
 }
 
 /// Every route of the proxy's listeners, as `/openapi.json` documents them.

@@ -1,8 +1,10 @@
 //! Serves the HTTP app on one listener (plain or TLS) with connection deadlines: the TLS
 //! handshake and request headers must arrive within `request.header.timeout.ms` (which also
 //! bounds an idle keep-alive connection), and a connection with no traffic for
-//! `idle.timeout.ms` is closed. On stop, no new connections are accepted and open ones finish
-//! their in-flight requests. Every request carries its [`ConnectionFacts`].
+//! `idle.timeout.ms` is closed. Headers are bounded by `max.request.header.size` (431), and
+//! open connections by `server.connection.limit`/`connector.connection.limit`: at the limit,
+//! no connection is accepted until one closes. On stop, no new connections are accepted and
+//! open ones finish their in-flight requests. Every request carries its [`ConnectionFacts`].
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -18,7 +20,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt as _;
 use tracing::{debug, warn};
@@ -26,7 +28,7 @@ use url::Url;
 
 use super::tls::{client_identity, TlsServer};
 use super::App;
-use crate::config::ConnectionTimeouts as Timeouts;
+use crate::config::{ConnectionLimits, ConnectionTimeouts as Timeouts};
 
 /// What a request knows of its connection; every request carries it as an extension.
 #[derive(Clone, Debug)]
@@ -54,11 +56,39 @@ impl Listener {
     }
 }
 
+/// What bounds the connections of every listener of the process.
+#[derive(Clone)]
+pub struct Limits {
+    timeouts: Timeouts,
+    header_bytes: usize,
+    /// Shared by all listeners (`server.connection.limit`).
+    server_slots: Option<Arc<Semaphore>>,
+    per_listener: Option<usize>,
+}
+
+impl Limits {
+    pub fn new(timeouts: Timeouts, limits: ConnectionLimits) -> Self {
+        Limits {
+            timeouts,
+            header_bytes: limits.header_bytes,
+            server_slots: limits.server.map(|n| Arc::new(Semaphore::new(n))),
+            per_listener: limits.per_listener,
+        }
+    }
+}
+
 /// Accepts connections until `stop` turns true, then waits for open connections to finish.
-pub async fn serve(listener: Listener, app: App, timeouts: Timeouts, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: Listener, app: App, limits: Limits, mut stop: watch::Receiver<bool>) {
     // Every connection task holds a sender; the channel closes once the last one ends.
     let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
+    let listener_slots = limits.per_listener.map(|n| Arc::new(Semaphore::new(n)));
     loop {
+        // At a limit, new connections wait in the kernel's accept queue (bounded by the
+        // listen backlog; beyond it the kernel refuses them): nothing grows here.
+        let slots = tokio::select! {
+            slots = take_slots(listener_slots.as_ref(), limits.server_slots.as_ref()) => slots,
+            _ = stop.wait_for(|stopped| *stopped) => break,
+        };
         let accepted = tokio::select! {
             accepted = listener.tcp.accept() => accepted,
             _ = stop.wait_for(|stopped| *stopped) => break,
@@ -70,13 +100,13 @@ pub async fn serve(listener: Listener, app: App, timeouts: Timeouts, mut stop: w
                     peer,
                     listener.tls.as_ref().map(|tls| tls.acceptor()),
                     app.clone(),
-                    timeouts,
+                    limits.clone(),
                     stop.clone(),
                 );
                 let open = open_tx.clone();
                 tokio::spawn(async move {
                     connection.await;
-                    drop(open);
+                    drop((open, slots));
                 });
             }
             Err(e) => {
@@ -91,12 +121,27 @@ pub async fn serve(listener: Listener, app: App, timeouts: Timeouts, mut stop: w
     open_rx.recv().await;
 }
 
+/// A place for one more connection under each limit that is set; the listener's own first,
+/// so a listener at its limit holds none of the shared places while it waits.
+async fn take_slots(
+    listener: Option<&Arc<Semaphore>>,
+    server: Option<&Arc<Semaphore>>,
+) -> Vec<OwnedSemaphorePermit> {
+    let mut slots = Vec::new();
+    for semaphore in [listener, server].into_iter().flatten() {
+        if let Ok(slot) = Arc::clone(semaphore).acquire_owned().await {
+            slots.push(slot);
+        }
+    }
+    slots
+}
+
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     tls: Option<tokio_rustls::TlsAcceptor>,
     app: App,
-    timeouts: Timeouts,
+    limits: Limits,
     stop: watch::Receiver<bool>,
 ) {
     // Answers written in pieces (v3's streamed produce answers) go out at once instead of
@@ -114,9 +159,9 @@ async fn serve_connection(
             peer,
             tls_client_identity: None,
         };
-        return serve_http(tracked, facts, activity, app, timeouts, stop).await;
+        return serve_http(tracked, facts, activity, app, &limits, stop).await;
     };
-    let stream = match tokio::time::timeout(timeouts.header, tls.accept(tracked)).await {
+    let stream = match tokio::time::timeout(limits.timeouts.header, tls.accept(tracked)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => return debug!("TLS handshake with {peer} failed: {e}"),
         Err(_) => return debug!("TLS handshake with {peer} not done within request.header.timeout.ms"),
@@ -125,7 +170,7 @@ async fn serve_connection(
         peer,
         tls_client_identity: client_identity(stream.get_ref().1),
     };
-    serve_http(stream, facts, activity, app, timeouts, stop).await;
+    serve_http(stream, facts, activity, app, &limits, stop).await;
 }
 
 async fn serve_http<S>(
@@ -133,7 +178,7 @@ async fn serve_http<S>(
     facts: ConnectionFacts,
     activity: Arc<Activity>,
     app: App,
-    timeouts: Timeouts,
+    limits: &Limits,
     mut stop: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -143,11 +188,17 @@ async fn serve_http<S>(
         request.extensions_mut().insert(facts.clone());
         request
     });
+    let timeouts = limits.timeouts;
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Headers over the limit are answered 431 by hyper.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header);
+        .header_read_timeout(timeouts.header)
+        .max_buf_size(limits.header_bytes);
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(limits.header_bytes).unwrap_or(u32::MAX));
     let connection = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
     tokio::pin!(connection);
     let mut stopping = false;

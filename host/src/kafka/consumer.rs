@@ -15,6 +15,9 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 /// How long a blocking Kafka call of a consumer may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long asking Kafka for partition ends may take when a metrics scrape wants the lag.
+const LAG_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Pause before asking a group coordinator that is not ready again.
 const COORDINATOR_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -215,6 +218,39 @@ impl KafkaConsumer {
     pub async fn watermarks(&self, topic: String, partition: i32) -> KafkaResult<(i64, i64)> {
         self.blocking(move |consumer| consumer.fetch_watermarks(&topic, partition, CALL_TIMEOUT))
             .await
+    }
+
+    /// Records between each assigned partition's read position (the next record librdkafka
+    /// hands krest) and its end as Kafka reports it now (one ListOffsets request), summed
+    /// over the partitions that have a position; `None` while none has one.
+    pub async fn lag(&self) -> KafkaResult<Option<i64>> {
+        self.blocking(|consumer| {
+            let positions = consumer.position()?;
+            let mut ends = TopicPartitionList::new();
+            let mut read = Vec::new();
+            for element in positions.elements() {
+                if let Offset::Offset(position) = element.offset() {
+                    ends.add_partition_offset(element.topic(), element.partition(), Offset::End)?;
+                    read.push((element.topic().to_string(), element.partition(), position));
+                }
+            }
+            if read.is_empty() {
+                return Ok(None);
+            }
+            // A timestamp of -1 (Offset::End) asks for the latest offset.
+            let ends = consumer.offsets_for_times(ends, LAG_TIMEOUT)?;
+            let lag = read
+                .iter()
+                .filter_map(|(topic, partition, position)| {
+                    match ends.find_partition(topic, *partition)?.offset() {
+                        Offset::Offset(end) => Some((end - position).max(0)),
+                        _ => None,
+                    }
+                })
+                .sum();
+            Ok(Some(lag))
+        })
+        .await
     }
 
     /// Offsets of the first records at or after each timestamp (ms); partitions without one

@@ -77,6 +77,12 @@ impl Producer {
         }
     }
 
+    /// Records (and protocol requests) in librdkafka's queue: sent to this producer but not
+    /// yet acknowledged by Kafka (`rd_kafka_outq_len`, read locally).
+    pub fn queued(&self) -> i32 {
+        self.inner.in_flight_count()
+    }
+
     /// Waits until every record sent before is acknowledged or failed (used at shutdown).
     pub fn flush(&self, timeout: Duration) -> KafkaResult<()> {
         self.inner.flush(timeout)

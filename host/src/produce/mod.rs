@@ -3,6 +3,7 @@
 //! topic see the encoded batch, the caller's producer sends, and every record gets its own
 //! result in request order.
 
+pub mod rate_limit;
 mod send;
 pub mod v3;
 pub mod v3_batch;
@@ -25,6 +26,7 @@ use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::plugin::Plugin;
 use crate::plugins::runtime::PluginFailure;
 use crate::transforms::{Fate, Transforms};
+use rate_limit::ProduceRateLimiter;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +72,7 @@ pub struct ProduceService {
     plugins: Arc<PluginCatalog>,
     transforms: Arc<Transforms>,
     v3_limits: ProduceV3Config,
+    v3_rate: ProduceRateLimiter,
 }
 
 /// Who a produce request acts for: the caller, its Kafka clients and its transform context.
@@ -84,6 +87,7 @@ impl ProduceService {
         ProduceService {
             plugins,
             transforms,
+            v3_rate: ProduceRateLimiter::new(v3_limits.rate_limits),
             v3_limits,
         }
     }

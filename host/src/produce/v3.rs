@@ -114,14 +114,17 @@ impl PendingRecord {
 type Encoded = (Option<Vec<u8>>, Option<DataInfo>);
 
 impl ProduceService {
-    /// Checks, encodes, transforms and queues one v3 record for `topic` of `cluster_id`.
+    /// Rate-limits, checks, encodes, transforms and queues one v3 record for `topic` of
+    /// `cluster_id`; `size` is the bytes of its JSON in the request.
     pub async fn produce_v3(
         &self,
         requester: &Requester<'_>,
         cluster_id: &str,
         topic: &str,
         record: V3Record,
+        size: usize,
     ) -> Result<PendingRecord, V3Answer> {
+        self.v3_rate.admit(size).map_err(V3Answer::failed)?;
         let (headers, timestamp) = record.validate().map_err(V3Answer::bad_request)?;
         if record.partition_id.is_some_and(|p| p < 0) {
             return Err(V3Answer::failed(ApiError::partition_not_found()));

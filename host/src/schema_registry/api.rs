@@ -21,8 +21,8 @@ use super::records::ConfigValue;
 use super::service::{RegistryService, SchemaRequest, SchemaResponse, VersionSpec};
 use crate::error::ApiError;
 use crate::http::error::plain_text_error;
+use crate::http::max_request_bytes;
 use crate::http::metrics;
-use crate::http::MAX_REQUEST_BYTES;
 
 /// Confluent's default response type; `application/json` is answered when asked for.
 const SR_V1: &str = "application/vnd.schemaregistry.v1+json";
@@ -122,7 +122,7 @@ pub fn router(registry: Registry) -> Router {
         )
         .fallback(|| async { SrError(ApiError::not_found()) })
         .method_not_allowed_fallback(|| async { SrError(ApiError::method_not_allowed()) })
-        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(DefaultBodyLimit::max(max_request_bytes()))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(negotiate))
         .layer(middleware::from_fn(metrics::track_registry))

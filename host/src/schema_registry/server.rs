@@ -18,6 +18,7 @@ use super::schema_types::Compatibility;
 use super::service::RegistryService;
 use crate::auth::middleware::{authenticate, authorize_registry, AuthGate};
 use crate::config::RegistryServerConfig;
+use crate::http::observe;
 use crate::http::serve::{bind, Listener};
 use crate::http::tls::TlsServer;
 use crate::http::App;
@@ -85,7 +86,7 @@ impl RegistryServer {
             .clone()
             .layer(middleware::from_fn(authorize_registry))
             .layer(middleware::from_fn_with_state(gate, authenticate));
-        NormalizePath::trim_trailing_slash(router)
+        NormalizePath::trim_trailing_slash(observe::requests(router))
     }
 }
 

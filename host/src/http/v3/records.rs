@@ -15,13 +15,14 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{stream, StreamExt};
 use serde_json::error::Category;
 use tokio::sync::mpsc;
+use tracing::{Instrument, Span};
 
 use crate::auth::{self, Caller};
 use crate::clients::{CallerClients, KafkaClients};
 use crate::error::ApiError;
 use crate::http::json::shape_message;
 use crate::http::json_stream::{JsonSplitter, SplitError};
-use crate::http::{media, MAX_REQUEST_BYTES};
+use crate::http::{max_request_bytes, media};
 use crate::plugins::bindings::host::CallContext;
 use crate::plugins::bindings::policy::Action;
 use crate::produce::v3::{PendingRecord, V3Answer};
@@ -65,7 +66,7 @@ pub async fn produce(
     let kafka = clients.for_caller(&caller).await?;
     let limits = service.v3_limits();
     let mut body = body.into_data_stream();
-    let mut splitter = JsonSplitter::new(limits.max_record_bytes.unwrap_or(MAX_REQUEST_BYTES));
+    let mut splitter = JsonSplitter::new(limits.max_record_bytes.unwrap_or_else(max_request_bytes));
     // An empty body is refused before the stream starts: wait for its first byte.
     while !splitter.has_content() {
         match body.next().await {
@@ -91,7 +92,8 @@ pub async fn produce(
         max_duration: limits.max_stream_duration,
     };
     let (slots, receiver) = mpsc::channel::<Slot>(IN_FLIGHT);
-    tokio::spawn(records.read(body, splitter, slots));
+    // In the request's span: what the records' plugins log names the request.
+    tokio::spawn(records.read(body, splitter, slots).instrument(Span::current()));
     let answers = stream::unfold(receiver, |mut receiver| async move {
         let answer = match receiver.recv().await? {
             Ok(pending) => pending.answer().await,
@@ -117,13 +119,16 @@ impl RecordStream {
                     let _ = slots.send(Err(too_long())).await;
                     return;
                 }
-                let slot = match object.map_err(split_error).and_then(|bytes| parse(&bytes)) {
-                    Ok(Ok(record)) => {
+                let parsed = object
+                    .map_err(split_error)
+                    .and_then(|bytes| Ok((parse(&bytes)?, bytes.len())));
+                let slot = match parsed {
+                    Ok((Ok(record), size)) => {
                         self.service
-                            .produce_v3(&requester, &self.cluster_id, &self.topic, record)
+                            .produce_v3(&requester, &self.cluster_id, &self.topic, record, size)
                             .await
                     }
-                    Ok(Err(refused)) => Err(refused),
+                    Ok((Err(refused), _)) => Err(refused),
                     Err(fatal) => {
                         let _ = slots.send(Err(fatal)).await;
                         return;

@@ -39,9 +39,13 @@ pub async fn produce(
         caller: &caller,
         context: call_context(caller.name(), &headers),
     };
+    // The rate limit's bytes of an entry: the body's, shared evenly among the entries.
+    let size = body.len().div_ceil(entries.len());
     let mut queued = Vec::with_capacity(entries.len());
     for (id, record) in entries {
-        let slot = service.produce_v3(&requester, &cluster_id, &topic, record).await;
+        let slot = service
+            .produce_v3(&requester, &cluster_id, &topic, record, size)
+            .await;
         queued.push((id, slot));
     }
     let answers = join_all(queued.into_iter().map(|(id, slot)| async move {
