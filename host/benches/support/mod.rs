@@ -26,6 +26,10 @@ pub struct Sample {
 }
 
 impl Sample {
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
     pub fn per_second(&self) -> f64 {
         self.records as f64 / self.elapsed.as_secs_f64()
     }
@@ -44,6 +48,19 @@ impl Sample {
             self.percentile_ms(0.99)
         )
     }
+}
+
+/// CPU time (user + system) process `pid` has used so far, threads that ended included.
+pub fn cpu_time(pid: u32) -> Duration {
+    static TICKS_PER_SECOND: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_secs_f64(ticks as f64 / *TICKS_PER_SECOND as f64)
 }
 
 /// The `q` percentile of sorted latencies, in milliseconds.
