@@ -5,7 +5,6 @@
 //!
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench proxy`
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -15,8 +14,8 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde::de::IgnoredAny;
 use serde_json::{json, Value};
 use support::{
-    bootstrap, consume_through_krest, cpu_time, create_topic, create_topic_with, drive, post_records,
-    produce_direct, producer, Krest, CONCURRENCY, RUN_FOR, V2,
+    bootstrap, consume_through_krest, cpu_time, create_consumer, create_topic, create_topic_with, drive,
+    post_records, produce_direct, producer, Krest, CONCURRENCY, RUN_FOR, V2,
 };
 
 mod support;
@@ -52,9 +51,7 @@ async fn bench_produce(krest: &Krest) {
     println!(
         "## Produce: {VALUE_BYTES}-byte binary values, {CONCURRENCY} concurrent clients, {RUN_FOR:?} each\n"
     );
-    println!(
-        "| path | batch | records/s | p50 ms per request | p99 ms per request | CPU µs per request |"
-    );
+    println!("| path | batch | records/s | p50 ms per request | p99 ms per request | CPU µs per request |");
     println!("|---|---|---|---|---|---|");
     let topic = format!("bench-produce-{}", std::process::id());
     create_topic(&topic).await;
@@ -176,27 +173,8 @@ async fn read_directly(topic: &str) -> f64 {
 async fn read_through_krest(krest: &Krest, topic: &str) -> f64 {
     let http = reqwest::Client::new();
     let min_bytes = RECORDS_PER_READ * VALUE_BYTES - 1;
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    // A group per run: an instance commits its position when deleted.
-    let group = format!(
-        "bench-read-{}-{}",
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::Relaxed)
-    );
-    let created: Value = http
-        .post(format!("{}/consumers/{group}", krest.base))
-        .header("Content-Type", V2)
-        .body(
-            json!({"format": "binary", "auto.offset.reset": "earliest", "fetch.min.bytes": min_bytes})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let uri = created["base_uri"].as_str().unwrap().to_string();
+    let settings = json!({"format": "binary", "auto.offset.reset": "earliest", "fetch.min.bytes": min_bytes});
+    let uri = create_consumer(&http, krest, settings).await;
     let partitions: Vec<Value> = (0..CONSUME_PARTITIONS)
         .map(|p| json!({"topic": topic, "partition": p}))
         .collect();

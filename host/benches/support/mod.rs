@@ -223,27 +223,31 @@ pub async fn post_records(http: &reqwest::Client, url: &str, content_type: &str,
     response.bytes().await.unwrap();
 }
 
-/// Reads `count` records through a new krest consumer of `format`, in a group of its own (created with
-/// `fetch.min.bytes` of 1 MiB, reading with `timeout=200`); records/s.
-pub async fn consume_through_krest(krest: &Krest, topic: &str, format: &str, count: usize) -> f64 {
+/// Creates a krest consumer instance with `settings` in a group of its own (an instance commits
+/// its position when deleted, so groups are not reused); its `base_uri`.
+pub async fn create_consumer(http: &reqwest::Client, krest: &Krest, settings: Value) -> String {
     static CONSUMERS: AtomicUsize = AtomicUsize::new(0);
-    let http = reqwest::Client::new();
     let n = CONSUMERS.fetch_add(1, Ordering::Relaxed);
-    let group = format!("bench-{format}-{}-{topic}-{n}", std::process::id());
+    let group = format!("bench-{}-{n}", std::process::id());
     let created: Value = http
         .post(format!("{}/consumers/{group}", krest.base))
         .header("Content-Type", V2)
-        .body(
-            json!({"format": format, "auto.offset.reset": "earliest", "fetch.min.bytes": 1_048_576})
-                .to_string(),
-        )
+        .body(settings.to_string())
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let uri = created["base_uri"].as_str().unwrap().to_string();
+    created["base_uri"].as_str().unwrap().to_string()
+}
+
+/// Reads `count` records through a new krest consumer of `format`, in a group of its own (created with
+/// `fetch.min.bytes` of 1 MiB, reading with `timeout=200`); records/s.
+pub async fn consume_through_krest(krest: &Krest, topic: &str, format: &str, count: usize) -> f64 {
+    let http = reqwest::Client::new();
+    let settings = json!({"format": format, "auto.offset.reset": "earliest", "fetch.min.bytes": 1_048_576});
+    let uri = create_consumer(&http, krest, settings).await;
     http.post(format!("{uri}/subscription"))
         .header("Content-Type", V2)
         .body(json!({"topics": [topic]}).to_string())
