@@ -220,6 +220,16 @@ impl Proxy {
         self.child.id() as i32
     }
 
+    /// The process's peak resident memory so far in KiB (`VmHWM` of /proc/PID/status).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status")
+    }
+
     pub fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
     }
@@ -580,6 +590,23 @@ impl PrivateBroker {
         self.run("start");
     }
 
+    /// SIGSTOPs the broker's JVM (the pid scripts/kafka.sh recorded): its connections stay
+    /// open and nothing answers until [`PrivateBroker::resume`].
+    pub fn pause(&self) {
+        self.signal(nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    /// SIGCONTs a paused broker.
+    pub fn resume(&self) {
+        self.signal(nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = std::fs::read_to_string(self.state.join("broker.pid")).expect("broker.pid");
+        let pid = nix::unistd::Pid::from_raw(pid.trim().parse().expect("a pid"));
+        nix::sys::signal::kill(pid, signal).expect("signal the broker");
+    }
+
     fn run(&self, action: &str) {
         let status = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka.sh"))
             .arg(action)
@@ -594,6 +621,10 @@ impl PrivateBroker {
 
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
+        // A paused JVM would ignore the SIGTERM of `stop`.
+        if self.state.join("broker.pid").exists() {
+            self.resume();
+        }
         self.run("stop");
         std::fs::remove_dir_all(&self.state).ok();
     }
