@@ -13,9 +13,6 @@ use serde_json::Value;
 /// A request still unanswered after it counts as hung, which fails the test.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// How an outcome without an HTTP answer is labelled.
-const NO_ANSWER: &str = "no answer";
-
 /// How many clients and records a run uses and how long a fault lasts.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
@@ -101,6 +98,8 @@ struct Counts {
     sent: usize,
     longest: Duration,
     problems: Vec<String>,
+    /// The first message of each kind of error answer.
+    messages: BTreeMap<String, String>,
 }
 
 impl Tally {
@@ -133,17 +132,6 @@ impl Tally {
             .sum()
     }
 
-    /// Requests that started in `phase` and got no HTTP answer.
-    pub fn unanswered_in(&self, phase: Phase) -> usize {
-        let counts = self.inner.lock().unwrap();
-        counts
-            .outcomes
-            .iter()
-            .filter(|((p, outcome), _)| *p == phase && outcome.contains(NO_ANSWER))
-            .map(|(_, n)| n)
-            .sum()
-    }
-
     /// Counts the outcome of a request that got no HTTP answer: a client timeout is a hang.
     pub fn transport_error(&self, phase: Phase, started: Instant, what: &str, error: &reqwest::Error) {
         if error.is_timeout() {
@@ -154,7 +142,7 @@ impl Tally {
             _ if error.is_connect() => "connection refused",
             _ => "connection closed",
         };
-        self.count(phase, started, format!("{what}: {NO_ANSWER} ({kind})"));
+        self.count(phase, started, format!("{what}: no answer ({kind})"));
     }
 
     /// Counts an error answer; one that is not a 5xx with Confluent's JSON error body is a
@@ -165,7 +153,12 @@ impl Tally {
             self.problem(format!("{what}: unclear error answer {status} {body}"));
         }
         let code = code.map_or("-".to_string(), |c| c.to_string());
-        self.count(phase, started, format!("{what}: {status}/{code}"));
+        let outcome = format!("{what}: {status}/{code}");
+        let mut counts = self.inner.lock().unwrap();
+        let message = body["message"].as_str().unwrap_or_default().to_string();
+        counts.messages.entry(outcome.clone()).or_insert(message);
+        drop(counts);
+        self.count(phase, started, outcome);
     }
 }
 
@@ -180,6 +173,9 @@ impl fmt::Display for Tally {
         )?;
         for ((phase, outcome), n) in &counts.outcomes {
             writeln!(f, "  {phase:<6} {outcome}: {n}")?;
+        }
+        for (outcome, message) in &counts.messages {
+            writeln!(f, "  ({outcome}: \"{message}\")")?;
         }
         Ok(())
     }

@@ -561,15 +561,19 @@ pub struct PrivateBroker {
 
 impl PrivateBroker {
     pub fn start() -> PrivateBroker {
-        let port = loop {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let port = listener.local_addr().unwrap().port();
-            // The controller listens on port + 1, SASL clients on port + 2.
-            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
-            if port < u16::MAX - 1 && free(port + 1) && free(port + 2) {
-                break port;
-            }
-        };
+        // Below Linux's ephemeral range (32768+): while the broker is stopped, a client's
+        // outgoing connection could otherwise take one of its ports and fail its restart.
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let port = (0..)
+            .map(|n: u32| 20_000 + ((seed / 3 + n * 7) % 4_000) as u16 * 3)
+            .find(|&port| {
+                // The controller listens on port + 1, SASL clients on port + 2.
+                (port..port + 3).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
+            })
+            .unwrap();
         let broker = PrivateBroker {
             port,
             state: temp_dir("broker"),
@@ -593,18 +597,23 @@ impl PrivateBroker {
     /// SIGSTOPs the broker's JVM (the pid scripts/kafka.sh recorded): its connections stay
     /// open and nothing answers until [`PrivateBroker::resume`].
     pub fn pause(&self) {
-        self.signal(nix::sys::signal::Signal::SIGSTOP);
+        self.signal(nix::sys::signal::Signal::SIGSTOP)
+            .expect("pause the broker");
     }
 
     /// SIGCONTs a paused broker.
     pub fn resume(&self) {
-        self.signal(nix::sys::signal::Signal::SIGCONT);
+        self.signal(nix::sys::signal::Signal::SIGCONT)
+            .expect("resume the broker");
     }
 
-    fn signal(&self, signal: nix::sys::signal::Signal) {
-        let pid = std::fs::read_to_string(self.state.join("broker.pid")).expect("broker.pid");
-        let pid = nix::unistd::Pid::from_raw(pid.trim().parse().expect("a pid"));
-        nix::sys::signal::kill(pid, signal).expect("signal the broker");
+    fn signal(&self, signal: nix::sys::signal::Signal) -> Result<(), String> {
+        let pid = std::fs::read_to_string(self.state.join("broker.pid")).map_err(|e| e.to_string())?;
+        let pid = pid
+            .trim()
+            .parse()
+            .map_err(|_| format!("no pid in broker.pid: {pid}"))?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(|e| e.to_string())
     }
 
     fn run(&self, action: &str) {
@@ -621,10 +630,8 @@ impl PrivateBroker {
 
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
-        // A paused JVM would ignore the SIGTERM of `stop`.
-        if self.state.join("broker.pid").exists() {
-            self.resume();
-        }
+        // A paused JVM would ignore the SIGTERM of `stop`; a dead one needs nothing.
+        self.signal(nix::sys::signal::Signal::SIGCONT).ok();
         self.run("stop");
         std::fs::remove_dir_all(&self.state).ok();
     }
