@@ -243,6 +243,16 @@ impl Proxy {
         self.child.id() as i32
     }
 
+    /// The process's peak resident memory so far in KiB (`VmHWM` of /proc/PID/status).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status")
+    }
+
     pub fn stdout(&self) -> String {
         self.stdout.lock().unwrap().clone()
     }
@@ -574,15 +584,19 @@ pub struct PrivateBroker {
 
 impl PrivateBroker {
     pub fn start() -> PrivateBroker {
-        let port = loop {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let port = listener.local_addr().unwrap().port();
-            // The controller listens on port + 1, SASL clients on port + 2.
-            let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
-            if port < u16::MAX - 1 && free(port + 1) && free(port + 2) {
-                break port;
-            }
-        };
+        // Below Linux's ephemeral range (32768+): while the broker is stopped, a client's
+        // outgoing connection could otherwise take one of its ports and fail its restart.
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let port = (0..)
+            .map(|n: u32| 20_000 + ((seed / 3 + n * 7) % 4_000) as u16 * 3)
+            .find(|&port| {
+                // The controller listens on port + 1, SASL clients on port + 2.
+                (port..port + 3).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
+            })
+            .unwrap();
         let broker = PrivateBroker {
             port,
             state: temp_dir("broker"),
@@ -603,6 +617,28 @@ impl PrivateBroker {
         self.run("start");
     }
 
+    /// SIGSTOPs the broker's JVM (the pid scripts/kafka.sh recorded): its connections stay
+    /// open and nothing answers until [`PrivateBroker::resume`].
+    pub fn pause(&self) {
+        self.signal(nix::sys::signal::Signal::SIGSTOP)
+            .expect("pause the broker");
+    }
+
+    /// SIGCONTs a paused broker.
+    pub fn resume(&self) {
+        self.signal(nix::sys::signal::Signal::SIGCONT)
+            .expect("resume the broker");
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) -> Result<(), String> {
+        let pid = std::fs::read_to_string(self.state.join("broker.pid")).map_err(|e| e.to_string())?;
+        let pid = pid
+            .trim()
+            .parse()
+            .map_err(|_| format!("no pid in broker.pid: {pid}"))?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).map_err(|e| e.to_string())
+    }
+
     fn run(&self, action: &str) {
         let status = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka.sh"))
             .arg(action)
@@ -617,6 +653,8 @@ impl PrivateBroker {
 
 impl Drop for PrivateBroker {
     fn drop(&mut self) {
+        // A paused JVM would ignore the SIGTERM of `stop`; a dead one needs nothing.
+        self.signal(nix::sys::signal::Signal::SIGCONT).ok();
         self.run("stop");
         std::fs::remove_dir_all(&self.state).ok();
     }
