@@ -18,7 +18,7 @@ use crate::consumers::ConsumerManager;
 use crate::http::health::Lifecycle;
 use crate::http::tls::TlsServer;
 use crate::http::v3::LinkSettings;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Services};
 use crate::kafka::client_config::{self, Role};
 use crate::plugins::catalog::PluginCatalog;
 use crate::plugins::runtime::PluginRuntime;
@@ -99,7 +99,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let (stopping_tx, stopping_rx) = watch::channel(false);
     let app = http::app(
-        AppState {
+        AppState::new(Services {
             clients: Arc::clone(&clients),
             produce,
             plugins,
@@ -108,7 +108,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
             lifecycle: Lifecycle {
                 stopping: stopping_rx,
             },
-        },
+        }),
         gate,
     );
 

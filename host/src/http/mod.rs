@@ -24,7 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
 use tower_http::normalize_path::NormalizePath;
 
-pub use state::AppState;
+pub use state::{AppState, Services};
 
 use routes::Routes;
 

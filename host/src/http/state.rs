@@ -1,5 +1,7 @@
-//! What handlers share: the service layer, one value per service.
+//! What handlers share: the service layer, one value per service, behind one `Arc` so that
+//! handing the state to a request costs one reference count.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -12,7 +14,23 @@ use crate::plugins::catalog::PluginCatalog;
 use crate::produce::ProduceService;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        AppState(Arc::new(services))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub clients: Arc<CallerClients>,
     pub produce: Arc<ProduceService>,
     pub plugins: Arc<PluginCatalog>,

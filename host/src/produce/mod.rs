@@ -30,7 +30,7 @@ use rate_limit::ProduceRateLimiter;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProduceRequest {
+pub struct ProduceRequest<'a> {
     #[serde(default)]
     pub key_schema: Option<String>,
     #[serde(default)]
@@ -39,16 +39,18 @@ pub struct ProduceRequest {
     pub value_schema: Option<String>,
     #[serde(default)]
     pub value_schema_id: Option<u32>,
-    pub records: Vec<ProduceRecord>,
+    #[serde(borrow)]
+    pub records: Vec<ProduceRecord<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProduceRecord {
-    #[serde(default)]
-    pub key: Option<Box<RawValue>>,
-    #[serde(default)]
-    pub value: Option<Box<RawValue>>,
+/// One record; its key and value are slices of the request body (no copy).
+pub struct ProduceRecord<'a> {
+    #[serde(default, borrow)]
+    pub key: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub value: Option<&'a RawValue>,
     #[serde(default)]
     pub partition: Option<i32>,
 }
@@ -110,7 +112,7 @@ impl ProduceService {
         plugin: &Plugin,
         topic: &str,
         partition: Option<i32>,
-        request: ProduceRequest,
+        request: ProduceRequest<'_>,
     ) -> Result<(StatusCode, ProduceResponse), ApiError> {
         if request.records.is_empty() {
             return Err(ApiError::new(
@@ -129,15 +131,11 @@ impl ProduceService {
         }
 
         // The JSON texts go to the plugin as slices of the request body: no copy per record.
-        let keys: Vec<Option<&str>> = request
-            .records
-            .iter()
-            .map(|r| r.key.as_deref().map(RawValue::get))
-            .collect();
+        let keys: Vec<Option<&str>> = request.records.iter().map(|r| r.key.map(RawValue::get)).collect();
         let values: Vec<Option<&str>> = request
             .records
             .iter()
-            .map(|r| r.value.as_deref().map(RawValue::get))
+            .map(|r| r.value.map(RawValue::get))
             .collect();
         let key_schema = schema_ref(request.key_schema.as_deref(), request.key_schema_id);
         let value_schema = schema_ref(request.value_schema.as_deref(), request.value_schema_id);
@@ -232,7 +230,7 @@ async fn check_destination(
     kafka: &KafkaClients,
     topic: &str,
     partition: Option<i32>,
-    records: &[ProduceRecord],
+    records: &[ProduceRecord<'_>],
 ) -> Result<(), ApiError> {
     let wanted = partition
         .into_iter()

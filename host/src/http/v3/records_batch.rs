@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 use crate::auth::{self, Caller};
@@ -48,15 +47,13 @@ pub async fn produce(
             .await;
         queued.push((id, slot));
     }
-    let answers = join_all(queued.into_iter().map(|(id, slot)| async move {
-        match slot {
-            Ok(pending) => (id, pending.answer().await),
-            Err(answered) => (id, answered),
-        }
-    }))
-    .await;
     let (mut successes, mut failures) = (Vec::new(), Vec::new());
-    for (id, answer) in answers {
+    // All entries are queued: awaiting them in order takes no longer than together.
+    for (id, slot) in queued {
+        let answer = match slot {
+            Ok(pending) => pending.answer().await,
+            Err(answered) => answered,
+        };
         match answer {
             V3Answer::Failed { error_code, message } => {
                 failures.push(json!({"id": id, "error_code": error_code, "message": message}));
