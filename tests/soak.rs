@@ -172,16 +172,22 @@ async fn idle_instances_cost_no_threads_and_little_memory() {
     let threads_start = proxy.threads();
 
     let bases = create_all(count).await;
-    let (rss, threads) = (proxy.rss_kib(), proxy.threads());
+    let (rss, threads, idle_fds) = (proxy.rss_kib(), proxy.threads(), proxy.fds());
     let per_instance = rss.saturating_sub(start.0) as f64 / count as f64;
     eprintln!(
-        "{count} idle instances: RSS {} → {rss} KiB ({per_instance:.1} KiB each), threads {threads_start} → {threads}",
-        start.0
+        "{count} idle instances: RSS {} → {rss} KiB ({per_instance:.1} KiB each), threads {threads_start} → {threads}, fds {} → {idle_fds}",
+        start.0, start.1
     );
     // With a librdkafka client each, they would add 4 threads and ≈490 KiB each.
     assert!(
         threads <= threads_start + 8,
         "threads grew with idle instances: {threads_start} → {threads}"
+    );
+    // The test's own keep-alive connections are the only new descriptors.
+    assert!(
+        idle_fds <= start.1 + PARALLEL + 4,
+        "descriptors grew with idle instances: {} → {idle_fds}",
+        start.1
     );
     assert!(
         per_instance < 16.0,
@@ -208,11 +214,14 @@ async fn idle_instances_cost_no_threads_and_little_memory() {
             .collect();
         assert_eq!(got, values, "{base}");
     }
-    let subscribed = proxy.threads();
+    // What a Kafka client costs, for docs/memory.md's sizing.
+    let (subscribed, fds) = (proxy.threads(), proxy.fds());
+    let each = |before: f64, after: f64| (after - before) / readers.len() as f64;
     eprintln!(
-        "{} subscribed and read: threads {threads} → {subscribed} ({:.1} each)",
+        "{} subscribed and read: threads {threads} → {subscribed} ({:.1} each), fds {idle_fds} → {fds} ({:.1} each)",
         readers.len(),
-        subscribed.saturating_sub(threads) as f64 / readers.len() as f64
+        each(threads as f64, subscribed as f64),
+        each(idle_fds as f64, fds as f64),
     );
 
     delete_all(bases).await;
