@@ -146,13 +146,16 @@ async fn idle_instances_cost_no_threads_and_little_memory() {
         "--set",
         "consumer.instance.timeout.ms=3600000",
     ]);
-    let group = unique("soak-idle");
-    let create_all = |count: usize| {
-        let (proxy, group) = (&proxy, &group);
+    // Instances in 100 groups named after `group`.
+    let create_all = |group: String, count: usize| {
+        let proxy = &proxy;
         stream::iter(0..count)
-            .map(move |i| async move {
-                let settings = json!({"auto.offset.reset": "earliest"});
-                new_consumer(proxy, &format!("{group}-{}", i % 100), settings).await
+            .map(move |i| {
+                let group = format!("{group}-{}", i % 100);
+                async move {
+                    let settings = json!({"auto.offset.reset": "earliest"});
+                    new_consumer(proxy, &group, settings).await
+                }
             })
             .buffered(PARALLEL)
             .collect::<Vec<String>>()
@@ -166,12 +169,15 @@ async fn idle_instances_cost_no_threads_and_little_memory() {
             .buffer_unordered(PARALLEL)
             .collect::<Vec<()>>()
     };
-    // Warm-up: the request path's pools and the allocator's arenas.
-    delete_all(create_all(PARALLEL * 4).await).await;
+    // Warm-up: the request path's pools, the allocator's arenas and librdkafka's global state
+    // (one instance subscribes and reads).
+    let warm_up = create_all(unique("soak-warm-up"), PARALLEL * 4).await;
+    subscribe_and_read(&warm_up[0], &topic, &values).await;
+    delete_all(warm_up).await;
     let start = settled(&proxy).await;
     let threads_start = proxy.threads();
 
-    let bases = create_all(count).await;
+    let bases = create_all(unique("soak-idle"), count).await;
     let (rss, threads, idle_fds) = (proxy.rss_kib(), proxy.threads(), proxy.fds());
     let per_instance = rss.saturating_sub(start.0) as f64 / count as f64;
     eprintln!(
@@ -193,6 +199,11 @@ async fn idle_instances_cost_no_threads_and_little_memory() {
         per_instance < 16.0,
         "{per_instance:.1} KiB of RSS per idle instance"
     );
+    assert_eq!(
+        lag_series(&proxy).await,
+        0,
+        "idle instances have no client, so no lag"
+    );
     for base in &bases[..3] {
         let (status, _, subscription) =
             call(Method::GET, &format!("{base}/subscription"), None, V2_JSON).await;
@@ -202,43 +213,57 @@ async fn idle_instances_cost_no_threads_and_little_memory() {
     // Some of them (each of another group) subscribe and read every record.
     let readers = &bases[..10];
     for base in readers {
-        let url = format!("{base}/subscription");
-        let (status, _, body) = call(Method::POST, &url, Some(json!({"topics": [topic]})), V2_JSON).await;
-        assert_eq!(status, 204, "{body}");
-    }
-    for base in readers {
-        let read = read_records_as(base, BINARY, values.len()).await.unwrap();
-        let got: Vec<Vec<u8>> = read
-            .iter()
-            .map(|r| STANDARD.decode(r["value"].as_str().unwrap()).unwrap())
-            .collect();
-        assert_eq!(got, values, "{base}");
+        subscribe_and_read(base, &topic, &values).await;
     }
     // What a Kafka client costs, for docs/memory.md's sizing.
     let (subscribed, fds) = (proxy.threads(), proxy.fds());
     let each = |before: f64, after: f64| (after - before) / readers.len() as f64;
     eprintln!(
-        "{} subscribed and read: threads {threads} → {subscribed} ({:.1} each), fds {idle_fds} → {fds} ({:.1} each)",
+        "{} subscribed and read: threads {threads} → {subscribed} ({:.1} each), fds {} → {fds} ({:.1} each)",
         readers.len(),
         each(threads as f64, subscribed as f64),
-        each(idle_fds as f64, fds as f64),
+        start.1,
+        each(start.1 as f64, fds as f64),
     );
+    assert_eq!(lag_series(&proxy).await, readers.len(), "the readers' lag only");
 
     delete_all(bases).await;
-    let end = settled(&proxy).await;
-    assert_flat(&format!("{count} idle instances deleted"), start, end);
-    // The clients were destroyed on tokio's blocking threads, which end after 10 s unused.
+    let mut end = settled(&proxy).await;
+    // Clients are destroyed on tokio's blocking threads, which end after 10 s unused.
     let mut threads_end = proxy.threads();
     for _ in 0..300 {
-        if threads_end <= threads_start + 2 {
+        if end.1 <= start.1 + 4 && threads_end <= threads_start + 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        threads_end = proxy.threads();
+        (end, threads_end) = (resources(&proxy), proxy.threads());
     }
+    assert_flat(&format!("{count} idle instances deleted"), start, end);
     eprintln!("threads after deleting: {threads_start} → {threads_end}");
     assert!(
         threads_end <= threads_start + 2,
         "threads after deleting: {threads_start} → {threads_end}"
     );
+}
+
+/// Subscribes the instance at `base` to `topic` and reads `values`, all of the topic.
+async fn subscribe_and_read(base: &str, topic: &str, values: &[Vec<u8>]) {
+    let url = format!("{base}/subscription");
+    let (status, _, body) = call(Method::POST, &url, Some(json!({"topics": [topic]})), V2_JSON).await;
+    assert_eq!(status, 204, "{body}");
+    let read = read_records_as(base, BINARY, values.len()).await.unwrap();
+    let got: Vec<Vec<u8>> = read
+        .iter()
+        .map(|r| STANDARD.decode(r["value"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(got, values, "{base}");
+}
+
+/// How many `krest_consumer_lag_records` series the proxy's metrics have.
+async fn lag_series(proxy: &Proxy) -> usize {
+    let metrics = proxy.metrics().await;
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("krest_consumer_lag_records{"))
+        .count()
 }
