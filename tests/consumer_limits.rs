@@ -120,34 +120,21 @@ fn open_files_for(needed: usize) {
     }
 }
 
-/// Threads and open descriptors of a process.
-fn resources(pid: i32) -> (usize, usize) {
-    let count = |dir: String| std::fs::read_dir(dir).map(Iterator::count).unwrap_or(0);
-    (
-        count(format!("/proc/{pid}/task")),
-        count(format!("/proc/{pid}/fd")),
-    )
-}
-
-fn rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+/// Threads and open descriptors of the proxy.
+fn resources(proxy: &Proxy) -> (u64, usize) {
+    (proxy.threads(), proxy.fds())
 }
 
 /// Waits (bounded) until the process is back to at most `limit` threads and descriptors. A
 /// client that was mid-rebalance when deleted may take its group's rebalance to leave it.
-async fn settles(pid: i32, limit: (usize, usize)) -> (usize, usize) {
-    let mut now = resources(pid);
+async fn settles(proxy: &Proxy, limit: (u64, usize)) -> (u64, usize) {
+    let mut now = resources(proxy);
     for _ in 0..450 {
         if now.0 <= limit.0 && now.1 <= limit.1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-        now = resources(pid);
+        now = resources(proxy);
     }
     now
 }
@@ -162,10 +149,10 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
     let mut proxy = Proxy::start(&["--set", "consumer.instances.max=5000"]);
     let pid = proxy.pid();
     assert_eq!(create(&proxy, &unique("warm-up")).await.0, 200);
-    // The warm-up instance connects lazily: let its sockets settle.
+    // The proxy's own clients connect lazily: let their sockets settle.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let baseline = resources(pid);
-    let rss_before = rss_kib(pid);
+    let baseline = resources(&proxy);
+    let rss_before = proxy.rss_kib();
 
     // Every tenth instance subscribes, in a group of its own, so some have joined a group when
     // they are deleted. (Many subscribed members of one group that nobody reads from can hold
@@ -199,8 +186,8 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
         .collect()
         .await;
     let create_secs = started.elapsed().as_secs_f64();
-    let peak = resources(pid);
-    let rss_peak = rss_kib(pid);
+    let peak = resources(&proxy);
+    let rss_peak = proxy.rss_kib();
 
     let started = Instant::now();
     let statuses: Vec<u16> = stream::iter(&created)
@@ -215,13 +202,13 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
     // Back to the baseline: every librdkafka handle destroyed (threads, sockets, pipes). The
     // slack is less than one handle's 4 threads and 8 descriptors.
     let slack = (baseline.0 + 3, baseline.1 + 7);
-    let after = settles(pid, slack).await;
+    let after = settles(&proxy, slack).await;
     eprintln!(
         "{INSTANCES} instances: created in {create_secs:.1} s ({:.0}/s), deleted in {delete_secs:.1} s ({:.0}/s); \
          threads/fds baseline {baseline:?}, peak {peak:?}, after {after:?}; RSS {rss_before} KiB → {rss_peak} KiB → {} KiB",
         INSTANCES as f64 / create_secs,
         INSTANCES as f64 / delete_secs,
-        rss_kib(pid)
+        proxy.rss_kib()
     );
     // Known gap of issue 7: a subscribed instance can take up to max.poll.interval.ms to close
     // while its group rebalances; until then its handle (4 threads, 8 descriptors) is alive
@@ -232,7 +219,7 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
         .find_map(|l| l.strip_prefix("krest_consumer_instances_closing "))
         .and_then(|n| n.trim().parse().ok())
         .expect("the closing gauge");
-    let allowed = (slack.0 + 4 * closing, slack.1 + 8 * closing);
+    let allowed = (slack.0 + 4 * closing as u64, slack.1 + 8 * closing);
     assert!(
         after.0 <= allowed.0 && after.1 <= allowed.1,
         "leaked: baseline {baseline:?}, after {after:?}, {closing} still closing; {}\nstderr:\n{}",

@@ -720,3 +720,42 @@ async fn one_read_returns_records_of_several_topics() {
         (json!(second), json!({"from": "b"}))
     );
 }
+
+/// A created instance has no Kafka client until an operation needs one. Here no client can
+/// start (its CA file is missing): everything a fresh instance answers without Kafka still
+/// answers as for any fresh instance, and the first operation that needs Kafka gets 500/50002.
+#[tokio::test]
+async fn operations_without_kafka_start_no_client() {
+    let proxy = Proxy::start(&[
+        "--set",
+        "consumer.security.protocol=SSL",
+        "--set",
+        "consumer.ssl.ca.location=/nonexistent/ca.pem",
+    ]);
+    let consumer = Consumer::create(&proxy, &unique("group"), json!({})).await;
+    let subscription = consumer.ok(Method::GET, "/subscription", None).await;
+    assert_eq!(subscription, json!({"topics": []}));
+    let assignments = consumer.ok(Method::GET, "/assignments", None).await;
+    assert_eq!(assignments, json!({"partitions": []}));
+    consumer.ok(Method::DELETE, "/subscription", None).await;
+    consumer.ok(Method::POST, "/offsets", None).await;
+    let seek = json!({"offsets": [{"topic": "t", "partition": 0, "offset": 1}]});
+    let sought = consumer.error(Method::POST, "/positions", Some(seek)).await;
+    assert_eq!(sought, (409, Some(40903)), "no assignment to seek in");
+    let read = consumer.error(Method::GET, "/records", None).await;
+    assert_eq!(read, (409, Some(40903)), "read before subscribing");
+
+    let (status, body) = consumer
+        .call(Method::POST, "/subscription", Some(json!({"topics": ["t"]})))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (500, json!(50002)),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("ssl.ca.location"),
+        "{body}"
+    );
+    consumer.ok(Method::DELETE, "", None).await;
+}

@@ -266,7 +266,7 @@ async fn metrics_follow_real_traffic() {
     assert_eq!(
         metric(&with_instances, "krest_consumer_lag_records", &[&idle_label]),
         None,
-        "an instance that read nothing has no lag yet"
+        "an instance that never called Kafka has no client and no lag"
     );
 
     for base in [&reader, &idle] {

@@ -245,12 +245,34 @@ impl Proxy {
 
     /// The process's peak resident memory so far in KiB (`VmHWM` of /proc/PID/status).
     pub fn peak_rss_kib(&self) -> u64 {
+        self.status_field("VmHWM:")
+    }
+
+    /// The process's resident memory now in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        self.status_field("VmRSS:")
+    }
+
+    /// The process's threads now (`Threads` of /proc/PID/status).
+    pub fn threads(&self) -> u64 {
+        self.status_field("Threads:")
+    }
+
+    /// The process's open file descriptors now.
+    pub fn fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("/proc/PID/fd")
+            .count()
+    }
+
+    /// A number field of /proc/PID/status (a size in KiB, or a count).
+    fn status_field(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/PID/status")
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} in /proc/PID/status"))
     }
 
     pub fn stdout(&self) -> String {

@@ -1,5 +1,6 @@
 //! `POST /consumers/{group}`: validating the request, naming the instance (`id`, `name`, or
-//! `rest-consumer-[<proxy id>-]<uuid>`) and creating its Kafka consumer.
+//! `rest-consumer-[<proxy id>-]<uuid>`) and checking its Kafka consumer's configuration (the
+//! client itself starts with the first call that needs Kafka).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,7 +117,7 @@ impl ConsumerManager {
             ));
         }
         // Checked again, atomically, when the instance is inserted; checked here too so a
-        // refused request costs no Kafka client.
+        // refused request costs no configuration check.
         self.check_room(group, owner.as_deref())?;
         let consumer = KafkaConsumer::new(&self.kafka, group, &overrides).map_err(|e| match e {
             KafkaError::ClientConfig(_, description, key, value) => {

@@ -1,5 +1,6 @@
-//! One consumer instance: its Kafka consumer, format, read settings and the records fetched
-//! but not yet returned. Operations on one instance run one at a time.
+//! One consumer instance: its Kafka consumer (started by the first operation that needs Kafka),
+//! format, read settings and the records fetched but not yet returned. Operations on one
+//! instance run one at a time.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -289,8 +290,13 @@ fn check_partitions<'a>(partitions: impl Iterator<Item = (&'a str, i32)> + Clone
     }
 }
 
+/// 409/40903; but a Kafka client that could not be started (the instance's first call that
+/// needs Kafka starts it) is the proxy's failure, 500/50002.
 fn illegal_state(error: &KafkaError) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, 40903, format!("Illegal state: {error}"))
+    match error {
+        KafkaError::ClientCreation(_) => ApiError::from_kafka(error),
+        _ => ApiError::new(StatusCode::CONFLICT, 40903, format!("Illegal state: {error}")),
+    }
 }
 
 fn commit_failed(error: &KafkaError) -> ApiError {

@@ -98,7 +98,10 @@ impl ConsumerManager {
             ));
         }
         let deadline = Instant::now() + wait;
-        let mut arriving = instance.consumer.records();
+        let mut arriving = instance
+            .consumer
+            .records()
+            .map_err(|e| ApiError::from_kafka(&e))?;
         let (mut taken, mut bytes) = (0usize, 0usize);
         loop {
             if min_bytes >= 0 && bytes as i64 > min_bytes {

@@ -1,8 +1,8 @@
-//! One librdkafka consumer per v2 consumer instance: small fetch queues so an idle instance
-//! costs little, offsets stored only for records handed to the client, blocking calls moved
-//! off the async executor.
+//! One librdkafka consumer per v2 consumer instance, created by the first call that needs
+//! Kafka: small fetch queues, offsets stored only for records handed to the client, blocking
+//! calls moved off the async executor.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::{Stream, StreamExt};
@@ -79,13 +79,16 @@ fn detached(message: &BorrowedMessage<'_>) -> FetchedRecord {
 /// (topic, partition, offset, metadata)
 pub type PartitionOffset = (String, i32, i64, String);
 
+/// An instance's Kafka consumer; it holds no librdkafka client (no threads, no sockets) until
+/// a call needs one.
 pub struct KafkaConsumer {
-    /// `None` only while being dropped.
-    inner: Option<Arc<StreamConsumer>>,
+    config: ClientConfig,
+    client: OnceLock<Arc<StreamConsumer>>,
 }
 
 impl KafkaConsumer {
     /// `base` is the consumer role's configuration; `overrides` the instance's own settings.
+    /// The configuration is checked as librdkafka would check it, but no client is started.
     pub fn new(base: &ClientConfig, group: &str, overrides: &[(&str, String)]) -> KafkaResult<Self> {
         let mut config = ClientConfig::new();
         for (key, value) in LEAN_DEFAULTS {
@@ -98,28 +101,34 @@ impl KafkaConsumer {
         for (key, value) in overrides {
             config.set(*key, value);
         }
+        drop(config.create_native_config()?);
         Ok(KafkaConsumer {
-            inner: Some(Arc::new(config.create()?)),
+            config,
+            client: OnceLock::new(),
         })
     }
 
-    fn consumer(&self) -> &Arc<StreamConsumer> {
-        self.inner
-            .as_ref()
-            .expect("the consumer is present until dropped")
+    /// The librdkafka client, started now if this is the first call that needs it.
+    fn client(&self) -> KafkaResult<&Arc<StreamConsumer>> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let created = Arc::new(self.config.create()?);
+        Ok(self.client.get_or_init(|| created))
     }
 
     /// The records as they arrive, for one read (cancel-safe: dropping a pending `next()` loses
     /// nothing). One stream registers its waker once, not once per record as `recv` does.
-    pub fn records(&self) -> impl Stream<Item = KafkaResult<FetchedRecord>> + Unpin + '_ {
-        self.consumer()
+    pub fn records(&self) -> KafkaResult<impl Stream<Item = KafkaResult<FetchedRecord>> + Unpin + '_> {
+        Ok(self
+            .client()?
             .stream()
-            .map(|message| message.map(|m| detached(&m)))
+            .map(|message| message.map(|m| detached(&m))))
     }
 
     /// Marks `record` as delivered to the client: commits (auto or commit-all) include it.
     pub fn delivered(&self, record: &FetchedRecord) -> KafkaResult<()> {
-        self.consumer()
+        self.client()?
             .store_offset(&record.topic, record.partition, record.offset)
     }
 
@@ -134,6 +143,9 @@ impl KafkaConsumer {
     }
 
     pub async fn unsubscribe(&self) {
+        if self.client.get().is_none() {
+            return;
+        }
         self.blocking(|consumer| {
             consumer.unsubscribe();
             Ok(())
@@ -168,7 +180,11 @@ impl KafkaConsumer {
         .await
     }
 
+    /// The assigned partitions; none without a client.
     pub async fn assignment(&self) -> KafkaResult<Vec<(String, i32)>> {
+        if self.client.get().is_none() {
+            return Ok(Vec::new());
+        }
         self.blocking(|consumer| {
             let list = consumer.assignment()?;
             let partitions = list
@@ -223,8 +239,12 @@ impl KafkaConsumer {
 
     /// Records between each assigned partition's read position (the next record librdkafka
     /// hands krest) and its end as Kafka reports it now (one ListOffsets request), summed
-    /// over the partitions that have a position; `None` while none has one.
+    /// over the partitions that have a position; `None` while none has one (or there is no
+    /// client yet).
     pub async fn lag(&self) -> KafkaResult<Option<i64>> {
+        if self.client.get().is_none() {
+            return Ok(None);
+        }
         self.blocking(|consumer| {
             let positions = consumer.position()?;
             let mut ends = TopicPartitionList::new();
@@ -300,9 +320,12 @@ impl KafkaConsumer {
     }
 
     /// Commits the offsets of every record delivered so far, asynchronously (Confluent's
-    /// commit without a body).
+    /// commit without a body); without a client nothing was delivered.
     pub fn commit_delivered(&self) -> KafkaResult<()> {
-        match self.consumer().commit_consumer_state(CommitMode::Async) {
+        let Some(consumer) = self.client.get() else {
+            return Ok(());
+        };
+        match consumer.commit_consumer_state(CommitMode::Async) {
             // Nothing delivered since the last commit.
             Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => Ok(()),
             other => other,
@@ -334,9 +357,9 @@ impl KafkaConsumer {
         .await
     }
 
-    /// Leaves the group and destroys the client, on a blocking thread.
+    /// Leaves the group and destroys the client, if there is one, on a blocking thread.
     pub async fn close(mut self) {
-        if let Some(inner) = self.inner.take() {
+        if let Some(inner) = self.client.take() {
             tokio::task::spawn_blocking(move || drop(inner)).await.ok();
         }
     }
@@ -345,7 +368,7 @@ impl KafkaConsumer {
         &self,
         call: impl FnOnce(&StreamConsumer) -> KafkaResult<T> + Send + 'static,
     ) -> KafkaResult<T> {
-        let consumer = Arc::clone(self.consumer());
+        let consumer = Arc::clone(self.client()?);
         tokio::task::spawn_blocking(move || call(&consumer))
             .await
             .unwrap_or(Err(KafkaError::Canceled))
@@ -381,7 +404,7 @@ impl Drop for KafkaConsumer {
     /// Leaving the group and destroying the client block (for as long as the group takes):
     /// never on the async executor. A blocking call still running keeps its own handle.
     fn drop(&mut self) {
-        let Some(inner) = self.inner.take() else { return };
+        let Some(inner) = self.client.take() else { return };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn_blocking(move || drop(inner))),
             Err(_) => drop(inner),
