@@ -166,6 +166,8 @@ impl KafkaConsumer {
     /// `auto.offset.reset` says). The committed offsets are looked up here, with retries:
     /// librdkafka's own look-up gives up for good on a coordinator error, e.g. while the
     /// group coordinator loads after a broker start, and the partitions are then never fetched.
+    /// The topics' metadata is asked for first: a fresh client knows no leader for them and
+    /// would otherwise start fetching only after its next one-second scan of unknown topics.
     pub async fn assign(&self, partitions: Vec<(String, i32)>) -> KafkaResult<()> {
         self.blocking(move |consumer| {
             let mut list = TopicPartitionList::new();
@@ -173,6 +175,12 @@ impl KafkaConsumer {
                 list.add_partition(topic, *partition);
             }
             if list.count() > 0 {
+                let topics: std::collections::BTreeSet<&str> =
+                    partitions.iter().map(|(topic, _)| topic.as_str()).collect();
+                for topic in topics {
+                    // Only a head start: a failure leaves librdkafka's own scan to find it.
+                    consumer.fetch_metadata(Some(topic), CALL_TIMEOUT).ok();
+                }
                 list = committed_offsets(consumer, &list)?;
             }
             consumer.assign(&list)
