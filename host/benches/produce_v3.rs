@@ -95,7 +95,7 @@ async fn main() {
     .await;
     println!("{}", sample.row("krest v2, batch", 100));
 
-    let sample = produce_direct(&topic, 100, VALUE_BYTES).await;
+    let sample = produce_direct(CONCURRENCY, &topic, 100, VALUE_BYTES).await;
     println!("{}", sample.row("direct rdkafka, batch", 100));
     println!("\n(each row but streaming ran {RUN_FOR:?})");
 }

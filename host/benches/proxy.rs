@@ -15,7 +15,7 @@ use serde::de::IgnoredAny;
 use serde_json::{json, Value};
 use support::{
     bootstrap, consume_through_krest, cpu_time, create_consumer, create_topic, create_topic_with, drive,
-    post_records, produce_direct, producer, Krest, CONCURRENCY, RUN_FOR, V2,
+    drive_with, post_records, produce_direct, producer, Krest, CONCURRENCY, RUN_FOR, V2,
 };
 
 mod support;
@@ -47,42 +47,46 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// Concurrent clients of the produce part: the suite's usual number, and issue 13's
+/// CPU-per-request measure (wrk with 64 connections).
+const PRODUCE_CLIENTS: [usize; 2] = [CONCURRENCY, 64];
+
 async fn bench_produce(krest: &Krest) {
-    println!(
-        "## Produce: {VALUE_BYTES}-byte binary values, {CONCURRENCY} concurrent clients, {RUN_FOR:?} each\n"
-    );
-    println!("| path | batch | records/s | p50 ms per request | p99 ms per request | CPU µs per request |");
-    println!("|---|---|---|---|---|---|");
+    println!("## Produce: {VALUE_BYTES}-byte binary values, {RUN_FOR:?} each\n");
+    println!("| path | clients | batch | records/s | p50 ms per request | p99 ms per request | CPU µs per request |");
+    println!("|---|---|---|---|---|---|---|");
     let topic = format!("bench-produce-{}", std::process::id());
     create_topic(&topic).await;
     let value = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; VALUE_BYTES]);
     let http = reqwest::Client::new();
-    for batch in [1usize, 100] {
-        let body = json!({ "records": vec![json!({ "value": value }); batch] }).to_string();
-        let (http, url) = (http.clone(), format!("{}/topics/{topic}", krest.base));
-        let cpu_before = cpu_time(krest.child.id());
-        let sample = drive(batch, move |_| {
-            let (http, url, body) = (http.clone(), url.clone(), body.clone());
-            async move { post_records(&http, &url, BINARY, body).await }
-        })
-        .await;
-        let cpu = cpu_time(krest.child.id()) - cpu_before;
-        let requests = sample.records() / batch as u64;
-        println!(
-            "{} {:.0} |",
-            sample.row("krest HTTP", batch),
-            cpu.as_secs_f64() * 1e6 / requests as f64
-        );
+    for clients in PRODUCE_CLIENTS {
+        for batch in [1usize, 100] {
+            let body = json!({ "records": vec![json!({ "value": value }); batch] }).to_string();
+            let (http, url) = (http.clone(), format!("{}/topics/{topic}", krest.base));
+            let cpu_before = cpu_time(krest.child.id());
+            let sample = drive_with(clients, batch, move |_| {
+                let (http, url, body) = (http.clone(), url.clone(), body.clone());
+                async move { post_records(&http, &url, BINARY, body).await }
+            })
+            .await;
+            let cpu = cpu_time(krest.child.id()) - cpu_before;
+            let requests = sample.records() / batch as u64;
+            println!(
+                "{} {:.0} |",
+                sample.row(&format!("krest HTTP | {clients}"), batch),
+                cpu.as_secs_f64() * 1e6 / requests as f64
+            );
 
-        // The direct producer runs in this process: its CPU per batch is the baseline.
-        let cpu_before = cpu_time(std::process::id());
-        let sample = produce_direct(&topic, batch, VALUE_BYTES).await;
-        let cpu = cpu_time(std::process::id()) - cpu_before;
-        println!(
-            "{} {:.0} (this process) |",
-            sample.row("direct rdkafka", batch),
-            cpu.as_secs_f64() * 1e6 * batch as f64 / sample.records() as f64
-        );
+            // The direct producer runs in this process: its CPU per batch is the baseline.
+            let cpu_before = cpu_time(std::process::id());
+            let sample = produce_direct(clients, &topic, batch, VALUE_BYTES).await;
+            let cpu = cpu_time(std::process::id()) - cpu_before;
+            println!(
+                "{} {:.0} (this process) |",
+                sample.row(&format!("direct rdkafka | {clients}"), batch),
+                cpu.as_secs_f64() * 1e6 * batch as f64 / sample.records() as f64
+            );
+        }
     }
     println!();
 }

@@ -75,10 +75,19 @@ where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
+    drive_with(CONCURRENCY, batch, one).await
+}
+
+/// [`drive`] with `concurrency` workers.
+pub async fn drive_with<F, Fut>(concurrency: usize, batch: usize, one: F) -> Sample
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let one = Arc::new(one);
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
+    let workers: Vec<_> = (0..concurrency)
         .map(|worker| {
             let (one, stop) = (Arc::clone(&one), Arc::clone(&stop));
             tokio::spawn(async move {
@@ -88,7 +97,7 @@ where
                     let t = Instant::now();
                     one(n).await;
                     latencies.push(t.elapsed());
-                    n = n.wrapping_add(CONCURRENCY);
+                    n = n.wrapping_add(concurrency);
                 }
                 latencies
             })
@@ -187,22 +196,24 @@ pub fn producer() -> FutureProducer {
         .unwrap()
 }
 
-/// Direct rdkafka under [`drive`]: each call sends `batch` records of `value_bytes` bytes to
-/// `topic` and waits for all of them.
-pub async fn produce_direct(topic: &str, batch: usize, value_bytes: usize) -> Sample {
+/// Direct rdkafka under [`drive_with`] `concurrency` workers: each call queues `batch` records
+/// of `value_bytes` bytes to `topic`, then waits for each in turn (as krest does).
+pub async fn produce_direct(concurrency: usize, topic: &str, batch: usize, value_bytes: usize) -> Sample {
     let (producer, topic) = (producer(), topic.to_string());
-    drive(batch, move |_| {
+    drive_with(concurrency, batch, move |_| {
         let (producer, topic) = (producer.clone(), topic.clone());
         async move {
             let payload = vec![b'x'; value_bytes];
-            let sends = (0..batch).map(|_| {
-                producer.send(
-                    FutureRecord::<(), _>::to(&topic).payload(&payload),
-                    Duration::from_secs(30),
-                )
-            });
-            for result in futures_util::future::join_all(sends).await {
-                result.unwrap();
+            let deliveries: Vec<_> = (0..batch)
+                .map(|_| {
+                    producer
+                        .send_result(FutureRecord::<(), _>::to(&topic).payload(&payload))
+                        .map_err(|(error, _)| error)
+                        .unwrap()
+                })
+                .collect();
+            for delivery in deliveries {
+                delivery.await.unwrap().unwrap();
             }
         }
     })

@@ -3,10 +3,8 @@
 //! into the same JSON body.
 
 use axum::body::to_bytes;
-use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -34,10 +32,10 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
-/// Middleware: an error answered as plain text becomes `{"error_code": STATUS, "message"}`,
-/// as Confluent's proxy reports errors it has no specific code for (error_code = HTTP status).
-pub async fn json_errors(request: Request, next: Next) -> Response {
-    match plain_text_error(next.run(request).await).await {
+/// An error answered as plain text becomes `{"error_code": STATUS, "message"}`, as
+/// Confluent's proxy reports errors it has no specific code for (error_code = HTTP status).
+pub async fn json_errors(response: Response) -> Response {
+    match plain_text_error(response).await {
         Ok(error) => error.into_response(),
         Err(response) => response,
     }

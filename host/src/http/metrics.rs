@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::core::Collector;
@@ -60,38 +60,55 @@ static PRODUCER_QUEUE: LazyLock<IntGauge> = LazyLock::new(|| {
     .expect("unique metric")
 });
 
-/// Middleware recording every proxy request under its route template (e.g. `/topics/{topic}`).
-pub async fn track(request: Request, next: Next) -> Response {
-    record(&REQUESTS, Some(&LATENCY), request, next).await
+/// A request being answered, counted under its route template (e.g. `/topics/{topic}`).
+pub struct Counted {
+    requests: &'static IntCounterVec,
+    latency: Option<&'static HistogramVec>,
+    route: Option<MatchedPath>,
+    method: Method,
+    started: Instant,
+}
+
+impl Counted {
+    /// A proxy request: counted and timed.
+    pub fn proxy(request: &Request) -> Self {
+        Counted::start(&REQUESTS, Some(&LATENCY), request)
+    }
+
+    fn start(
+        requests: &'static IntCounterVec,
+        latency: Option<&'static HistogramVec>,
+        request: &Request,
+    ) -> Self {
+        Counted {
+            requests,
+            latency,
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            method: request.method().clone(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Records the answer.
+    pub fn answered(self, response: &Response) {
+        let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        let method = self.method.as_str();
+        if let Some(latency) = self.latency {
+            latency
+                .with_label_values(&[route, method])
+                .observe(self.started.elapsed().as_secs_f64());
+        }
+        self.requests
+            .with_label_values(&[route, method, response.status().as_str()])
+            .inc();
+    }
 }
 
 /// Middleware counting every Schema Registry request under its route template.
 pub async fn track_registry(request: Request, next: Next) -> Response {
-    record(&REGISTRY_REQUESTS, None, request, next).await
-}
-
-async fn record(
-    requests: &IntCounterVec,
-    latency: Option<&HistogramVec>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
-    let method = request.method().to_string();
-    let started = Instant::now();
+    let counted = Counted::start(&REGISTRY_REQUESTS, None, &request);
     let response = next.run(request).await;
-    if let Some(latency) = latency {
-        latency
-            .with_label_values(&[&route, &method])
-            .observe(started.elapsed().as_secs_f64());
-    }
-    requests
-        .with_label_values(&[&route, &method, response.status().as_str()])
-        .inc();
+    counted.answered(&response);
     response
 }
 

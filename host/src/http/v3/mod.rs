@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -116,16 +116,19 @@ pub async fn check_cluster(clients: &CallerClients, cluster: &str) -> Result<Str
     }
 }
 
-/// Middleware on the whole application: every answer to a `/v3` path — errors of routing,
-/// authentication and body limits included — is labelled `application/json`, not v2's type.
-pub async fn json_media_type(request: Request, next: Next) -> Response {
-    let is_v3 = request.uri().path() == "/v3" || request.uri().path().starts_with("/v3/");
-    let mut response = next.run(request).await;
-    if is_v3
-        && response
-            .headers()
-            .get(CONTENT_TYPE)
-            .is_some_and(|v| v == media::V2_JSON)
+/// Whether `request` is one of API v3's.
+pub fn is_v3(request: &Request) -> bool {
+    let path = request.uri().path();
+    path == "/v3" || path.starts_with("/v3/")
+}
+
+/// Every answer to a `/v3` path — errors of routing, authentication and body limits
+/// included — is labelled `application/json`, not v2's type.
+pub fn json_media_type(mut response: Response) -> Response {
+    if response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v == media::V2_JSON)
     {
         response
             .headers_mut()
