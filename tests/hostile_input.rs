@@ -279,3 +279,68 @@ async fn slow_header_and_idle_connections_are_closed() {
     assert!(idle, "a connection sending nothing is never closed");
     assert_alive(&proxy).await;
 }
+
+/// Sends `head` and then `body` one byte every 100 ms on a new connection to `address` (until
+/// the server stops reading); what the server answered.
+fn trickle_body(address: &str, head: &str, body: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let body = body.to_vec();
+    let trickler = std::thread::spawn(move || {
+        for byte in body {
+            if writer.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok();
+    drop(stream);
+    trickler.join().unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_trickled_body_is_408_after_request_body_timeout_ms_but_a_produce_stream_is_not() {
+    let topic = unique("hostile-trickle");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&["--set", "request.body.timeout.ms=1000"]);
+    let address = proxy.base.trim_start_matches("http://").to_string();
+
+    // A v2 produce whose 200-byte body would take 20 s: cut off after 1 s.
+    let body = format!(r#"{{"records":[{{"value":"{}"}}]}}"#, "A".repeat(172));
+    let head = format!(
+        "POST /topics/{topic} HTTP/1.1\r\nHost: krest\r\nContent-Type: {BINARY}\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let answer = {
+        let (address, body) = (address.clone(), body.clone());
+        tokio::task::spawn_blocking(move || trickle_body(&address, &head, body.as_bytes()))
+            .await
+            .unwrap()
+    };
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""error_code":408"#), "{answer}");
+
+    // A streamed v3 produce may last longer than the body deadline: it is a stream of records.
+    let path = format!("/v3/clusters/{}/topics/{topic}/records", support::cluster_id());
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: krest\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let record = r#"{"value":{"type":"STRING","data":"slow"}}"#;
+    let chunks: String = (0..3)
+        .map(|_| format!("{:x}\r\n{record}\r\n", record.len()))
+        .chain(["0\r\n\r\n".to_string()])
+        .collect();
+    let answer = tokio::task::spawn_blocking(move || trickle_body(&address, &head, chunks.as_bytes()))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(answer.matches(r#""error_code":200"#).count(), 3, "{answer}");
+    assert_alive(&proxy).await;
+}

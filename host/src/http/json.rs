@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
 use crate::error::ApiError;
+use crate::http::error::rejection;
 
 /// Extractor for a request body parsed as `T`.
 pub struct JsonBody<T>(pub T);
@@ -18,7 +19,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, 400, e.body_text()))?;
+            .map_err(|e| rejection(e.status(), e.body_text()))?;
         parse(&bytes).map(JsonBody)
     }
 }
