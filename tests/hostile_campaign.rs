@@ -425,9 +425,11 @@ async fn krest_survives_a_hostile_campaign_and_keeps_serving() {
             // Valid consumer bodies create instances: bounded here, as an operator would.
             "--set",
             "consumer.instances.max=100",
-            // Idle connections and header tricklers closed within the short form too.
+            // Idle connections and tricklers closed within the short form too.
             "--set",
             "request.header.timeout.ms=5000",
+            "--set",
+            "request.body.timeout.ms=8000",
             "--set",
             "idle.timeout.ms=10000",
         ],
