@@ -344,3 +344,33 @@ async fn a_trickled_body_is_408_after_request_body_timeout_ms_but_a_produce_stre
     assert_eq!(answer.matches(r#""error_code":200"#).count(), 3, "{answer}");
     assert_alive(&proxy).await;
 }
+
+/// Found by the campaign: an empty group id (`consumer-groups//lags`) reached librdkafka,
+/// which refused it, and krest answered 500. Ids that can name no group are 404.
+#[tokio::test]
+async fn group_ids_that_name_no_group_are_404_on_every_v3_group_route() {
+    // Room for the 40,000-character id to reach its handler.
+    let proxy = Proxy::start(&["--set", "max.request.header.size=65536"]);
+    let cluster = support::v3_cluster(&proxy);
+    for group in ["", "%00", &"g".repeat(40_000)] {
+        let me = format!("{cluster}/consumer-groups/{group}");
+        for url in [
+            format!("{me}/consumers"),
+            format!("{me}/consumers/c"),
+            format!("{me}/consumers/c/assignments"),
+            format!("{me}/consumers/c/assignments/t/partitions/0"),
+            format!("{me}/lags"),
+            format!("{me}/lags/t/partitions/0"),
+            format!("{me}/lag-summary"),
+        ] {
+            let (status, _, body) = support::call_v3(Method::GET, &url, None).await;
+            assert_eq!(
+                (status, &body["error_code"]),
+                (404, &json!(404)),
+                "{}: {body}",
+                &url[..url.len().min(120)]
+            );
+        }
+    }
+    assert_alive(&proxy).await;
+}
