@@ -374,3 +374,14 @@ async fn group_ids_that_name_no_group_are_404_on_every_v3_group_route() {
     }
     assert_alive(&proxy).await;
 }
+
+/// Found by the campaign: an `acls:batch` with no ACLs reached librdkafka, which refused it
+/// (500 "No acls to create"). Nothing to create is done at once, as by Kafka's Java client.
+#[tokio::test]
+async fn an_empty_acl_batch_is_204() {
+    let proxy = Proxy::start(&[]);
+    let url = format!("{}/acls:batch", support::v3_cluster(&proxy));
+    let (status, _, body) = support::call_v3(Method::POST, &url, Some(json!({"data": []}))).await;
+    assert_eq!(status, 204, "{body}");
+    assert_alive(&proxy).await;
+}
