@@ -421,7 +421,7 @@ fn body(rng: &mut Rng, template: &str) -> Vec<u8> {
 }
 
 /// JSON nested `depth` deep: arrays, objects or a mix, closed or left open.
-pub fn nested(rng: &mut Rng, depth: usize) -> String {
+fn nested(rng: &mut Rng, depth: usize) -> String {
     let (open, close) = *rng.pick(&[("[", "]"), ("{\"a\":", "}"), ("[{\"a\":", "}]")]);
     let mut text = open.repeat(depth);
     text.push('1');
