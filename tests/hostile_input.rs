@@ -162,6 +162,14 @@ async fn illegal_names_and_partitions_never_reach_a_consumer() {
         assert_eq!((status, code), (422, json!(42204)), "{settings}");
     }
 
+    // Found by the campaign: a group id of white space only (librdkafka trims it to nothing)
+    // failed the consumer's creation with a 500.
+    for blank in ["%0D%0A", "%20", "%09"] {
+        let url = proxy.url(&format!("/consumers/{blank}"));
+        let (status, code) = status_and_code(Method::POST, &url, Some(json!({})), V2_JSON).await;
+        assert_eq!((status, code), (422, json!(42204)), "{blank}");
+    }
+
     // A group id longer than Kafka's protocol carries.
     let long_group = "g".repeat(40_000);
     let (status, code) = status_and_code(
