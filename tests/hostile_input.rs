@@ -162,6 +162,14 @@ async fn illegal_names_and_partitions_never_reach_a_consumer() {
         assert_eq!((status, code), (422, json!(42204)), "{settings}");
     }
 
+    // Found by the campaign: a group id of white space only (librdkafka trims it to nothing)
+    // failed the consumer's creation with a 500.
+    for blank in ["%0D%0A", "%20", "%09"] {
+        let url = proxy.url(&format!("/consumers/{blank}"));
+        let (status, code) = status_and_code(Method::POST, &url, Some(json!({})), V2_JSON).await;
+        assert_eq!((status, code), (422, json!(42204)), "{blank}");
+    }
+
     // A group id longer than Kafka's protocol carries.
     let long_group = "g".repeat(40_000);
     let (status, code) = status_and_code(
@@ -277,5 +285,111 @@ async fn slow_header_and_idle_connections_are_closed() {
     .unwrap();
     assert!(slow, "a client trickling its headers keeps its connection");
     assert!(idle, "a connection sending nothing is never closed");
+    assert_alive(&proxy).await;
+}
+
+/// Sends `head` and then `body` one byte every 100 ms on a new connection to `address` (until
+/// the server stops reading); what the server answered.
+fn trickle_body(address: &str, head: &str, body: &[u8]) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let body = body.to_vec();
+    let trickler = std::thread::spawn(move || {
+        for byte in body {
+            if writer.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok();
+    drop(stream);
+    trickler.join().unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_trickled_body_is_408_after_request_body_timeout_ms_but_a_produce_stream_is_not() {
+    let topic = unique("hostile-trickle");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&["--set", "request.body.timeout.ms=1000"]);
+    let address = proxy.base.trim_start_matches("http://").to_string();
+
+    // A v2 produce whose 200-byte body would take 20 s: cut off after 1 s.
+    let body = format!(r#"{{"records":[{{"value":"{}"}}]}}"#, "A".repeat(172));
+    let head = format!(
+        "POST /topics/{topic} HTTP/1.1\r\nHost: krest\r\nContent-Type: {BINARY}\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let answer = {
+        let (address, body) = (address.clone(), body.clone());
+        tokio::task::spawn_blocking(move || trickle_body(&address, &head, body.as_bytes()))
+            .await
+            .unwrap()
+    };
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""error_code":408"#), "{answer}");
+
+    // A streamed v3 produce may last longer than the body deadline: it is a stream of records.
+    let path = format!("/v3/clusters/{}/topics/{topic}/records", support::cluster_id());
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: krest\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let record = r#"{"value":{"type":"STRING","data":"slow"}}"#;
+    let chunks: String = (0..3)
+        .map(|_| format!("{:x}\r\n{record}\r\n", record.len()))
+        .chain(["0\r\n\r\n".to_string()])
+        .collect();
+    let answer = tokio::task::spawn_blocking(move || trickle_body(&address, &head, chunks.as_bytes()))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(answer.matches(r#""error_code":200"#).count(), 3, "{answer}");
+    assert_alive(&proxy).await;
+}
+
+/// Found by the campaign: an empty group id (`consumer-groups//lags`) reached librdkafka,
+/// which refused it, and krest answered 500. Ids that can name no group are 404.
+#[tokio::test]
+async fn group_ids_that_name_no_group_are_404_on_every_v3_group_route() {
+    // Room for the 40,000-character id to reach its handler.
+    let proxy = Proxy::start(&["--set", "max.request.header.size=65536"]);
+    let cluster = support::v3_cluster(&proxy);
+    for group in ["", "%00", &"g".repeat(40_000)] {
+        let me = format!("{cluster}/consumer-groups/{group}");
+        for url in [
+            format!("{me}/consumers"),
+            format!("{me}/consumers/c"),
+            format!("{me}/consumers/c/assignments"),
+            format!("{me}/consumers/c/assignments/t/partitions/0"),
+            format!("{me}/lags"),
+            format!("{me}/lags/t/partitions/0"),
+            format!("{me}/lag-summary"),
+        ] {
+            let (status, _, body) = support::call_v3(Method::GET, &url, None).await;
+            assert_eq!(
+                (status, &body["error_code"]),
+                (404, &json!(404)),
+                "{}: {body}",
+                &url[..url.len().min(120)]
+            );
+        }
+    }
+    assert_alive(&proxy).await;
+}
+
+/// Found by the campaign: an `acls:batch` with no ACLs reached librdkafka, which refused it
+/// (500 "No acls to create"). Nothing to create is done at once, as by Kafka's Java client.
+#[tokio::test]
+async fn an_empty_acl_batch_is_204() {
+    let proxy = Proxy::start(&[]);
+    let url = format!("{}/acls:batch", support::v3_cluster(&proxy));
+    let (status, _, body) = support::call_v3(Method::POST, &url, Some(json!({"data": []}))).await;
+    assert_eq!(status, 204, "{body}");
     assert_alive(&proxy).await;
 }

@@ -334,14 +334,14 @@ pub fn krest(args: &[&str], env: &[(&str, &str)]) -> Command {
 }
 
 /// `krest serve ARGS` with nothing added (no test listener), output piped, `KAFKA_REST_*` of
-/// the test's environment removed and `env` set.
+/// the test's environment removed, `RUST_LOG=info` and `env` set (which may override it).
 pub fn krest_as_written(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_krest"));
     command.arg("serve").args(args);
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("KAFKA_REST_")) {
         command.env_remove(key);
     }
-    command.envs(env.iter().copied()).env("RUST_LOG", "info");
+    command.env("RUST_LOG", "info").envs(env.iter().copied());
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

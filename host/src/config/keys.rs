@@ -81,6 +81,7 @@ const KEYS: &[Key] = &[
         "krest serves one cluster, whose rate limits it keeps for its whole life",
     ),
     used("request.header.timeout.ms", "30000"),
+    used("request.body.timeout.ms", "120000"),
     used("request.body.max.bytes", "67108864"),
     used("max.request.header.size", "8192"),
     used("server.connection.limit", "0"),

@@ -128,6 +128,9 @@ pub struct ConnectionTimeouts {
     pub header: Duration,
     /// `idle.timeout.ms` (Confluent's): a connection that moves no bytes this long is closed.
     pub idle: Duration,
+    /// `request.body.timeout.ms` (krest's own): longest a request body (other than a streamed
+    /// v3 produce) may take to arrive after its headers; later is 408.
+    pub body: Duration,
 }
 
 /// Bounds on client connections, with Confluent's (rest-utils') key names.
@@ -381,6 +384,7 @@ impl Config {
             connections: ConnectionTimeouts {
                 header: Duration::from_millis(r.int("request.header.timeout.ms", 1, 3_600_000)? as u64),
                 idle: Duration::from_millis(r.int("idle.timeout.ms", 1, i64::from(u32::MAX))? as u64),
+                body: Duration::from_millis(r.int("request.body.timeout.ms", 1, i64::from(u32::MAX))? as u64),
             },
             connection_limits: ConnectionLimits {
                 // hyper's smallest read buffer; Jetty accepts less, but no client sends so little.

@@ -10,7 +10,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::http::{max_request_bytes, media};
+use crate::http::{body_deadline, max_request_bytes, media};
 
 /// Longest plain-text rejection carried over into a JSON message.
 const MAX_REJECTION_TEXT: usize = 4096;
@@ -60,7 +60,13 @@ pub async fn plain_text_error(response: Response) -> Result<ApiError, Response> 
     Ok(rejection(status, text))
 }
 
-fn rejection(status: StatusCode, text: String) -> ApiError {
+/// The error a rejection of the HTTP stack (`status`, plain `text`) stands for: a body that
+/// missed `request.body.timeout.ms` is 408, whatever the stack called it.
+pub(crate) fn rejection(status: StatusCode, text: String) -> ApiError {
+    if text.contains(body_deadline::TIMED_OUT) {
+        let message = format!("Request timeout: {}", body_deadline::TIMED_OUT);
+        return ApiError::new(StatusCode::REQUEST_TIMEOUT, 408, message);
+    }
     let message = match status {
         StatusCode::PAYLOAD_TOO_LARGE => {
             format!(

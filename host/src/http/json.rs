@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::error::Category;
 
 use crate::error::ApiError;
+use crate::http::error::rejection;
 
 /// Extractor for a request body parsed as `T`.
 pub struct JsonBody<T>(pub T);
@@ -19,7 +20,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, 400, e.body_text()))?;
+            .map_err(|e| rejection(e.status(), e.body_text()))?;
         parse(&bytes).map(JsonBody)
     }
 }
@@ -99,5 +100,79 @@ mod tests {
             (error.code, error.message.as_str()),
             (422, "Unrecognized field: headers")
         );
+    }
+}
+
+/// Property tests: any bytes given to the request-body parsers of produce (v2, v3) and consumer
+/// creation are parsed or refused with Confluent's 400 (malformed) or 422 (wrong shape).
+#[cfg(test)]
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::consumers::CreateRequest;
+    use crate::produce::v3_request::V3Record;
+    use crate::produce::ProduceRequest;
+
+    /// Parses `bytes` as `T`; an error must be 400/400 or 422/422.
+    fn parsed_or_refused<T: DeserializeOwned>(bytes: &[u8]) -> Result<(), TestCaseError> {
+        if let Err(e) = parse::<T>(bytes) {
+            let pair = (e.status.as_u16(), e.code);
+            prop_assert!(
+                pair == (400, 400) || pair == (422, 422),
+                "{pair:?}: {}",
+                e.message
+            );
+        }
+        Ok(())
+    }
+
+    fn all_bodies(bytes: &[u8]) -> Result<(), TestCaseError> {
+        parsed_or_refused::<ProduceRequest>(bytes)?;
+        parsed_or_refused::<V3Record>(bytes)?;
+        parsed_or_refused::<CreateRequest>(bytes)
+    }
+
+    /// JSON-ish text: the characters JSON is made of, so that parsers get past the first byte.
+    const JSONISH: &str = r#"[\[\]{}":,0-9a-z .eE+\-\\]{0,300}"#;
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_parsed_or_refused_400_or_422(bytes in vec(any::<u8>(), 0..600)) {
+            all_bodies(&bytes)?;
+        }
+
+        #[test]
+        fn json_like_text_is_parsed_or_refused_400_or_422(text in JSONISH) {
+            all_bodies(text.as_bytes())?;
+        }
+
+        #[test]
+        fn deep_nesting_is_refused_or_kept_raw_never_a_crash(depth in 1usize..200_000, object in any::<bool>()) {
+            let (open, close) = if object { (r#"{"a":"#, "}") } else { ("[", "]") };
+            let deep = format!("{}1{}", open.repeat(depth), close.repeat(depth));
+            all_bodies(deep.as_bytes())?;
+            // Inside a record's value the nesting is kept as raw JSON for the format plugin.
+            let body = format!(r#"{{"records":[{{"value":{deep}}}]}}"#);
+            prop_assert!(parse::<ProduceRequest>(body.as_bytes()).is_ok());
+        }
+
+        #[test]
+        fn generated_produce_bodies_round_trip(
+            records in vec((proptest::option::of("[A-Za-z0-9+/]{0,24}"), proptest::option::of(any::<i32>())), 0..20)
+        ) {
+            let body = serde_json::json!({"records": records.iter().map(|(value, partition)| {
+                serde_json::json!({"value": value, "partition": partition})
+            }).collect::<Vec<_>>()});
+            let parsed: ProduceRequest = parse(body.to_string().as_bytes()).unwrap();
+            prop_assert_eq!(parsed.records.len(), records.len());
+            for (record, (value, partition)) in parsed.records.iter().zip(&records) {
+                prop_assert_eq!(record.partition, *partition);
+                let raw = record.value.as_ref().map(|v| v.get().to_string());
+                let expected = value.as_ref().map_or("null".to_string(), |v| format!("\"{v}\""));
+                prop_assert_eq!(raw.unwrap_or_else(|| "null".into()), expected);
+            }
+        }
     }
 }

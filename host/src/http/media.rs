@@ -266,3 +266,56 @@ mod tests {
         assert_eq!(embedded_format("application/vnd.kafka..v2+json"), None);
     }
 }
+
+/// Property tests: any Accept or Content-Type value is judged without a panic, and what is
+/// chosen is always one of the offered types.
+#[cfg(test)]
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const OFFERED: &[(&str, f32)] = &[(V2_JSON, 1.0), LESS_SPECIFIC[0], LESS_SPECIFIC[1]];
+
+    fn header(name: axum::http::HeaderName, bytes: &[u8]) -> Option<HeaderMap> {
+        let value = HeaderValue::from_bytes(bytes).ok()?;
+        let mut headers = HeaderMap::new();
+        headers.insert(name, value);
+        Some(headers)
+    }
+
+    proptest! {
+        #[test]
+        fn any_accept_picks_an_offered_type_or_none(bytes in vec(any::<u8>(), 0..200)) {
+            if let Some(headers) = header(ACCEPT, &bytes) {
+                let picked = negotiate(&headers, OFFERED);
+                prop_assert!(picked.is_none_or(|p| OFFERED.iter().any(|(t, _)| *t == p)));
+            }
+        }
+
+        #[test]
+        fn an_accept_naming_one_offered_type_gets_it(i in 0usize..3, q in 0.001f32..=1.0, junk in "[a-z/+.]{1,30}") {
+            let accept = format!("{junk};q=0.0001, {};q={q}", OFFERED[i].0);
+            let headers = header(ACCEPT, accept.as_bytes()).unwrap();
+            prop_assert_eq!(negotiate(&headers, OFFERED), Some(OFFERED[i].0));
+        }
+
+        #[test]
+        fn any_content_type_is_judged(bytes in vec(any::<u8>(), 0..200)) {
+            if let Some(headers) = header(CONTENT_TYPE, &bytes) {
+                let format = request_format(&headers);
+                prop_assert!(format.is_none() || content_type_ok(&headers));
+            }
+        }
+
+        #[test]
+        fn embedded_format_names_round_trip(name in "[a-z0-9_-]{1,24}", upper in any::<bool>(), parameters in "(; [a-z]+=[a-z0-9-]+){0,3}") {
+            let mut media_type = format!("application/vnd.kafka.{name}.v2+json{parameters}");
+            if upper {
+                media_type = media_type.to_ascii_uppercase();
+            }
+            prop_assert_eq!(embedded_format(&media_type), Some(name));
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! request ids and access logs, krest's own endpoints (`/metrics`, `/plugins`), and serving
 //! connections with deadlines.
 
+mod body_deadline;
 pub mod error;
 pub(crate) mod health;
 pub(crate) mod json;

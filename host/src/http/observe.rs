@@ -76,3 +76,28 @@ fn access_log(response: &Response, latency: Duration, _span: &Span) {
         "request served"
     );
 }
+
+/// Property test: a caller's request id is kept exactly when it is sane.
+#[cfg(test)]
+mod properties {
+    use axum::body::Body;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_caller_id_is_kept_only_when_1_to_128_visible_ascii(bytes in vec(any::<u8>(), 0..200), twice in any::<bool>()) {
+            let Ok(id) = HeaderValue::from_bytes(&bytes) else { return Ok(()) };
+            let mut request = Request::new(Body::empty());
+            request.headers_mut().append(&X_REQUEST_ID, id.clone());
+            if twice {
+                request.headers_mut().append(&X_REQUEST_ID, id);
+            }
+            let kept = drop_unusable_id(request).headers().contains_key(&X_REQUEST_ID);
+            let sane = !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(u8::is_ascii_graphic);
+            prop_assert_eq!(kept, sane && !twice);
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Serves the HTTP app on one listener (plain or TLS) with connection deadlines: the TLS
 //! handshake and request headers must arrive within `request.header.timeout.ms` (which also
-//! bounds an idle keep-alive connection), and a connection with no traffic for
-//! `idle.timeout.ms` is closed. Headers are bounded by `max.request.header.size` (431), and
+//! bounds an idle keep-alive connection), a request body within `request.body.timeout.ms`,
+//! and a connection with no traffic for `idle.timeout.ms` is closed. Headers are bounded by `max.request.header.size` (431), and
 //! open connections by `server.connection.limit`/`connector.connection.limit`: at the limit,
 //! no connection is accepted until one closes. On stop, no new connections are accepted and
 //! open ones finish their in-flight requests. Every request carries its [`ConnectionFacts`].
@@ -26,6 +26,7 @@ use tower::ServiceExt as _;
 use tracing::{debug, warn};
 use url::Url;
 
+use super::body_deadline;
 use super::tls::{client_identity, TlsServer};
 use super::App;
 use crate::config::{ConnectionLimits, ConnectionTimeouts as Timeouts};
@@ -184,11 +185,11 @@ async fn serve_http<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let io = TokioIo::new(io);
+    let timeouts = limits.timeouts;
     let service = app.map_request(move |mut request: Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(facts.clone());
-        request
+        body_deadline::bound(request, timeouts.body)
     });
-    let timeouts = limits.timeouts;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Headers over the limit are answered 431 by hyper.
     builder

@@ -34,7 +34,8 @@ pub fn invalid_topic(topic: &str) -> Option<String> {
 
 /// Why `group` cannot be sent to Kafka as a consumer group id, or `None`.
 pub fn invalid_group(group: &str) -> Option<String> {
-    if group.is_empty() {
+    // librdkafka trims white space from configuration values: "\r\n" is no group id either.
+    if group.trim().is_empty() {
         return Some("Consumer group id may not be empty".into());
     }
     if group.len() > MAX_STRING_BYTES {

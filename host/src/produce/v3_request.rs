@@ -288,3 +288,38 @@ mod tests {
         assert_eq!(format_timestamp(1_612_552_482_125), "2021-02-05T19:14:42.125Z");
     }
 }
+
+/// Property tests: header values are Base64 or refused, timestamps are ISO-8601 or refused,
+/// never a panic; what krest writes it reads back.
+#[cfg(test)]
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn with_header(value: &str, timestamp: &str) -> V3Record {
+        let json = serde_json::json!({"headers": [{"name": "h", "value": value}], "timestamp": timestamp});
+        serde_json::from_value(json).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn base64_header_values_round_trip(bytes in vec(any::<u8>(), 0..100)) {
+            let (headers, _) = with_header(&STANDARD.encode(&bytes), "2021-02-05T19:14:42Z").validate().unwrap();
+            prop_assert_eq!(headers, vec![("h".to_string(), Some(bytes))]);
+        }
+
+        #[test]
+        fn any_header_value_and_timestamp_decode_or_are_refused(value in "\\PC{0,40}", timestamp in "\\PC{0,40}") {
+            if let Err(message) = with_header(&value, &timestamp).validate() {
+                prop_assert!(message.contains("base64") || message.contains("timestamp"), "{message}");
+            }
+        }
+
+        #[test]
+        fn written_timestamps_read_back(millis in 0i64..253_402_300_800_000) {
+            prop_assert_eq!(parse_timestamp(&format_timestamp(millis)), Ok(millis));
+        }
+    }
+}

@@ -369,3 +369,70 @@ pub async fn committed(Found(instance): Found, caller: Caller, body: Bytes) -> R
         .collect();
     Ok(Json(json!({ "offsets": offsets })))
 }
+
+/// Property tests: consumer request bodies and the records query string are parsed or refused
+/// (400 malformed, 422 wrong shape; a bad query 400), never a panic; valid ones round-trip.
+#[cfg(test)]
+mod properties {
+    use axum::http::Uri;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    fn parsed_or_refused<T: DeserializeOwned>(bytes: &[u8]) -> Result<(), TestCaseError> {
+        if let Err(e) = json::parse::<T>(bytes) {
+            let pair = (e.status.as_u16(), e.code);
+            prop_assert!(
+                pair == (400, 400) || pair == (422, 422),
+                "{pair:?}: {}",
+                e.message
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_consumer_body_is_parsed_or_refused(bytes in vec(any::<u8>(), 0..400), text in r#"[\[\]{}":,0-9a-z_ .\-]{0,300}"#) {
+            for body in [bytes.as_slice(), text.as_bytes()] {
+                parsed_or_refused::<Partitions>(body)?;
+                parsed_or_refused::<SubscriptionRequest>(body)?;
+                parsed_or_refused::<PositionsRequest>(body)?;
+                parsed_or_refused::<OffsetsRequest>(body)?;
+            }
+        }
+
+        #[test]
+        fn generated_offsets_round_trip(entries in vec(("\\PC{0,30}", any::<i32>(), any::<i64>(), proptest::option::of("\\PC{0,20}")), 0..10)) {
+            let offsets: Vec<OffsetEntry> = entries
+                .iter()
+                .map(|(topic, partition, offset, metadata)| OffsetEntry {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: *offset,
+                    metadata: metadata.clone(),
+                })
+                .collect();
+            let body = json!({"offsets": offsets}).to_string();
+            let parsed: OffsetsRequest = json::parse(body.as_bytes()).unwrap();
+            prop_assert_eq!(json!(parsed.offsets), json!(offsets));
+        }
+
+        #[test]
+        fn any_records_query_is_parsed_or_refused_400(query in r#"[a-z_=&%0-9A-F+\-.]{0,60}"#) {
+            let Ok(uri) = format!("/records?{query}").parse::<Uri>() else { return Ok(()) };
+            if let Err(rejection) = Query::<ReadQuery>::try_from_uri(&uri) {
+                prop_assert_eq!(rejection.status(), StatusCode::BAD_REQUEST);
+            }
+        }
+
+        #[test]
+        fn records_query_numbers_round_trip(timeout in any::<i64>(), max_bytes in any::<i64>()) {
+            let uri: Uri = format!("/records?timeout={timeout}&max_bytes={max_bytes}").parse().unwrap();
+            let Query(query) = Query::<ReadQuery>::try_from_uri(&uri).unwrap();
+            prop_assert_eq!((query.timeout, query.max_bytes), (Some(timeout), Some(max_bytes)));
+        }
+    }
+}

@@ -14,6 +14,7 @@ use crate::clients::{CallerClients, KafkaClients};
 use crate::error::ApiError;
 use crate::http::v2::metadata::partition_number;
 use crate::kafka::admin_native::{GroupDescription, Member};
+use crate::kafka::names;
 use crate::plugins::bindings::policy::{Action, Target};
 use rdkafka::types::RDKafkaErrorCode;
 
@@ -222,8 +223,12 @@ async fn open(
     Ok((id, clients.for_caller(caller).await?))
 }
 
-/// The group; 404 when Kafka does not know it (an unknown group is reported dead).
+/// The group; 404 when Kafka does not know it (an unknown group is reported dead) or the id
+/// cannot name one (empty, over Kafka's length, a NUL), which librdkafka refuses with a 500.
 async fn describe(kafka: &KafkaClients, group: &str) -> Result<GroupDescription, ApiError> {
+    if names::invalid_group(group).is_some() {
+        return Err(ApiError::not_found());
+    }
     match kafka.admin.describe_group(group).await {
         Ok(described) if described.state != "DEAD" => Ok(described),
         Ok(_) => Err(ApiError::not_found()),

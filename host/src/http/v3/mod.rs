@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use crate::clients::CallerClients;
 use crate::error::ApiError;
+use crate::http::error::rejection;
 use crate::http::routes::Routes;
 use crate::http::state::AppState;
 use crate::http::{json, media};
@@ -147,7 +148,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, 400, e.body_text()))?;
+            .map_err(|e| rejection(e.status(), e.body_text()))?;
         json::parse_optional(&bytes)?.map(Body).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
