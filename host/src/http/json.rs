@@ -116,7 +116,7 @@ mod properties {
     use crate::produce::ProduceRequest;
 
     /// Parses `bytes` as `T`; an error must be 400/400 or 422/422.
-    fn parsed_or_refused<T: DeserializeOwned>(bytes: &[u8]) -> Result<(), TestCaseError> {
+    fn parsed_or_refused<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(), TestCaseError> {
         if let Err(e) = parse::<T>(bytes) {
             let pair = (e.status.as_u16(), e.code);
             prop_assert!(
@@ -165,11 +165,12 @@ mod properties {
             let body = serde_json::json!({"records": records.iter().map(|(value, partition)| {
                 serde_json::json!({"value": value, "partition": partition})
             }).collect::<Vec<_>>()});
-            let parsed: ProduceRequest = parse(body.to_string().as_bytes()).unwrap();
+            let body = body.to_string();
+            let parsed: ProduceRequest = parse(body.as_bytes()).unwrap();
             prop_assert_eq!(parsed.records.len(), records.len());
             for (record, (value, partition)) in parsed.records.iter().zip(&records) {
                 prop_assert_eq!(record.partition, *partition);
-                let raw = record.value.as_ref().map(|v| v.get().to_string());
+                let raw = record.value.map(|v| v.get().to_string());
                 let expected = value.as_ref().map_or("null".to_string(), |v| format!("\"{v}\""));
                 prop_assert_eq!(raw.unwrap_or_else(|| "null".into()), expected);
             }
