@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use hostile::wire::{Answer, Connection};
 use hostile::{Class, Hostile, Rng, Targets};
 use serde_json::{json, Value};
-use support::{cluster_id, create_topic, http, new_consumer, unique, Proxy, V2_JSON};
+use support::{call_v3, cluster_id, create_topic, http, new_consumer, unique, Proxy, V2_JSON};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -398,14 +398,7 @@ async fn sample_rss(pid: i32, done: Arc<AtomicBool>) -> u64 {
 
 /// Every documented `(METHOD, path)`, read from krest's own OpenAPI document.
 async fn documented_routes(proxy: &Proxy) -> Vec<(String, String)> {
-    let document: Value = http()
-        .get(proxy.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, _, document) = call_v3(reqwest::Method::GET, &proxy.url("/openapi.json"), None).await;
     let mut routes = Vec::new();
     for (path, operations) in document["paths"].as_object().expect("paths") {
         for method in operations.as_object().expect("operations").keys() {

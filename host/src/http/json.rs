@@ -106,7 +106,7 @@ mod tests {
 /// Property tests: any bytes given to the request-body parsers of produce (v2, v3) and consumer
 /// creation are parsed or refused with Confluent's 400 (malformed) or 422 (wrong shape).
 #[cfg(test)]
-mod properties {
+pub(crate) mod properties {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -116,7 +116,7 @@ mod properties {
     use crate::produce::ProduceRequest;
 
     /// Parses `bytes` as `T`; an error must be 400/400 or 422/422.
-    fn parsed_or_refused<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(), TestCaseError> {
+    pub(crate) fn parsed_or_refused<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(), TestCaseError> {
         if let Err(e) = parse::<T>(bytes) {
             let pair = (e.status.as_u16(), e.code);
             prop_assert!(

@@ -377,21 +377,9 @@ mod properties {
     use axum::http::Uri;
     use proptest::collection::vec;
     use proptest::prelude::*;
-    use serde::de::DeserializeOwned;
 
     use super::*;
-
-    fn parsed_or_refused<T: DeserializeOwned>(bytes: &[u8]) -> Result<(), TestCaseError> {
-        if let Err(e) = json::parse::<T>(bytes) {
-            let pair = (e.status.as_u16(), e.code);
-            prop_assert!(
-                pair == (400, 400) || pair == (422, 422),
-                "{pair:?}: {}",
-                e.message
-            );
-        }
-        Ok(())
-    }
+    use crate::http::json::properties::parsed_or_refused;
 
     proptest! {
         #[test]
