@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{Method, Request};
 use hyper::body::{Body, Frame, SizeHint};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 /// What a body past its deadline fails with; the HTTP stack's rejection text carries it, which
 /// is how [`crate::http::error`] recognises the failure and answers 408.
@@ -22,23 +22,36 @@ pub fn bound<B: Body>(request: Request<B>, limit: Duration) -> Request<Deadline<
     let streamed = is_streamed_produce(request.method(), request.uri().path());
     request.map(|inner| Deadline {
         inner,
-        sleep: (!streamed).then(|| Box::pin(tokio::time::sleep(limit))),
+        deadline: (!streamed).then(|| Instant::now() + limit),
+        sleep: None,
     })
 }
 
 /// `POST /v3/clusters/{cluster}/topics/{topic}/records` (a trailing slash tolerated).
 fn is_streamed_produce(method: &Method, path: &str) -> bool {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut segments = path.trim_end_matches('/').split('/');
+    let mut next = || segments.next();
     method == Method::POST
         && matches!(
-            segments.as_slice(),
-            ["", "v3", "clusters", _, "topics", _, "records"]
+            [next(), next(), next(), next(), next(), next(), next(), next()],
+            [
+                Some(""),
+                Some("v3"),
+                Some("clusters"),
+                Some(_),
+                Some("topics"),
+                Some(_),
+                Some("records"),
+                None
+            ]
         )
 }
 
-/// A request body that fails once its deadline passes (none: no deadline).
+/// A request body that fails once its deadline passes (none: no deadline). The timer is made
+/// only when the body is not there at once, as most bodies are.
 pub struct Deadline<B> {
     inner: B,
+    deadline: Option<Instant>,
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
@@ -57,9 +70,15 @@ where
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
-        match self.sleep.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Some(Err(TIMED_OUT.into()))),
-            _ => Poll::Pending,
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending;
+        };
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(TIMED_OUT.into()))),
+            Poll::Pending => Poll::Pending,
         }
     }
 
