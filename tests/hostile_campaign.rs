@@ -380,17 +380,10 @@ fn closed_count(idle: &[TcpStream]) -> usize {
 }
 
 /// Samples krest's resident memory every 100 ms until `done`; the largest sample in KiB.
-async fn sample_rss(pid: i32, done: Arc<AtomicBool>) -> u64 {
+async fn sample_rss(proxy: Arc<Proxy>, done: Arc<AtomicBool>) -> u64 {
     let mut peak = 0;
     while !done.load(Ordering::Relaxed) {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            let rss = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0);
-            peak = peak.max(rss);
-        }
+        peak = peak.max(proxy.rss_kib());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     peak
@@ -450,7 +443,7 @@ async fn krest_survives_a_hostile_campaign_and_keeps_serving() {
 
     let done = Arc::new(AtomicBool::new(false));
     let tallies: Tallies = Arc::default();
-    let rss = tokio::spawn(sample_rss(proxy.pid(), Arc::clone(&done)));
+    let rss = tokio::spawn(sample_rss(Arc::clone(&proxy), Arc::clone(&done)));
     let base = normal_consumer(&proxy, &normal_topic).await;
     let normal = tokio::spawn(normal_traffic(
         Arc::clone(&proxy),

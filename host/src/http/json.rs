@@ -18,11 +18,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| rejection(e.status(), e.body_text()))?;
-        parse(&bytes).map(JsonBody)
+        parse(&body_bytes(request, state).await?).map(JsonBody)
     }
+}
+
+/// The whole request body; what the HTTP stack refused it for (too large, too slow, …) as
+/// the error it stands for.
+pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|e| rejection(e.status(), e.body_text()))
 }
 
 /// A required body: an empty one is 422.

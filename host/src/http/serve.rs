@@ -1,10 +1,11 @@
 //! Serves the HTTP app on one listener (plain or TLS) with connection deadlines: the TLS
 //! handshake and request headers must arrive within `request.header.timeout.ms` (which also
 //! bounds an idle keep-alive connection), a request body within `request.body.timeout.ms`,
-//! and a connection with no traffic for `idle.timeout.ms` is closed. Headers are bounded by `max.request.header.size` (431), and
-//! open connections by `server.connection.limit`/`connector.connection.limit`: at the limit,
-//! no connection is accepted until one closes. On stop, no new connections are accepted and
-//! open ones finish their in-flight requests. Every request carries its [`ConnectionFacts`].
+//! and a connection with no traffic for `idle.timeout.ms` is closed. Headers are bounded by
+//! `max.request.header.size` (431), and open connections by
+//! `server.connection.limit`/`connector.connection.limit`: at the limit, no connection is
+//! accepted until one closes. On stop, no new connections are accepted and open ones finish
+//! their in-flight requests. Every request carries its [`ConnectionFacts`].
 
 use std::net::SocketAddr;
 use std::pin::Pin;

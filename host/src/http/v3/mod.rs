@@ -12,7 +12,6 @@ mod records;
 mod records_batch;
 mod topics;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -24,7 +23,6 @@ use std::sync::Arc;
 
 use crate::clients::CallerClients;
 use crate::error::ApiError;
-use crate::http::error::rejection;
 use crate::http::routes::Routes;
 use crate::http::state::AppState;
 use crate::http::{json, media};
@@ -146,9 +144,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| rejection(e.status(), e.body_text()))?;
+        let bytes = json::body_bytes(request, state).await?;
         json::parse_optional(&bytes)?.map(Body).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
