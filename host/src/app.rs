@@ -14,7 +14,7 @@ use crate::auth::middleware::AuthGate;
 use crate::auth::AuthChain;
 use crate::clients::{CallerClients, ClientSettings};
 use crate::config::Config;
-use crate::consumers::ConsumerManager;
+use crate::consumers::{ConsumerDirectory, ConsumerManager, UrlSettings};
 use crate::http::health::Lifecycle;
 use crate::http::tls::TlsServer;
 use crate::http::v3::LinkSettings;
@@ -83,7 +83,23 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         config.produce_v3,
     ));
     let idle_clients = tokio::spawn(Arc::clone(&clients).close_idle());
-    let consumers = ConsumerManager::new(&config, consumer_config, Arc::clone(&plugins), transforms);
+
+    // Bound before serving, so the consumer directory can name this process's address.
+    let mut listeners = Vec::new();
+    for url in &config.listeners {
+        let listener = http::serve::bind(url, tls.as_ref()).await.context("listeners")?;
+        let address = listener.local_addr()?;
+        println!("krest listening on {}", listener.url()?);
+        listeners.push((listener, address));
+    }
+    let directory = consumer_directory(&config, &admin_config, &listeners);
+    let consumers = ConsumerManager::new(
+        &config,
+        consumer_config,
+        Arc::clone(&plugins),
+        transforms,
+        directory,
+    );
     let expiry = tokio::spawn(Arc::clone(&consumers).expire_idle());
     let gate = AuthGate {
         chain: match config.auth.plugins.is_empty() {
@@ -112,13 +128,6 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
         gate,
     );
 
-    let mut listeners = Vec::new();
-    for url in &config.listeners {
-        let listener = http::serve::bind(url, tls.as_ref()).await.context("listeners")?;
-        let address = listener.local_addr()?;
-        println!("krest listening on {}", listener.url()?);
-        listeners.push((listener, address));
-    }
     if dev {
         let address = listeners[0].1;
         println!("krest --dev: serving an in-process mock Kafka cluster with the topic `demo`");
@@ -191,6 +200,28 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     .ok();
     info!("krest stopped");
     Ok(())
+}
+
+/// The consumer directory, unless `consumer.directory.topic` is empty or no listener is
+/// plain http (requests are forwarded between processes over http).
+fn consumer_directory(
+    config: &Config,
+    kafka: &rdkafka::ClientConfig,
+    listeners: &[(http::serve::Listener, SocketAddr)],
+) -> Option<Arc<ConsumerDirectory>> {
+    let settings = config.consumer.directory.clone()?;
+    let http_listener = config
+        .listeners
+        .iter()
+        .zip(listeners)
+        .find(|(url, _)| url.scheme() == "http")
+        .map(|(_, (_, address))| *address);
+    let Some(address) = http_listener else {
+        warn!("no http listener: consumer instances are served only by the process holding them");
+        return None;
+    };
+    let own_url = UrlSettings::from_config(config).peer_url(address);
+    Some(ConsumerDirectory::start(settings, kafka.clone(), own_url))
 }
 
 fn role_config(config: &Config, role: Role) -> anyhow::Result<rdkafka::ClientConfig> {

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::kafka::compacted_topic::TopicSettings;
 use crate::logging::LogFormat;
-use crate::schema_registry::kafka_store::StoreConfig;
 use keys::{Key, KeyUse};
 use secret::Secret;
 pub use sources::{Origin, RawConfig};
@@ -116,7 +116,7 @@ pub struct RegistryServerConfig {
     pub leader_eligible: bool,
     /// `schema.compatibility.level`: the level when none is configured.
     pub default_compatibility: String,
-    pub store: StoreConfig,
+    pub store: TopicSettings,
 }
 
 /// Deadlines of client connections.
@@ -190,6 +190,9 @@ pub struct ConsumerConfig {
     /// `consumer.instances.max.per.principal`: instances one authenticated principal may hold
     /// in this process (`None`: no limit beyond `max_instances`).
     pub max_instances_per_principal: Option<usize>,
+    /// `consumer.directory.topic` (krest's own): where processes find each other's instances;
+    /// `None` when set empty.
+    pub directory: Option<TopicSettings>,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -222,6 +225,9 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// How long a consumer directory write, read or (re)opening may wait for Kafka.
+const DIRECTORY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where `krest serve --dev` serves its Schema Registry (Confluent's default port).
 pub const DEV_REGISTRY: &str = "http://127.0.0.1:8081";
@@ -319,7 +325,7 @@ impl Config {
                 group_id: r.string("schema.registry.group.id"),
                 leader_eligible: r.boolean("leader.eligibility")?,
                 default_compatibility,
-                store: StoreConfig {
+                store: TopicSettings {
                     topic: r.string("kafkastore.topic"),
                     replication_factor: r.int(
                         "kafkastore.topic.replication.factor",
@@ -370,6 +376,19 @@ impl Config {
                 max_instances: r.int("consumer.instances.max", 1, 1_000_000)? as usize,
                 max_instances_per_group: r.limit("consumer.instances.max.per.group", 1_000_000)?,
                 max_instances_per_principal: r.limit("consumer.instances.max.per.principal", 1_000_000)?,
+                directory: match r.string("consumer.directory.topic") {
+                    topic if topic.is_empty() => None,
+                    topic => Some(TopicSettings {
+                        topic,
+                        replication_factor: r.int(
+                            "consumer.directory.topic.replication.factor",
+                            1,
+                            i64::from(i16::MAX),
+                        )? as i32,
+                        timeout: DIRECTORY_TIMEOUT,
+                        init_timeout: DIRECTORY_TIMEOUT,
+                    }),
+                },
             },
             produce_v3: ProduceV3Config {
                 max_stream_duration: r.millis("streaming.connection.max.duration.ms")?,

@@ -1,6 +1,8 @@
 //! Absolute URLs naming this process — a consumer instance's `base_uri`, API v3's `self` and
 //! `related` links: `advertised.listeners`, else `host.name`, else the request's own authority.
 
+use std::net::SocketAddr;
+
 use url::Url;
 
 use crate::config::Config;
@@ -38,6 +40,23 @@ impl UrlSettings {
         format!("http://{}", self.authority(request_host))
     }
 
+    /// The URL other krest processes reach this one at (consumer forwarding): the first http
+    /// advertised listener, else the http `listener`'s address — `host.name`, else this
+    /// machine's name, when it listens on every interface.
+    pub fn peer_url(&self, listener: SocketAddr) -> String {
+        if let Some(url) = self.advertised.iter().find(|u| u.scheme() == "http") {
+            return url.as_str().trim_end_matches('/').to_string();
+        }
+        if !listener.ip().is_unspecified() {
+            return format!("http://{listener}");
+        }
+        let host = match self.host_name.is_empty() {
+            false => self.host_name.clone(),
+            true => machine_name(),
+        };
+        format!("http://{host}:{}", listener.port())
+    }
+
     fn authority(&self, request_host: &str) -> String {
         if let Some(url) = self.advertised.iter().find(|u| u.scheme() == "http") {
             let host = url.host_str().unwrap_or_default();
@@ -58,6 +77,18 @@ impl UrlSettings {
             };
         }
         request_host.to_string()
+    }
+}
+
+/// This machine's host name, as `gethostname(2)` gives it ("localhost" if it cannot).
+fn machine_name() -> String {
+    let mut name = [0u8; 256];
+    // SAFETY: the buffer is writable for its whole length, as the call is told.
+    let result = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) };
+    let end = name.iter().position(|b| *b == 0).unwrap_or(name.len());
+    match result {
+        0 if end > 0 => String::from_utf8_lossy(&name[..end]).into_owned(),
+        _ => "localhost".to_string(),
     }
 }
 

@@ -143,7 +143,12 @@ impl ConsumerManager {
             consumer,
         ));
         match self.insert(instance) {
-            Ok(()) => Ok(name),
+            Ok(()) => {
+                if let Some(directory) = &self.directory {
+                    directory.add(group, &name).await;
+                }
+                Ok(name)
+            }
             Err((refused, error)) => {
                 self.close(refused).await;
                 Err(error)

@@ -1,10 +1,12 @@
-//! v2 consumer instances: the only state krest keeps. Instances are named per group, owned
-//! by this process, limited in number, closed when idle longer than
+//! v2 consumer instances: the only state krest keeps. Instances are named per group, held
+//! by the process that created them (and listed in the consumer directory, so that other
+//! processes forward to it), limited in number, closed when idle longer than
 //! `consumer.instance.timeout.ms`; closing one never blocks a request or the process exit for
 //! longer than [`CLOSE_TIMEOUT`].
 
 mod base_uri;
 mod create;
+mod directory;
 mod instance;
 mod read;
 
@@ -17,6 +19,7 @@ use axum::http::StatusCode;
 use futures_util::StreamExt;
 use prometheus::{register_int_counter, register_int_gauge, IntCounter, IntGauge};
 use rdkafka::config::ClientConfig;
+use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::config::{Config, ConsumerConfig};
@@ -26,6 +29,7 @@ use crate::transforms::Transforms;
 
 pub use base_uri::UrlSettings;
 pub use create::CreateRequest;
+pub use directory::ConsumerDirectory;
 pub use instance::{Instance, Seek, Subscription};
 pub use read::{ReadLimits, ReadRecord};
 
@@ -70,6 +74,8 @@ pub struct ConsumerManager {
     transforms: Arc<Transforms>,
     urls: UrlSettings,
     instances: Mutex<HashMap<Key, Arc<Instance>>>,
+    /// `None`: `consumer.directory.topic` is empty, instances are served by their process only.
+    directory: Option<Arc<ConsumerDirectory>>,
 }
 
 impl ConsumerManager {
@@ -79,6 +85,7 @@ impl ConsumerManager {
         kafka: ClientConfig,
         plugins: Arc<PluginCatalog>,
         transforms: Arc<Transforms>,
+        directory: Option<Arc<ConsumerDirectory>>,
     ) -> Arc<Self> {
         Arc::new(ConsumerManager {
             settings: config.consumer.clone(),
@@ -88,6 +95,7 @@ impl ConsumerManager {
             transforms,
             urls: UrlSettings::from_config(config),
             instances: Mutex::new(HashMap::new()),
+            directory,
         })
     }
 
@@ -117,6 +125,15 @@ impl ConsumerManager {
         Ok(instance)
     }
 
+    /// The URL of the other krest process that holds `(group, name)`, per the directory;
+    /// `None` when this process holds it or no other does.
+    pub async fn held_elsewhere(&self, group: &str, name: &str) -> Option<String> {
+        match &self.directory {
+            Some(directory) if !self.exists(group, name) => directory.owner(group, name).await,
+            _ => None,
+        }
+    }
+
     fn exists(&self, group: &str, name: &str) -> bool {
         let key = (group.to_string(), name.to_string());
         self.instances.lock().expect("instances lock").contains_key(&key)
@@ -133,6 +150,7 @@ impl ConsumerManager {
         };
         let instance = removed.ok_or_else(not_found)?;
         INSTANCES.dec();
+        self.unlist(std::slice::from_ref(&instance));
         self.close(instance).await;
         Ok(())
     }
@@ -197,6 +215,17 @@ impl ConsumerManager {
         Ok(())
     }
 
+    /// Removes instances from the directory in the background (other processes answer 404
+    /// for them either way: this one no longer holds them).
+    fn unlist(&self, removed: &[Arc<Instance>]) -> Option<JoinHandle<()>> {
+        let directory = Arc::clone(self.directory.as_ref()?);
+        let keys = removed
+            .iter()
+            .map(|i| (i.group.clone(), i.name.clone()))
+            .collect();
+        Some(tokio::spawn(async move { directory.remove(keys).await }))
+    }
+
     /// Closes a removed instance within [`CLOSE_TIMEOUT`] (after its running operation).
     async fn close(&self, instance: Arc<Instance>) {
         CLOSING.inc();
@@ -259,6 +288,7 @@ impl ConsumerManager {
             for instance in &expired {
                 info!(group = %instance.group, instance = %instance.name, "consumer instance expired");
             }
+            self.unlist(&expired);
             futures_util::future::join_all(expired.into_iter().map(|i| self.close(i))).await;
         }
     }
@@ -274,6 +304,10 @@ impl ConsumerManager {
             .collect();
         let count = all.len();
         INSTANCES.sub(count as i64);
+        // Awaited: the process is about to exit.
+        if let Some(unlisted) = self.unlist(&all) {
+            unlisted.await.ok();
+        }
         futures_util::future::join_all(all.into_iter().map(|i| self.close(i))).await;
         if count > 0 {
             info!("closed {count} consumer instances");
@@ -305,6 +339,6 @@ fn too_many(reason: String) -> ApiError {
     )
 }
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, 40403, "Consumer instance not found.")
 }

@@ -4,6 +4,7 @@
 
 mod body_deadline;
 pub mod error;
+mod forward;
 pub(crate) mod health;
 pub(crate) mod json;
 mod json_stream;
@@ -56,13 +57,16 @@ pub fn max_request_bytes() -> usize {
 /// The whole HTTP application, trailing slashes tolerated.
 pub type App = NormalizePath<Router>;
 
-/// `gate` authenticates every request, unknown paths included, before routing.
+/// `gate` authenticates every request, unknown paths included, before routing; a request for
+/// a consumer instance another process holds is then forwarded there.
 pub fn app(state: AppState, gate: AuthGate) -> App {
+    let consumers = state.consumers.clone();
     let router = routes()
         .into_router()
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_request_bytes()))
+        .layer(middleware::from_fn_with_state(consumers, forward::to_owner))
         .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn(answer))
         .with_state(state);

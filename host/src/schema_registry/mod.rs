@@ -1,13 +1,12 @@
 //! Confluent's Schema Registry: the client schema-format plugins reach through the host's
 //! `schema-registry` import (`client`), and the registry krest serves itself (`server`):
 //! its REST API (`api`, `service`), its state replayed from the `_schemas` topic (`records`,
-//! `state`, `kafka_store`), the election of the one instance that writes (`leadership`), and
+//! `state`, kept in a `kafka::compacted_topic`), the election of the one instance that writes (`leadership`), and
 //! the schema types it parses, prints canonically and checks for compatibility
 //! (`schema_types`: Avro, JSON Schema, Protobuf).
 
 mod api;
 pub mod client;
-pub mod kafka_store;
 pub mod leadership;
 mod records;
 pub mod schema_types;

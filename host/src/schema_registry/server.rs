@@ -12,10 +12,10 @@ use tracing::warn;
 use url::Url;
 
 use super::api::{self, Registry};
-use super::kafka_store::KafkaStore;
 use super::leadership::Leadership;
 use super::schema_types::Compatibility;
 use super::service::RegistryService;
+use super::state::KafkaStore;
 use crate::auth::middleware::{authenticate, authorize_registry, AuthGate};
 use crate::config::RegistryServerConfig;
 use crate::http::observe;

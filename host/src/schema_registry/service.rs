@@ -6,11 +6,11 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::kafka_store::{KafkaStore, StoreError};
 use super::records::{self, ConfigValue, DeleteSubjectValue, Key, ModeValue, SchemaReference, SchemaValue};
 use super::schema_types::{Compatibility, ParsedSchema, Reference, SchemaType};
-use super::state::RegistryState;
+use super::state::{KafkaStore, RegistryState};
 use crate::error::ApiError;
+use crate::kafka::compacted_topic::StoreError;
 
 /// A register, lookup or compatibility request body (unknown fields are ignored, as by
 /// Confluent's registry).

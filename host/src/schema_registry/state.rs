@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::kafka::compacted_topic::{CompactedTopic, TopicState};
+
 use super::records::{ConfigValue, DeleteSubjectValue, Key, ModeValue, SchemaReference, SchemaValue};
 
 /// A schema as an id names it: the same text, type and references under every subject.
@@ -17,6 +19,10 @@ pub struct IdSchema {
 /// A schema's identity, as Confluent hashes it: its text and references (not its type).
 type Identity = (String, Vec<SchemaReference>);
 
+/// Kafka is the registry's store, as for Confluent's: every instance reads the topic, the
+/// leader alone writes it.
+pub type KafkaStore = CompactedTopic<RegistryState>;
+
 #[derive(Default)]
 pub struct RegistryState {
     /// (subject, version) → the record, soft-deleted ones included.
@@ -28,10 +34,26 @@ pub struct RegistryState {
     max_id: i32,
 }
 
-impl RegistryState {
+impl TopicState for RegistryState {
+    type Key = Key;
+    const ROLE: &'static str = "schema-store";
+    const DESCRIPTION: &'static str = "schema topic";
+
+    fn noop() -> Key {
+        Key::Noop
+    }
+
+    fn key_bytes(key: &Key) -> Vec<u8> {
+        key.to_bytes()
+    }
+
+    fn parse_key(bytes: &[u8]) -> Result<Key, String> {
+        Key::parse(bytes)
+    }
+
     /// Applies one record of the topic (`value` `None`: a tombstone). A record that cannot be
     /// applied is skipped with the reason, as Confluent's reader does.
-    pub fn apply(&mut self, key: &Key, value: Option<&[u8]>) -> Result<(), String> {
+    fn apply(&mut self, key: &Key, value: Option<&[u8]>) -> Result<(), String> {
         let parse_error = |e: serde_json::Error| format!("bad value for {key:?}: {e}");
         match (key, value) {
             (Key::Schema { subject, version }, None) => {
@@ -69,7 +91,9 @@ impl RegistryState {
         }
         Ok(())
     }
+}
 
+impl RegistryState {
     /// Duplicate-id guard: an id already bound to another schema text is refused.
     fn add_version(&mut self, value: SchemaValue) -> Result<(), String> {
         if let Some(existing) = self.ids.get(&value.id) {

@@ -1,6 +1,7 @@
-//! Kafka is the registry's store, as for Confluent's: a compacted one-partition topic read from
-//! the start by every instance into [`RegistryState`], written by the leader only. A write
-//! returns once this instance has read it back, so a client reads its own writes.
+//! A compacted one-partition topic as a store: every process reads it from the start into its
+//! [`TopicState`] and writes records whose latest value per key is the state. A write returns
+//! once this process has read it back, so a client reads its own writes. The Schema Registry
+//! (`_schemas`) and the consumer directory (`_krest_consumers`) are kept this way.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -16,19 +17,31 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::{watch, Mutex, MutexGuard};
 use tracing::{info, warn};
 
-use super::records::Key;
-use super::state::RegistryState;
+/// What a store topic holds: the state its records build, applied in order.
+pub trait TopicState: Default + Send + Sync + 'static {
+    type Key: Send + Sync;
+    /// Names the reader thread and its (never joined) consumer group.
+    const ROLE: &'static str;
+    /// The topic in messages, e.g. "schema topic".
+    const DESCRIPTION: &'static str;
+    /// A key that changes nothing, written to mark how far the topic has been read.
+    fn noop() -> Self::Key;
+    fn key_bytes(key: &Self::Key) -> Vec<u8>;
+    /// The key, or why its record is skipped.
+    fn parse_key(bytes: &[u8]) -> Result<Self::Key, String>;
+    /// Applies one record (`None`: a tombstone), or says why it is skipped.
+    fn apply(&mut self, key: &Self::Key, value: Option<&[u8]>) -> Result<(), String>;
+}
 
-/// The store's settings, Confluent's `kafkastore.*` keys.
+/// The store topic's settings (for the registry, Confluent's `kafkastore.*` keys).
 #[derive(Clone, Debug)]
-pub struct StoreConfig {
-    /// `kafkastore.topic`.
+pub struct TopicSettings {
     pub topic: String,
-    /// `kafkastore.topic.replication.factor`: at most this many replicas (fewer brokers, fewer).
+    /// At most this many replicas when the topic is created (fewer brokers, fewer).
     pub replication_factor: i32,
-    /// `kafkastore.timeout.ms`: how long a write may wait for Kafka and for its read-back.
+    /// How long a write may wait for Kafka and for its read-back.
     pub timeout: Duration,
-    /// `kafkastore.init.timeout.ms`: how long start-up may take to read the topic.
+    /// How long opening may take to read the topic.
     pub init_timeout: Duration,
 }
 
@@ -39,9 +52,9 @@ pub enum StoreError {
     Failed(String),
 }
 
-pub struct KafkaStore {
-    config: StoreConfig,
-    state: Arc<RwLock<RegistryState>>,
+pub struct CompactedTopic<S: TopicState> {
+    config: TopicSettings,
+    state: Arc<RwLock<S>>,
     producer: FutureProducer,
     /// Asks the topic's end offset.
     watermarks: Arc<BaseConsumer>,
@@ -51,32 +64,32 @@ pub struct KafkaStore {
     stop_reader: Arc<AtomicBool>,
 }
 
-impl KafkaStore {
+impl<S: TopicState> CompactedTopic<S> {
     /// Creates (or checks) the topic, starts reading it and returns once the whole topic has
     /// been read. `kafka` is the client configuration (bootstrap servers and security).
-    pub async fn open(config: StoreConfig, kafka: &ClientConfig) -> anyhow::Result<Arc<Self>> {
-        ensure_topic(&config, kafka).await?;
-        let state = Arc::new(RwLock::new(RegistryState::default()));
+    pub async fn open(config: TopicSettings, kafka: &ClientConfig) -> anyhow::Result<Arc<Self>> {
+        ensure_topic::<S>(&config, kafka).await?;
+        let state = Arc::new(RwLock::new(S::default()));
         let (read_tx, read_up_to) = watch::channel(0);
         let stop_reader = Arc::new(AtomicBool::new(false));
         // librdkafka assigns only with a group id; this one never joins or commits.
         let consumer: BaseConsumer = kafka
             .clone()
-            .set("group.id", "krest-schema-store")
+            .set("group.id", format!("krest-{}", S::ROLE))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
             .create()?;
         let mut assignment = TopicPartitionList::new();
         assignment.add_partition_offset(&config.topic, 0, Offset::Beginning)?;
         consumer.assign(&assignment)?;
-        let reader = Reader {
+        let reader = Reader::<S> {
             consumer,
             state: Arc::clone(&state),
             read_up_to: read_tx,
             stop: Arc::clone(&stop_reader),
         };
         std::thread::Builder::new()
-            .name("schema-store-reader".into())
+            .name(format!("{}-reader", S::ROLE))
             .spawn(move || reader.run())?;
         // One record at a time, each awaited: batching (linger) would only add latency.
         let producer: FutureProducer = kafka
@@ -86,7 +99,7 @@ impl KafkaStore {
             .set("linger.ms", "0")
             .create()?;
         let watermarks: BaseConsumer = kafka.create()?;
-        let store = Arc::new(KafkaStore {
+        let store = Arc::new(CompactedTopic {
             config,
             state,
             producer,
@@ -96,20 +109,23 @@ impl KafkaStore {
             stop_reader,
         });
         let init_timeout = store.config.init_timeout;
-        store
-            .catch_up(init_timeout)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot read the schema topic `{}`: {e:?}", store.config.topic))?;
-        info!(topic = %store.config.topic, "schema registry store ready");
+        store.catch_up(init_timeout).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the {} `{}`: {e:?}",
+                S::DESCRIPTION,
+                store.config.topic
+            )
+        })?;
+        info!(topic = %store.config.topic, "{} read", S::DESCRIPTION);
         Ok(store)
     }
 
-    /// `kafkastore.timeout.ms`.
+    /// How long a write may wait ([`TopicSettings::timeout`]).
     pub fn timeout(&self) -> Duration {
         self.config.timeout
     }
 
-    pub fn state(&self) -> RwLockReadGuard<'_, RegistryState> {
+    pub fn state(&self) -> RwLockReadGuard<'_, S> {
         self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -121,7 +137,7 @@ impl KafkaStore {
     /// Waits until this instance has read everything written to the topic so far (a NOOP
     /// record marks the end).
     pub async fn catch_up(&self, timeout: Duration) -> Result<(), StoreError> {
-        let offset = self.send(&Key::Noop, None, timeout).await?;
+        let offset = self.send(&S::noop(), None, timeout).await?;
         self.wait_read(offset, timeout).await
     }
 
@@ -136,7 +152,7 @@ impl KafkaStore {
         let end = tokio::task::spawn_blocking(move || consumer.fetch_watermarks(&topic, 0, timeout))
             .await
             .map_err(|e| StoreError::Failed(e.to_string()))?
-            .map_err(|e| StoreError::Failed(format!("Error reading the schema topic's end: {e}")))?
+            .map_err(|e| StoreError::Failed(format!("Error reading the {}'s end: {e}", S::DESCRIPTION)))?
             .1;
         if end == 0 {
             return Ok(());
@@ -146,7 +162,7 @@ impl KafkaStore {
 
     /// Writes records in order and returns once they are read back. Call with [`Self::lock`]
     /// held.
-    pub async fn write(&self, records: Vec<(Key, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+    pub async fn write(&self, records: Vec<(S::Key, Option<Vec<u8>>)>) -> Result<(), StoreError> {
         let timeout = self.config.timeout;
         let mut last = None;
         for (key, value) in &records {
@@ -158,8 +174,8 @@ impl KafkaStore {
         }
     }
 
-    async fn send(&self, key: &Key, value: Option<&[u8]>, timeout: Duration) -> Result<i64, StoreError> {
-        let key = key.to_bytes();
+    async fn send(&self, key: &S::Key, value: Option<&[u8]>, timeout: Duration) -> Result<i64, StoreError> {
+        let key = S::key_bytes(key);
         let mut record = FutureRecord::<[u8], [u8]>::to(&self.config.topic)
             .key(&key)
             .partition(0);
@@ -167,10 +183,11 @@ impl KafkaStore {
         match self.producer.send(record, timeout).await {
             Ok(delivery) => Ok(delivery.offset),
             Err((error, _)) if error.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageTimedOut) => Err(
-                StoreError::TimedOut(format!("Write to the schema topic timed out: {error}")),
+                StoreError::TimedOut(format!("Write to the {} timed out: {error}", S::DESCRIPTION)),
             ),
             Err((error, _)) => Err(StoreError::Failed(format!(
-                "Error writing to the schema topic: {error}"
+                "Error writing to the {}: {error}",
+                S::DESCRIPTION
             ))),
         }
     }
@@ -180,29 +197,33 @@ impl KafkaStore {
         let read = async move { read_up_to.wait_for(|next| *next > offset).await.is_ok() };
         match tokio::time::timeout(timeout, read).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(StoreError::Failed("the schema topic reader stopped".into())),
+            Ok(false) => Err(StoreError::Failed(format!(
+                "the {} reader stopped",
+                S::DESCRIPTION
+            ))),
             Err(_) => Err(StoreError::TimedOut(format!(
-                "Timed out waiting for the schema topic to be read up to offset {offset}"
+                "Timed out waiting for the {} to be read up to offset {offset}",
+                S::DESCRIPTION
             ))),
         }
     }
 }
 
-impl Drop for KafkaStore {
+impl<S: TopicState> Drop for CompactedTopic<S> {
     fn drop(&mut self) {
         self.stop_reader.store(true, Ordering::Relaxed);
     }
 }
 
 /// Applies the topic's records to the state, in order, on a thread of its own.
-struct Reader {
+struct Reader<S> {
     consumer: BaseConsumer,
-    state: Arc<RwLock<RegistryState>>,
+    state: Arc<RwLock<S>>,
     read_up_to: watch::Sender<i64>,
     stop: Arc<AtomicBool>,
 }
 
-impl Reader {
+impl<S: TopicState> Reader<S> {
     fn run(self) {
         while !self.stop.load(Ordering::Relaxed) {
             let Some(polled) = self.consumer.poll(Duration::from_millis(100)) else {
@@ -211,21 +232,29 @@ impl Reader {
             let message = match polled {
                 Ok(message) => message,
                 Err(e) => {
-                    warn!("schema topic read: {e}");
+                    warn!("{} read: {e}", S::DESCRIPTION);
                     continue;
                 }
             };
-            match Key::parse(message.key().unwrap_or_default()) {
+            match S::parse_key(message.key().unwrap_or_default()) {
                 Ok(key) => {
                     let mut state = self
                         .state
                         .write()
                         .unwrap_or_else(|poisoned| poisoned.into_inner());
                     if let Err(reason) = state.apply(&key, message.payload()) {
-                        warn!(offset = message.offset(), "schema topic record skipped: {reason}");
+                        warn!(
+                            offset = message.offset(),
+                            "{} record skipped: {reason}",
+                            S::DESCRIPTION
+                        );
                     }
                 }
-                Err(reason) => warn!(offset = message.offset(), "schema topic record skipped: {reason}"),
+                Err(reason) => warn!(
+                    offset = message.offset(),
+                    "{} record skipped: {reason}",
+                    S::DESCRIPTION
+                ),
             }
             self.read_up_to.send_replace(message.offset() + 1);
         }
@@ -233,8 +262,8 @@ impl Reader {
 }
 
 /// Creates the topic (compacted, one partition) or checks that the existing one has one
-/// partition, as Confluent's registry requires.
-async fn ensure_topic(config: &StoreConfig, kafka: &ClientConfig) -> anyhow::Result<()> {
+/// partition, as Confluent's registry requires of its topic.
+async fn ensure_topic<S: TopicState>(config: &TopicSettings, kafka: &ClientConfig) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = kafka.create()?;
     let metadata_consumer: BaseConsumer = kafka.create()?;
     let topic = config.topic.clone();
@@ -251,7 +280,8 @@ async fn ensure_topic(config: &StoreConfig, kafka: &ClientConfig) -> anyhow::Res
     match partitions {
         Some(1) => Ok(()),
         Some(n) => anyhow::bail!(
-            "the schema topic `{}` has {n} partitions; the registry needs exactly one (kafkastore.topic)",
+            "the {} `{}` has {n} partitions; it must have exactly one",
+            S::DESCRIPTION,
             config.topic
         ),
         None => {
@@ -262,10 +292,12 @@ async fn ensure_topic(config: &StoreConfig, kafka: &ClientConfig) -> anyhow::Res
             for result in admin.create_topics(&[topic], &options).await? {
                 match result {
                     Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                    Err((name, code)) => anyhow::bail!("cannot create the schema topic `{name}`: {code}"),
+                    Err((name, code)) => {
+                        anyhow::bail!("cannot create the {} `{name}`: {code}", S::DESCRIPTION)
+                    }
                 }
             }
-            info!(topic = %config.topic, replication, "created the schema topic");
+            info!(topic = %config.topic, replication, "created the {}", S::DESCRIPTION);
             Ok(())
         }
     }
