@@ -142,11 +142,15 @@ impl ConsumerManager {
             request_timeout,
             consumer,
         ));
+        let listed = Arc::clone(&instance);
         match self.insert(instance) {
             Ok(()) => {
                 if let Some(directory) = &self.directory {
+                    // Busy while listed: not expired however long Kafka takes.
+                    let _busy = listed.state.lock().await;
                     directory.add(group, &name).await;
                 }
+                listed.touch();
                 Ok(name)
             }
             Err((refused, error)) => {
