@@ -238,6 +238,51 @@ async fn consumer_instances_belong_to_the_principal_that_created_them() {
     assert_eq!(status, 204);
 }
 
+/// Through another krest process (forwarded to the instance's): the same refusals, and the
+/// unauthenticated caller is refused where it arrives.
+#[tokio::test]
+async fn forwarded_consumer_requests_are_authenticated_and_authorized_the_same() {
+    let topic = unique("alice-forwarded");
+    create_topic(&topic, 1, &[]).await;
+    let directory = format!("consumer.directory.topic={}", unique("_krest_consumers"));
+    let owner = allowlist_proxy(&["--set", &directory]);
+    let other = allowlist_proxy(&["--set", &directory]);
+    let group = unique("group");
+    let (status, created) = call_as(
+        Some("alice-key"),
+        Method::POST,
+        &owner.url(&format!("/consumers/{group}")),
+        Some(json!({})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let subscription = other.url(&format!(
+        "/consumers/{group}/instances/{}/subscription",
+        created["instance_id"].as_str().unwrap()
+    ));
+    let subscribe = |key: Option<&'static str>| {
+        let url = subscription.clone();
+        let topics = json!({"topics": [topic]});
+        async move { call_as(key, Method::POST, &url, Some(topics), V2_JSON).await }
+    };
+    let (status, body) = subscribe(None).await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (401, json!(40101)),
+        "{body}"
+    );
+    let (status, body) = subscribe(Some("bob-key")).await;
+    assert_eq!(
+        (status, body["error_code"].clone()),
+        (404, json!(40403)),
+        "{body}"
+    );
+    assert_eq!(subscribe(Some("alice-key")).await.0, 204);
+    let (status, body) = call_as(Some("alice-key"), Method::GET, &subscription, None, V2_JSON).await;
+    assert_eq!((status, body), (200, json!({"topics": [topic]})));
+}
+
 #[tokio::test]
 async fn skipped_paths_need_no_credentials() {
     let proxy = allowlist_proxy(&["--set", "authentication.skip.paths=/metrics"]);

@@ -64,15 +64,6 @@ impl Cluster {
     }
 }
 
-/// Requests answered by a process for an instance another one holds.
-async fn forwarded(proxy: &Proxy) -> u64 {
-    let metrics = proxy.metrics().await;
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("krest_consumer_forwards_total{outcome=\"answered\"} "))
-        .map_or(0, |n| n.trim().parse().unwrap())
-}
-
 #[tokio::test]
 async fn each_request_to_a_different_process_succeeds() {
     let topic = unique("forwarded");
@@ -177,7 +168,7 @@ async fn each_request_to_a_different_process_succeeds() {
     }
     let mut total = 0;
     for proxy in &cluster.proxies {
-        total += forwarded(proxy).await;
+        total += forwards(proxy, "answered").await;
     }
     // Create, then every later request but those reaching the owner: at least 2 in 3 of them.
     assert!(total >= 4, "only {total} requests were forwarded");
@@ -267,4 +258,67 @@ async fn instances_of_a_stopped_owner_are_not_found_elsewhere() {
     )
     .await;
     assert_eq!((posted.0, posted.2["error_code"].as_u64()), (404, Some(40403)));
+}
+
+/// `krest_consumer_forwards_total` of one outcome.
+async fn forwards(proxy: &Proxy, outcome: &str) -> u64 {
+    let prefix = format!("krest_consumer_forwards_total{{outcome=\"{outcome}\"}} ");
+    let metrics = proxy.metrics().await;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_process_at_a_killed_ones_address_removes_its_entries() {
+    let directory = format!("consumer.directory.topic={}", unique("_krest_consumers"));
+    // An address nothing listens at: requests forwarded there find no one.
+    let address = format!(
+        "consumer.directory.advertised.url=http://127.0.0.1:{}",
+        support::free_port()
+    );
+    let killed = Proxy::start(&["--set", &directory, "--set", &address]);
+    let other = Proxy::start(&["--set", &directory]);
+    let group = unique("group");
+    let (status, _, created) = call(
+        Method::POST,
+        &killed.url(&format!("/consumers/{group}")),
+        Some(json!({})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let path = format!(
+        "/consumers/{group}/instances/{}/assignments",
+        created["instance_id"].as_str().unwrap()
+    );
+    kill(Pid::from_raw(killed.pid()), Signal::SIGKILL).unwrap();
+    drop(killed);
+
+    let (status, _, _) = call(Method::GET, &other.url(&path), None, V2_JSON).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        forwards(&other, "unreachable").await,
+        1,
+        "the entry was left behind"
+    );
+
+    let successor = Proxy::start(&["--set", &directory, "--set", &address]);
+    // Its first create waits until the directory is open, and so the old entries removed.
+    let (status, _, _) = call(
+        Method::POST,
+        &successor.url(&format!("/consumers/{group}")),
+        Some(json!({})),
+        V2_JSON,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, body) = call(Method::GET, &other.url(&path), None, V2_JSON).await;
+    assert_eq!((status, body["error_code"].as_u64()), (404, Some(40403)));
+    assert_eq!(
+        forwards(&other, "unreachable").await,
+        1,
+        "no longer listed, so not forwarded"
+    );
 }

@@ -1,7 +1,7 @@
 //! krest next to direct rdkafka, in one run, against a real broker:
 //! produce throughput and latency (binary, batches of 1 and 100), consume throughput,
-//! Avro produce and consume next to binary and to native apache-avro, and RSS per idle
-//! consumer instance (100 and 1,000).
+//! Avro produce and consume next to binary and to native apache-avro, the latency a forwarded
+//! consumer request adds, and RSS per idle consumer instance (100 and 1,000).
 //!
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench proxy`
 
@@ -119,11 +119,15 @@ async fn bench_consume(krest: &Krest) {
             result.unwrap_or_else(|e| panic!("chunk {chunk}: {e:?}"));
         }
     }
+    // A second process that holds no instance: its reads are forwarded to `krest`.
+    let forwarder = Krest::start(&bootstrap(), &[]);
     let mut direct = Vec::new();
     let mut through_krest = Vec::new();
+    let mut forwarded = Vec::new();
     for _ in 0..3 {
         direct.push(read_directly(&topic).await);
-        through_krest.push(read_through_krest(krest, &topic).await);
+        through_krest.push(read_through_krest(krest, krest, &topic).await);
+        forwarded.push(read_through_krest(krest, &forwarder, &topic).await);
     }
     let best = |rates: &[f64]| rates.iter().copied().fold(0.0, f64::max);
     let runs = |rates: &[f64]| {
@@ -142,6 +146,12 @@ async fn bench_consume(krest: &Krest) {
         best(&through_krest),
         runs(&through_krest),
         100.0 * best(&through_krest) / best(&direct)
+    );
+    println!(
+        "| krest records GET (binary), forwarded by a second krest to the instance's | {:.0} | {} | {:.0}% |",
+        best(&forwarded),
+        runs(&forwarded),
+        100.0 * best(&forwarded) / best(&direct)
     );
     println!();
 }
@@ -172,13 +182,15 @@ async fn read_directly(topic: &str) -> f64 {
     CONSUME_RECORDS as f64 / started.elapsed().as_secs_f64()
 }
 
-/// records/s of a fresh krest consumer instance reading all of `topic` (its records counted
-/// from each answer's JSON).
-async fn read_through_krest(krest: &Krest, topic: &str) -> f64 {
+/// records/s of a fresh consumer instance of `krest` reading all of `topic` (its records
+/// counted from each answer's JSON), every request sent to `via`.
+async fn read_through_krest(krest: &Krest, via: &Krest, topic: &str) -> f64 {
     let http = reqwest::Client::new();
     let min_bytes = RECORDS_PER_READ * VALUE_BYTES - 1;
     let settings = json!({"format": "binary", "auto.offset.reset": "earliest", "fetch.min.bytes": min_bytes});
-    let uri = create_consumer(&http, krest, settings).await;
+    let uri = create_consumer(&http, krest, settings)
+        .await
+        .replacen(&krest.base, &via.base, 1);
     let partitions: Vec<Value> = (0..CONSUME_PARTITIONS)
         .map(|p| json!({"topic": topic, "partition": p}))
         .collect();
@@ -319,6 +331,46 @@ async fn bench_avro(krest: &Krest) {
     );
 }
 
+/// Latency of one small consumer request (GET assignments), answered by the instance's
+/// process and forwarded to it by another, one client.
+async fn bench_forwarded(krest: &Krest) {
+    println!("## Forwarded consumer requests: GET …/assignments, 1 client, {RUN_FOR:?} each\n");
+    println!("| path | requests/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    let forwarder = Krest::start(&bootstrap(), &[]);
+    let http = reqwest::Client::new();
+    let uri = create_consumer(&http, krest, json!({})).await;
+    let mut p50 = Vec::new();
+    for (path, via) in [
+        ("answered by its process", krest),
+        ("forwarded by another", &forwarder),
+    ] {
+        let url = format!("{}/assignments", uri.replacen(&krest.base, &via.base, 1));
+        let http = http.clone();
+        let sample = drive_with(1, 1, move |_| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let response = http.get(&url).header("Accept", V2).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+            }
+        })
+        .await;
+        println!(
+            "| {path} | {:.0} | {:.3} | {:.3} |",
+            sample.per_second(),
+            sample.percentile_ms(0.5),
+            sample.percentile_ms(0.99)
+        );
+        p50.push(sample.percentile_ms(0.5));
+    }
+    println!(
+        "\nAdded by forwarding (p50): {:.0} µs\n",
+        (p50[1] - p50[0]) * 1000.0
+    );
+    http.delete(uri).send().await.unwrap();
+}
+
 async fn bench_idle_consumers() {
     println!("## RSS per idle consumer instance (created and subscribed, never read)\n");
     println!("| instances | krest RSS before | after | per instance |");
@@ -378,6 +430,9 @@ async fn main() {
     }
     if which.is_empty() || which == "avro" {
         bench_avro(&krest).await;
+    }
+    if which.is_empty() || which == "forward" {
+        bench_forwarded(&krest).await;
     }
     drop(krest);
     if which.is_empty() || which == "idle" {

@@ -202,8 +202,8 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The consumer directory, unless `consumer.directory.topic` is empty or no listener is
-/// plain http (requests are forwarded between processes over http).
+/// The consumer directory, unless `consumer.directory.topic` is empty or this process has no
+/// plain http address to be forwarded to (processes forward to each other over http).
 fn consumer_directory(
     config: &Config,
     kafka: &rdkafka::ClientConfig,
@@ -216,11 +216,14 @@ fn consumer_directory(
         .zip(listeners)
         .find(|(url, _)| url.scheme() == "http")
         .map(|(_, (_, address))| *address);
-    let Some(address) = http_listener else {
-        warn!("no http listener: consumer instances are served only by the process holding them");
-        return None;
+    let own_url = match (&config.consumer.directory_url, http_listener) {
+        (Some(url), _) => url.as_str().trim_end_matches('/').to_string(),
+        (None, Some(address)) => UrlSettings::from_config(config).peer_url(address),
+        (None, None) => {
+            warn!("no http listener: consumer instances are served only by the process holding them");
+            return None;
+        }
     };
-    let own_url = UrlSettings::from_config(config).peer_url(address);
     Some(ConsumerDirectory::start(settings, kafka.clone(), own_url))
 }
 

@@ -68,6 +68,7 @@ const KEYS: &[Key] = &[
     used("consumer.instances.max.per.principal", "0"),
     used("consumer.directory.topic", "_krest_consumers"),
     used("consumer.directory.topic.replication.factor", "3"),
+    used("consumer.directory.advertised.url", ""),
     used("idle.timeout.ms", "30000"),
     used("streaming.connection.max.duration.ms", "86400000"),
     used("api.v3.produce.request.size.limit.max.bytes", "0"),

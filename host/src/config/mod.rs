@@ -193,6 +193,9 @@ pub struct ConsumerConfig {
     /// `consumer.directory.topic` (krest's own): where processes find each other's instances;
     /// `None` when set empty.
     pub directory: Option<TopicSettings>,
+    /// `consumer.directory.advertised.url` (krest's own): the http URL other krest processes
+    /// reach this one at; `None`: its http listener's address.
+    pub directory_url: Option<Url>,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -388,6 +391,10 @@ impl Config {
                         timeout: DIRECTORY_TIMEOUT,
                         init_timeout: DIRECTORY_TIMEOUT,
                     }),
+                },
+                directory_url: match r.string("consumer.directory.advertised.url") {
+                    text if text.is_empty() => None,
+                    text => Some(r.directory_url(&text)?),
                 },
             },
             produce_v3: ProduceV3Config {
@@ -612,6 +619,19 @@ impl Reader<'_> {
             return Err(self.invalid(
                 key,
                 &format!("`{text}` has no host; expected e.g. http://host:8082"),
+            ));
+        }
+        Ok(url)
+    }
+
+    /// `consumer.directory.advertised.url`: a plain http URL without a path.
+    fn directory_url(&self, text: &str) -> Result<Url, ConfigError> {
+        const KEY: &str = "consumer.directory.advertised.url";
+        let url = self.url(KEY, text)?;
+        if url.scheme() != "http" || url.path() != "/" {
+            return Err(self.invalid(
+                KEY,
+                &format!("`{text}` is not http://HOST:PORT (processes forward to each other over http)"),
             ));
         }
         Ok(url)

@@ -40,13 +40,11 @@ impl UrlSettings {
         format!("http://{}", self.authority(request_host))
     }
 
-    /// The URL other krest processes reach this one at (consumer forwarding): the first http
-    /// advertised listener, else the http `listener`'s address — `host.name`, else this
-    /// machine's name, when it listens on every interface.
+    /// The URL other krest processes reach this one at (consumer forwarding) when
+    /// `consumer.directory.advertised.url` does not say: the http `listener`'s address —
+    /// `host.name`, else this machine's name, when it listens on every interface.
+    /// (`advertised.listeners` often names a load balancer, which would not do.)
     pub fn peer_url(&self, listener: SocketAddr) -> String {
-        if let Some(url) = self.advertised.iter().find(|u| u.scheme() == "http") {
-            return url.as_str().trim_end_matches('/').to_string();
-        }
         if !listener.ip().is_unspecified() {
             return format!("http://{listener}");
         }

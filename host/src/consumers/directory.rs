@@ -70,6 +70,28 @@ impl TopicState for Owners {
 }
 
 type Topic = CompactedTopic<Owners>;
+/// Records of the directory topic: key and value (`None`: a tombstone).
+type Entries = Vec<(Option<(String, String)>, Option<Vec<u8>>)>;
+
+/// Removes the entries naming this process's URL before it lists any instance of its own:
+/// they were left by a process at the same address that was killed before it could.
+async fn forget_predecessor(topic: &Topic, own_url: &str) {
+    let left: Entries = topic
+        .state()
+        .0
+        .iter()
+        .filter(|(_, owner)| *owner == own_url)
+        .map(|(key, _)| (Some(key.clone()), None))
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    let count = left.len();
+    match topic.write(left).await {
+        Ok(()) => info!("removed {count} consumer directory entries of a previous process at {own_url}"),
+        Err(e) => warn!("consumer directory entries of a previous process at {own_url} kept: {e:?}"),
+    }
+}
 
 /// This process's view of the directory; opened in the background, so start-up never waits
 /// for it, and every operation waits at most the topic's timeout for it to open.
@@ -85,10 +107,12 @@ impl ConsumerDirectory {
     pub fn start(settings: TopicSettings, kafka: ClientConfig, own_url: String) -> Arc<Self> {
         let (opened, topic) = watch::channel(None);
         let timeout = settings.timeout;
+        let own = own_url.clone();
         tokio::spawn(async move {
             loop {
                 match Topic::open(settings.clone(), &kafka).await {
                     Ok(topic) => {
+                        forget_predecessor(&topic, &own).await;
                         opened.send_replace(Some(topic));
                         return;
                     }
@@ -137,7 +161,7 @@ impl ConsumerDirectory {
         }
     }
 
-    async fn write(&self, records: Vec<(Option<(String, String)>, Option<Vec<u8>>)>) {
+    async fn write(&self, records: Entries) {
         let Some(topic) = self.topic().await else {
             warn!(
                 "consumer directory not open: {} instance change(s) not recorded",
@@ -162,5 +186,34 @@ impl ConsumerDirectory {
         let owners = topic.state();
         let owner = owners.0.get(&(group.to_string(), instance.to_string()))?;
         (*owner != self.own_url).then(|| owner.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_foreign_keys_are_skipped() {
+        let key = Some(("group/1".to_string(), "rest-consumer-\"x\"".to_string()));
+        assert_eq!(Owners::parse_key(&Owners::key_bytes(&key)), Ok(key));
+        assert_eq!(Owners::parse_key(&Owners::key_bytes(&None)), Ok(None));
+        assert!(Owners::parse_key(br#"["only-one"]"#).is_err());
+        assert!(Owners::parse_key(b"not json").is_err());
+    }
+
+    #[test]
+    fn the_latest_owner_counts_and_a_tombstone_removes_it() {
+        let mut owners = Owners::default();
+        let key = Some(("g".to_string(), "i".to_string()));
+        owners.apply(&key, Some(br#"{"owner":"http://a:1"}"#)).unwrap();
+        owners.apply(&key, Some(br#"{"owner":"http://b:2"}"#)).unwrap();
+        assert_eq!(
+            owners.0.get(&("g".to_string(), "i".to_string())).unwrap(),
+            "http://b:2"
+        );
+        assert!(owners.apply(&key, Some(b"{}")).is_err());
+        owners.apply(&key, None).unwrap();
+        assert!(owners.0.is_empty());
     }
 }
