@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +12,8 @@ use super::metadata::partition_number;
 use crate::auth::{self, Caller};
 use crate::clients::CallerClients;
 use crate::error::ApiError;
-use crate::http::{json, media};
+use crate::http::json::{self, HeadersAndBody};
+use crate::http::media;
 use crate::plugins::bindings::policy::Action;
 use crate::produce::{ProduceRequest, ProduceService, Requester};
 use crate::transforms::call_context;
@@ -23,8 +23,7 @@ pub async fn to_topic(
     State(clients): State<Arc<CallerClients>>,
     caller: Caller,
     Path(topic): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    HeadersAndBody(headers, body): HeadersAndBody,
 ) -> Result<Response, ApiError> {
     caller
         .authorize(Action::Write, auth::topics([topic.as_str()]))
@@ -37,8 +36,7 @@ pub async fn to_partition(
     State(clients): State<Arc<CallerClients>>,
     caller: Caller,
     Path((topic, partition)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    HeadersAndBody(headers, body): HeadersAndBody,
 ) -> Result<Response, ApiError> {
     let partition = partition_number(&partition)?;
     caller

@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -14,6 +13,7 @@ use serde_json::{json, Value};
 use crate::auth::{self, Caller};
 use crate::clients::CallerClients;
 use crate::error::ApiError;
+use crate::http::json::HeadersAndBody;
 use crate::plugins::bindings::policy::Action;
 use crate::produce::v3::V3Answer;
 use crate::produce::{v3_batch, ProduceService, Requester};
@@ -24,8 +24,7 @@ pub async fn produce(
     State(clients): State<Arc<CallerClients>>,
     caller: Caller,
     Path((cluster, topic)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    HeadersAndBody(headers, body): HeadersAndBody,
 ) -> Result<Response, ApiError> {
     let cluster_id = super::check_cluster(&clients, &cluster).await?;
     caller
