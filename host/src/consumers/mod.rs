@@ -304,9 +304,11 @@ impl ConsumerManager {
             .collect();
         let count = all.len();
         INSTANCES.sub(count as i64);
-        // Awaited: the process is about to exit.
+        // Awaited, within the bound of closing: the process is about to exit.
         if let Some(unlisted) = self.unlist(&all) {
-            unlisted.await.ok();
+            if tokio::time::timeout(CLOSE_TIMEOUT, unlisted).await.is_err() {
+                warn!("consumer directory not updated within {CLOSE_TIMEOUT:?}; other processes will find this one gone");
+            }
         }
         futures_util::future::join_all(all.into_iter().map(|i| self.close(i))).await;
         if count > 0 {
