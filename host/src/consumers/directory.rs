@@ -174,18 +174,25 @@ impl ConsumerDirectory {
         }
     }
 
-    /// The URL of the other process that holds `(group, instance)`, once everything written
-    /// to the directory so far has been read here; `None` when no other process does (or the
-    /// directory cannot tell).
+    /// The URL of the other process that holds `(group, instance)`; `None` when no other
+    /// process does (or the directory cannot tell). An instance not listed yet is looked up
+    /// again once everything written to the directory so far has been read here (one request
+    /// to Kafka); a listed one needs no such wait, as instances never change owner.
     pub async fn owner(&self, group: &str, instance: &str) -> Option<String> {
         let topic = self.topic().await?;
-        if let Err(e) = topic.read_to_end().await {
-            warn!("consumer directory not read: {e:?}");
-            return None;
-        }
-        let owners = topic.state();
-        let owner = owners.0.get(&(group.to_string(), instance.to_string()))?;
-        (*owner != self.own_url).then(|| owner.clone())
+        let key = (group.to_string(), instance.to_string());
+        let listed = |topic: &Topic| topic.state().0.get(&key).cloned();
+        let owner = match listed(&topic) {
+            Some(owner) => owner,
+            None => {
+                if let Err(e) = topic.read_to_end().await {
+                    warn!("consumer directory not read: {e:?}");
+                    return None;
+                }
+                listed(&topic)?
+            }
+        };
+        (owner != self.own_url).then_some(owner)
     }
 }
 
