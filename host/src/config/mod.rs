@@ -190,6 +190,11 @@ pub struct ConsumerConfig {
     /// `consumer.instances.max.per.principal`: instances one authenticated principal may hold
     /// in this process (`None`: no limit beyond `max_instances`).
     pub max_instances_per_principal: Option<usize>,
+    /// `simpleconsumer.pool.size.max`: Kafka consumers serving stateless partition reads at
+    /// most (Confluent's v1 reads had this pool; its `0`, unbounded, is refused).
+    pub reader_pool_size: usize,
+    /// `simpleconsumer.pool.timeout.ms`: longest a stateless read waits for a pooled consumer.
+    pub reader_pool_wait: Duration,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -370,6 +375,8 @@ impl Config {
                 max_instances: r.int("consumer.instances.max", 1, 1_000_000)? as usize,
                 max_instances_per_group: r.limit("consumer.instances.max.per.group", 1_000_000)?,
                 max_instances_per_principal: r.limit("consumer.instances.max.per.principal", 1_000_000)?,
+                reader_pool_size: r.int("simpleconsumer.pool.size.max", 1, 10_000)? as usize,
+                reader_pool_wait: r.millis("simpleconsumer.pool.timeout.ms")?,
             },
             produce_v3: ProduceV3Config {
                 max_stream_duration: r.millis("streaming.connection.max.duration.ms")?,

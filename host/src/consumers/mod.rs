@@ -6,7 +6,9 @@
 mod base_uri;
 mod create;
 mod instance;
+mod pool;
 mod read;
+mod stateless;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,11 +25,13 @@ use crate::config::{Config, ConsumerConfig};
 use crate::error::ApiError;
 use crate::plugins::catalog::PluginCatalog;
 use crate::transforms::Transforms;
+use pool::ReaderPool;
 
 pub use base_uri::UrlSettings;
 pub use create::CreateRequest;
 pub use instance::{Instance, Seek, Subscription};
 pub use read::{ReadLimits, ReadRecord};
+pub use stateless::{Page, PartitionRead, ReadAs, Start};
 
 type Key = (String, String);
 
@@ -70,6 +74,8 @@ pub struct ConsumerManager {
     transforms: Arc<Transforms>,
     urls: UrlSettings,
     instances: Mutex<HashMap<Key, Arc<Instance>>>,
+    /// The consumers of stateless partition reads.
+    readers: ReaderPool,
 }
 
 impl ConsumerManager {
@@ -80,7 +86,14 @@ impl ConsumerManager {
         plugins: Arc<PluginCatalog>,
         transforms: Arc<Transforms>,
     ) -> Arc<Self> {
+        let settings = &config.consumer;
+        let readers = ReaderPool::new(
+            kafka.clone(),
+            settings.reader_pool_size,
+            settings.reader_pool_wait,
+        );
         Arc::new(ConsumerManager {
+            readers,
             settings: config.consumer.clone(),
             proxy_id: config.id.clone(),
             kafka,
@@ -241,6 +254,7 @@ impl ConsumerManager {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
+            self.readers.close_idle(self.settings.instance_timeout);
             if CLOSED_SINCE_TRIM.swap(0, Ordering::Relaxed) > 0 {
                 tokio::task::spawn_blocking(release_freed_memory).await.ok();
             }
@@ -274,6 +288,7 @@ impl ConsumerManager {
             .collect();
         let count = all.len();
         INSTANCES.sub(count as i64);
+        self.readers.close_idle(Duration::ZERO);
         futures_util::future::join_all(all.into_iter().map(|i| self.close(i))).await;
         if count > 0 {
             info!("closed {count} consumer instances");
@@ -281,7 +296,8 @@ impl ConsumerManager {
     }
 }
 
-/// Instances whose Kafka client was destroyed since memory was last handed back.
+/// Instances and pooled readers whose Kafka client was destroyed since memory was last
+/// handed back.
 static CLOSED_SINCE_TRIM: AtomicUsize = AtomicUsize::new(0);
 
 /// Hands memory freed by destroyed Kafka clients back to the operating system: glibc keeps it
