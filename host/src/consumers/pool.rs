@@ -27,7 +27,8 @@ static READERS: LazyLock<IntGauge> = LazyLock::new(|| {
 });
 
 /// The group id the pooled consumers carry: librdkafka assigns partitions only to a consumer
-/// with one. They never subscribe, join or commit.
+/// with one. They never subscribe, join or commit; the errors of librdkafka's look-ups of its
+/// coordinator (a principal without access to the group) are ignored by reads.
 const GROUP: &str = "krest-stateless-reads";
 
 /// Settings of the pooled consumers on top of the consumer role's: no commits; an offset

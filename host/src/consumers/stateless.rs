@@ -152,6 +152,8 @@ impl ConsumerManager {
                     failure = Some(out_of_range(topic, partition, next, None));
                     break;
                 }
+                // The group coordinator's: the reader never uses its group (see `pool`).
+                Some(Err(error)) if is_group_error(&error) => continue,
                 Some(Err(_)) if !taken.is_empty() => break,
                 // A leader moving or a broker restarting: wait on, as v2 reads do.
                 Some(Err(error)) if passing(&error) => continue,
@@ -254,6 +256,20 @@ fn is_out_of_range(error: &KafkaError) -> bool {
     matches!(
         error.rdkafka_error_code(),
         Some(RDKafkaErrorCode::OffsetOutOfRange | RDKafkaErrorCode::AutoOffsetReset)
+    )
+}
+
+/// An error about the consumers' group (e.g. a principal without access to it under
+/// principal propagation): librdkafka looks up the group's coordinator, fetches need none.
+fn is_group_error(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::GroupAuthorizationFailed
+                | RDKafkaErrorCode::CoordinatorNotAvailable
+                | RDKafkaErrorCode::NotCoordinator
+                | RDKafkaErrorCode::CoordinatorLoadInProgress
+        )
     )
 }
 
