@@ -8,30 +8,11 @@ mod support;
 use reqwest::Method;
 use serde_json::{json, Value};
 use support::{
-    create_topic, end_offset, http, install_plugin, plugin_wasm, send_json, temp_dir, unique, Proxy, V2_JSON,
+    allowlist_proxy, create_topic, end_offset, http, install_plugin, plugin_wasm, send_json, temp_dir,
+    unique, Proxy, V2_JSON,
 };
 
 const BINARY: &str = "application/vnd.kafka.binary.v2+json";
-
-/// A proxy whose only auth plugin is `allowlist`: `alice-key` may use `alice-*` topics,
-/// `bob-key` `bob-*` topics.
-fn allowlist_proxy(extra: &[&str]) -> Proxy {
-    let dir = temp_dir("krest-auth");
-    install_plugin(&dir, "allowlist", &plugin_wasm("krest-example-allowlist"));
-    std::fs::write(
-        dir.join("allowlist.toml"),
-        "[keys]\nalice-key = \"alice-\"\nbob-key = \"bob-\"\n",
-    )
-    .unwrap();
-    let mut args = vec![
-        "--set".to_string(),
-        format!("plugins.dir={}", dir.display()),
-        "--set".to_string(),
-        "auth.plugins=allowlist".to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
-}
 
 /// Status and body of a call with `key` as `x-api-key` (none: no credentials).
 async fn call_as(

@@ -159,6 +159,33 @@ async fn kafka_acls_apply_to_each_caller_through_its_own_login() {
         "{refused:?}"
     );
 
+    // So do stateless reads; alice's ACLs name no group of krest's pool.
+    let records_url = at(&format!(
+        "/v3/clusters/{}/topics/{topic}/partitions/0/records?offset=0",
+        support::cluster_id()
+    ));
+    let read_by = async |user: &str| {
+        let response = support::http()
+            .get(&records_url)
+            .basic_auth(user, Some(format!("{user}-http")))
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap(),
+        )
+    };
+    let (status, read) = read_by("alice").await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["data"][0]["value"], "cHJvcGFnYXRlZA==", "{read}");
+    let (status, answer) = read_by("bob").await;
+    assert_eq!(
+        (status, answer["error_code"].clone()),
+        (403, json!(40301)),
+        "{answer}"
+    );
+
     let (status, answer) = produce_by("carol").await;
     assert_eq!(
         (status, answer["error_code"].clone()),

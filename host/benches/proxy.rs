@@ -1,5 +1,6 @@
 //! krest next to direct rdkafka, in one run, against a real broker:
-//! produce throughput and latency (binary, batches of 1 and 100), consume throughput,
+//! produce throughput and latency (binary, batches of 1 and 100), consume throughput (consumer
+//! instances, also forwarded by a second process, and stateless partition reads),
 //! Avro produce and consume next to binary and to native apache-avro, the latency a forwarded
 //! consumer request adds, and RSS per idle consumer instance (100 and 1,000).
 //!
@@ -124,10 +125,12 @@ async fn bench_consume(krest: &Krest) {
     let mut direct = Vec::new();
     let mut through_krest = Vec::new();
     let mut forwarded = Vec::new();
+    let mut stateless = Vec::new();
     for _ in 0..3 {
         direct.push(read_directly(&topic).await);
         through_krest.push(read_through_krest(krest, krest, &topic).await);
         forwarded.push(read_through_krest(krest, &forwarder, &topic).await);
+        stateless.push(read_stateless(krest, &topic).await);
     }
     let best = |rates: &[f64]| rates.iter().copied().fold(0.0, f64::max);
     let runs = |rates: &[f64]| {
@@ -152,6 +155,12 @@ async fn bench_consume(krest: &Krest) {
         best(&forwarded),
         runs(&forwarded),
         100.0 * best(&forwarded) / best(&direct)
+    );
+    println!(
+        "| krest stateless partition reads (binary, `max_records={RECORDS_PER_READ}`, one client per partition) | {:.0} | {} | {:.0}% |",
+        best(&stateless),
+        runs(&stateless),
+        100.0 * best(&stateless) / best(&direct)
     );
     println!();
 }
@@ -220,6 +229,46 @@ async fn read_through_krest(krest: &Krest, via: &Krest, topic: &str) -> f64 {
     let rate = read as f64 / started.elapsed().as_secs_f64();
     http.delete(uri).send().await.unwrap();
     rate
+}
+
+/// records/s of stateless reads of all of `topic`: one client per partition following
+/// `metadata.next` from offset 0 (records counted from each answer's JSON).
+async fn read_stateless(krest: &Krest, topic: &str) -> f64 {
+    let http = reqwest::Client::new();
+    let clusters: Value = http
+        .get(format!("{}/v3/clusters", krest.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cluster = clusters["data"][0]["cluster_id"].as_str().unwrap().to_string();
+    let per_partition = CONSUME_RECORDS / CONSUME_PARTITIONS as usize;
+    let started = Instant::now();
+    let readers = (0..CONSUME_PARTITIONS).map(|partition| {
+        let (http, cluster) = (http.clone(), cluster.clone());
+        async move {
+            #[derive(serde::Deserialize)]
+            struct Page {
+                data: Vec<IgnoredAny>,
+                next_offset: usize,
+            }
+            let mut next = 0;
+            while next < per_partition {
+                let url = format!(
+                    "{}/v3/clusters/{cluster}/topics/{topic}/partitions/{partition}/records?offset={next}&max_records={RECORDS_PER_READ}",
+                    krest.base
+                );
+                let body = http.get(url).send().await.unwrap().bytes().await.unwrap();
+                let page: Page = serde_json::from_slice(&body).unwrap();
+                assert!(!page.data.is_empty() || page.next_offset == next);
+                next = page.next_offset;
+            }
+        }
+    });
+    futures_util::future::join_all(readers).await;
+    CONSUME_RECORDS as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Records of the Avro consume part.

@@ -40,6 +40,11 @@ impl ApiError {
         )
     }
 
+    /// 400/400 `Bad Request: …`, in Confluent's words for a value it refuses.
+    pub fn bad_request(message: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, 400, format!("Bad Request: {message}"))
+    }
+
     /// 404/40402, e.g. a partition number the topic does not have.
     pub fn partition_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, 40402, "Partition not found.")

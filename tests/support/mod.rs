@@ -515,6 +515,26 @@ pub fn stored(topic: &str, count: usize) -> Stored {
     records
 }
 
+/// A proxy whose only auth plugin is `allowlist`: `alice-key` may use `alice-*` topics,
+/// `bob-key` `bob-*` topics.
+pub fn allowlist_proxy(extra: &[&str]) -> Proxy {
+    let dir = temp_dir("krest-auth");
+    install_plugin(&dir, "allowlist", &plugin_wasm("krest-example-allowlist"));
+    std::fs::write(
+        dir.join("allowlist.toml"),
+        "[keys]\nalice-key = \"alice-\"\nbob-key = \"bob-\"\n",
+    )
+    .unwrap();
+    let mut args = vec![
+        "--set".to_string(),
+        format!("plugins.dir={}", dir.display()),
+        "--set".to_string(),
+        "auth.plugins=allowlist".to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Proxy::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// A JSON-speaking HTTP call: `method path` with an optional body (sent as v2 JSON) and an
 /// Accept header; returns status, Content-Type and the body (`null` when empty).
 pub async fn call(

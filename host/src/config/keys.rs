@@ -39,7 +39,6 @@ const AUTH_IN_PLUGINS: &str =
     "realms and roles are set in the auth plugins' NAME.toml (see docs/security.md)";
 const NO_JSSE: &str = "krest's TLS is rustls, configured by the other ssl.* keys";
 const NO_THREAD_POOLS: &str = "krest serves requests on an async runtime without request thread pools";
-const V1_ONLY: &str = "it configured the v1 API's SimpleConsumer pool, removed in Confluent 6.0";
 
 const KEYS: &[Key] = &[
     used("id", ""),
@@ -69,6 +68,8 @@ const KEYS: &[Key] = &[
     used("consumer.directory.topic", "_krest_consumers"),
     used("consumer.directory.topic.replication.factor", "3"),
     used("consumer.directory.advertised.url", ""),
+    used("simpleconsumer.pool.size.max", "25"),
+    used("simpleconsumer.pool.timeout.ms", "1000"),
     used("idle.timeout.ms", "30000"),
     used("streaming.connection.max.duration.ms", "86400000"),
     used("api.v3.produce.request.size.limit.max.bytes", "0"),
@@ -143,8 +144,6 @@ const KEYS: &[Key] = &[
         "5",
         "one shared asynchronous producer serves every request",
     ),
-    inert("simpleconsumer.pool.size.max", "25", V1_ONLY),
-    inert("simpleconsumer.pool.timeout.ms", "1000", V1_ONLY),
     inert(
         "client.timeout.ms",
         "500",

@@ -196,6 +196,11 @@ pub struct ConsumerConfig {
     /// `consumer.directory.advertised.url` (krest's own): the http URL other krest processes
     /// reach this one at; `None`: its http listener's address.
     pub directory_url: Option<Url>,
+    /// `simpleconsumer.pool.size.max`: Kafka consumers serving stateless partition reads at
+    /// most (Confluent's v1 reads had this pool; its `0`, unbounded, is refused).
+    pub reader_pool_size: usize,
+    /// `simpleconsumer.pool.timeout.ms`: longest a stateless read waits for a pooled consumer.
+    pub reader_pool_wait: Duration,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -396,6 +401,8 @@ impl Config {
                     text if text.is_empty() => None,
                     text => Some(r.directory_url(&text)?),
                 },
+                reader_pool_size: r.int("simpleconsumer.pool.size.max", 1, 10_000)? as usize,
+                reader_pool_wait: r.millis("simpleconsumer.pool.timeout.ms")?,
             },
             produce_v3: ProduceV3Config {
                 max_stream_duration: r.millis("streaming.connection.max.duration.ms")?,

@@ -8,7 +8,9 @@ mod base_uri;
 mod create;
 mod directory;
 mod instance;
+mod pool;
 mod read;
+mod stateless;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,12 +28,14 @@ use crate::config::{Config, ConsumerConfig};
 use crate::error::ApiError;
 use crate::plugins::catalog::PluginCatalog;
 use crate::transforms::Transforms;
+use pool::ReaderPool;
 
 pub use base_uri::UrlSettings;
 pub use create::CreateRequest;
 pub use directory::ConsumerDirectory;
 pub use instance::{Instance, Seek, Subscription};
 pub use read::{ReadLimits, ReadRecord};
+pub use stateless::{Page, PartitionRead, ReadAs, Start};
 
 type Key = (String, String);
 
@@ -76,6 +80,8 @@ pub struct ConsumerManager {
     instances: Mutex<HashMap<Key, Arc<Instance>>>,
     /// `None`: `consumer.directory.topic` is empty, instances are served by their process only.
     directory: Option<Arc<ConsumerDirectory>>,
+    /// The consumers of stateless partition reads.
+    readers: ReaderPool,
 }
 
 impl ConsumerManager {
@@ -87,7 +93,14 @@ impl ConsumerManager {
         transforms: Arc<Transforms>,
         directory: Option<Arc<ConsumerDirectory>>,
     ) -> Arc<Self> {
+        let settings = &config.consumer;
+        let readers = ReaderPool::new(
+            kafka.clone(),
+            settings.reader_pool_size,
+            settings.reader_pool_wait,
+        );
         Arc::new(ConsumerManager {
+            readers,
             settings: config.consumer.clone(),
             proxy_id: config.id.clone(),
             kafka,
@@ -270,6 +283,7 @@ impl ConsumerManager {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
+            self.readers.close_idle(self.settings.instance_timeout);
             if CLOSED_SINCE_TRIM.swap(0, Ordering::Relaxed) > 0 {
                 tokio::task::spawn_blocking(release_freed_memory).await.ok();
             }
@@ -310,6 +324,7 @@ impl ConsumerManager {
                 warn!("consumer directory not updated within {CLOSE_TIMEOUT:?}; other processes will find this one gone");
             }
         }
+        self.readers.close_idle(Duration::ZERO);
         futures_util::future::join_all(all.into_iter().map(|i| self.close(i))).await;
         if count > 0 {
             info!("closed {count} consumer instances");
@@ -317,7 +332,8 @@ impl ConsumerManager {
     }
 }
 
-/// Instances whose Kafka client was destroyed since memory was last handed back.
+/// Instances and pooled readers whose Kafka client was destroyed since memory was last
+/// handed back.
 static CLOSED_SINCE_TRIM: AtomicUsize = AtomicUsize::new(0);
 
 /// Hands memory freed by destroyed Kafka clients back to the operating system: glibc keeps it

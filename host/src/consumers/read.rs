@@ -29,7 +29,7 @@ use crate::transforms::Fate;
 
 /// Whether a consumer error is one a read waits out (retriable, broker unavailable, topic
 /// or partition unknown) rather than one that fails it (authorization, a broken instance).
-fn passing(error: &KafkaError) -> bool {
+pub(super) fn passing(error: &KafkaError) -> bool {
     matches!(ApiError::from_kafka(error).code, 50003 | 50302 | 40403)
 }
 
@@ -130,38 +130,19 @@ impl ConsumerManager {
         }
         drop(arriving); // no wake-ups while decoding
         let batch: Vec<&FetchedRecord> = state.pending.iter().take(taken).collect();
-        let transformed = self.transform(context, &batch).await?;
-        let kept: Vec<&FetchedRecord> = transformed.iter().flatten().map(|r| r.as_ref()).collect();
-        let keys = self.decode(&plugin, &kept, Part::Key).await?;
-        let values = self.decode(&plugin, &kept, Part::Value).await?;
-        // As Java's consumer does: the records before one that cannot be decoded are
-        // returned; the next read fails on it, naming its offset, until the client seeks past.
-        let mut decoded = Vec::with_capacity(taken);
-        for (key, value) in keys.into_iter().zip(values) {
-            match (key, value) {
-                (Ok(key), Ok(value)) => decoded.push((key, value)),
-                (Err(error), _) | (_, Err(error)) if decoded.is_empty() => return Err(error),
-                _ => break,
-            }
-        }
-        // Read: every record up to the last one decoded, dropped ones among them (and after
-        // them too when all kept records decoded).
-        let (mut is_kept, mut kept_count) = (Vec::with_capacity(taken), 0);
-        for record in &transformed {
-            if record.is_some() {
-                if kept_count == decoded.len() {
-                    break;
-                }
-                kept_count += 1;
-            }
-            is_kept.push(record.is_some());
-        }
-        drop(transformed);
-        let mut decoded = decoded.into_iter();
+        let delivery = self.deliver(&plugin, context, &batch).await?;
+        // Only the positions and decoded sides are kept: the batch borrows `pending`.
+        let read = delivery.read;
+        let decoded: Vec<_> = delivery
+            .records
+            .into_iter()
+            .map(|kept| (kept.index, kept.key, kept.value))
+            .collect();
         let mut records = Vec::with_capacity(decoded.len());
-        for (record, kept) in state.pending.drain(..is_kept.len()).zip(is_kept) {
+        let mut decoded = decoded.into_iter().peekable();
+        for (index, record) in state.pending.drain(..read).enumerate() {
             instance.consumer.delivered(&record).ok();
-            if let Some((key, value)) = kept.then(|| decoded.next()).flatten() {
+            if let Some((_, key, value)) = decoded.next_if(|(kept, _, _)| *kept == index) {
                 records.push(ReadRecord {
                     topic: record.topic,
                     key,
@@ -173,6 +154,47 @@ impl ConsumerManager {
         }
         instance.touch();
         Ok(records)
+    }
+
+    /// What a read hands the client of `batch` (fetched records in order): the records the
+    /// transforms keep, decoded by `plugin`. As Java's consumer does, the records before one
+    /// that cannot be decoded are delivered and it fails the next read, naming its offset (or
+    /// this one when it is the first). `read` counts the records delivered or dropped.
+    pub(super) async fn deliver<'a>(
+        &self,
+        plugin: &Plugin,
+        context: &CallContext,
+        batch: &[&'a FetchedRecord],
+    ) -> Result<Delivery<'a>, ApiError> {
+        let transformed = self.transform(context, batch).await?;
+        let kept: Vec<&FetchedRecord> = transformed.iter().flatten().map(|r| r.as_ref()).collect();
+        let keys = self.decode(plugin, &kept, Part::Key).await?;
+        let values = self.decode(plugin, &kept, Part::Value).await?;
+        let mut decoded = Vec::with_capacity(keys.len());
+        for (key, value) in keys.into_iter().zip(values) {
+            match (key, value) {
+                (Ok(key), Ok(value)) => decoded.push((key, value)),
+                (Err(error), _) | (_, Err(error)) if decoded.is_empty() => return Err(error),
+                _ => break,
+            }
+        }
+        // Read: every record up to the last one decoded, dropped ones among them (and after
+        // them too when all kept records decoded).
+        let mut decoded = decoded.into_iter();
+        let (mut records, mut read) = (Vec::with_capacity(decoded.len()), 0);
+        for (index, record) in transformed.into_iter().enumerate() {
+            if let Some(record) = record {
+                let Some((key, value)) = decoded.next() else { break };
+                records.push(Kept {
+                    index,
+                    record,
+                    key,
+                    value,
+                });
+            }
+            read = index + 1;
+        }
+        Ok(Delivery { read, records })
     }
 
     /// The batch as the transforms on its topics leave it: `None` for a record dropped (or
@@ -343,6 +365,22 @@ fn kafka_record(record: &FetchedRecord) -> KafkaRecord {
 /// cost one call timeout (`plugins.call.timeout.ms`) per record retried.
 fn retry_per_record(failure: &PluginFailure) -> bool {
     !matches!(failure.outcome, "busy" | "timeout")
+}
+
+/// What one read delivers of a batch of fetched records.
+pub(super) struct Delivery<'a> {
+    /// How many records of the batch, from its start, count as read.
+    pub read: usize,
+    /// The records kept, in order, with their decoded key and value.
+    pub records: Vec<Kept<'a>>,
+}
+
+/// A record delivered: as the transforms left it, at `index` in its batch.
+pub(super) struct Kept<'a> {
+    pub index: usize,
+    pub record: Cow<'a, FetchedRecord>,
+    pub key: Option<Box<RawValue>>,
+    pub value: Option<Box<RawValue>>,
 }
 
 /// One decoded key or value (`None`: null), or 408/40801 naming the record.

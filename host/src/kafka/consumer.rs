@@ -35,7 +35,7 @@ const LEAN_DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// A record as read from Kafka, detached from librdkafka's buffers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FetchedRecord {
     pub topic: String,
     pub partition: i32,
@@ -166,8 +166,7 @@ impl KafkaConsumer {
     /// `auto.offset.reset` says). The committed offsets are looked up here, with retries:
     /// librdkafka's own look-up gives up for good on a coordinator error, e.g. while the
     /// group coordinator loads after a broker start, and the partitions are then never fetched.
-    /// The topics' metadata is asked for first: a fresh client knows no leader for them and
-    /// would otherwise start fetching only after its next one-second scan of unknown topics.
+    /// The topics' metadata is asked for first ([`head_start`]).
     pub async fn assign(&self, partitions: Vec<(String, i32)>) -> KafkaResult<()> {
         self.blocking(move |consumer| {
             let mut list = TopicPartitionList::new();
@@ -178,11 +177,31 @@ impl KafkaConsumer {
                 let topics: std::collections::BTreeSet<&str> =
                     partitions.iter().map(|(topic, _)| topic.as_str()).collect();
                 for topic in topics {
-                    // Only a head start: a failure leaves librdkafka's own scan to find it.
-                    consumer.fetch_metadata(Some(topic), CALL_TIMEOUT).ok();
+                    head_start(consumer, topic);
                 }
                 list = committed_offsets(consumer, &list)?;
             }
+            consumer.assign(&list)
+        })
+        .await
+    }
+
+    /// Assigns exactly one partition, to be read from `offset` on; `look_up` asks for the
+    /// topic's metadata first, as [`Self::assign`] does (a client that read the topic before
+    /// knows its leader).
+    pub async fn assign_at(
+        &self,
+        topic: String,
+        partition: i32,
+        offset: i64,
+        look_up: bool,
+    ) -> KafkaResult<()> {
+        self.blocking(move |consumer| {
+            if look_up {
+                head_start(consumer, &topic);
+            }
+            let mut list = TopicPartitionList::new();
+            list.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
             consumer.assign(&list)
         })
         .await
@@ -237,6 +256,27 @@ impl KafkaConsumer {
             consumer.assign(&list)
         })
         .await
+    }
+
+    /// The end of a partition (its high watermark) as the last fetch response reported it:
+    /// no request, so it may be behind; `None` before a fetch or without a client.
+    pub fn fetched_end(&self, topic: &str, partition: i32) -> Option<i64> {
+        let client = self.client.get()?;
+        let topic = std::ffi::CString::new(topic).ok()?;
+        let (mut low, mut high) = (-1, -1);
+        // SAFETY: a live client handle, a NUL-terminated topic name and two out-parameters;
+        // librdkafka only reads its cached offsets under its own lock.
+        let error = unsafe {
+            rdkafka::bindings::rd_kafka_get_watermark_offsets(
+                client.client().native_ptr(),
+                topic.as_ptr(),
+                partition,
+                &mut low,
+                &mut high,
+            )
+        };
+        let fetched = error == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
+        (fetched && high >= 0).then_some(high)
     }
 
     /// `(low, high)` watermarks of a partition.
@@ -381,6 +421,13 @@ impl KafkaConsumer {
             .await
             .unwrap_or(Err(KafkaError::Canceled))
     }
+}
+
+/// Asks for `topic`'s metadata so that a fresh client fetches at once: it knows no leader for
+/// the topic yet and would otherwise find one only at its next one-second scan. Only a head
+/// start: a failure leaves librdkafka's own scan to find it.
+fn head_start(consumer: &StreamConsumer, topic: &str) {
+    consumer.fetch_metadata(Some(topic), CALL_TIMEOUT).ok();
 }
 
 /// Committed offsets of `partitions`, asked again while the group coordinator moves or loads

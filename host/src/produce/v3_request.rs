@@ -199,7 +199,7 @@ impl V3Data {
 }
 
 /// An ISO-8601 instant (`2021-02-05T19:14:42Z`, fractions allowed) → milliseconds.
-fn parse_timestamp(text: &str) -> Result<i64, String> {
+pub fn parse_timestamp(text: &str) -> Result<i64, String> {
     let invalid = || format!("Invalid timestamp `{text}`: expected ISO-8601, e.g. 2021-02-05T19:14:42Z");
     let time = humantime::parse_rfc3339_weak(text).map_err(|_| invalid())?;
     let since = time.duration_since(UNIX_EPOCH).map_err(|_| invalid())?;

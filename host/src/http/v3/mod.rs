@@ -7,6 +7,7 @@ mod clusters;
 mod configs;
 mod groups;
 mod links;
+mod partition_records;
 mod partitions;
 mod records;
 mod records_batch;
@@ -60,6 +61,7 @@ pub fn routes() -> Routes<AppState> {
         .get(&at(TOPIC, "/partitions"), partitions::list)
         .get(PARTITION, partitions::get)
         .get(&at(PARTITION, "/offset"), partitions::offset)
+        .get(&at(PARTITION, "/records"), partition_records::read)
         .get(&at(PARTITION, "/replicas"), partitions::replicas)
         .get(&at(PARTITION, "/replicas/{broker}"), partitions::replica)
         .get(&at(C, "/acls"), acls::search)
