@@ -110,6 +110,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
             },
         }),
         gate,
+        config.cors.as_ref(),
     );
 
     let mut listeners = Vec::new();

@@ -1,6 +1,7 @@
 //! Proxy configuration with Confluent REST Proxy key names, read once at start-up and
 //! handed down as typed structs. `keys` lists what each key means to krest.
 
+pub mod cors;
 mod keys;
 pub mod propagation;
 pub mod secret;
@@ -66,6 +67,8 @@ pub struct Config {
     pub propagation: Option<propagation::PropagationConfig>,
     /// `transforms` in order, with their `transforms.NAME.*` settings.
     pub transforms: Vec<transforms::TransformConfig>,
+    /// `access.control.allow.*`: `None` when no CORS headers are sent.
+    pub cors: Option<cors::CorsConfig>,
 }
 
 /// Who may call: the auth plugins every request meets.
@@ -190,6 +193,9 @@ pub struct ConsumerConfig {
     /// `consumer.instances.max.per.principal`: instances one authenticated principal may hold
     /// in this process (`None`: no limit beyond `max_instances`).
     pub max_instances_per_principal: Option<usize>,
+    /// `consumer.stream.heartbeat.ms` (krest's own): a streamed read with no records for this
+    /// long sends a heartbeat.
+    pub stream_heartbeat: Duration,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -370,6 +376,9 @@ impl Config {
                 max_instances: r.int("consumer.instances.max", 1, 1_000_000)? as usize,
                 max_instances_per_group: r.limit("consumer.instances.max.per.group", 1_000_000)?,
                 max_instances_per_principal: r.limit("consumer.instances.max.per.principal", 1_000_000)?,
+                stream_heartbeat: Duration::from_millis(
+                    r.int("consumer.stream.heartbeat.ms", 1, 3_600_000)? as u64
+                ),
             },
             produce_v3: ProduceV3Config {
                 max_stream_duration: r.millis("streaming.connection.max.duration.ms")?,
@@ -400,6 +409,7 @@ impl Config {
             },
             tls,
             passthrough,
+            cors: cors::read(&r)?,
             plugins: PluginsConfig {
                 dir: match r.string("plugins.dir").is_empty() {
                     true => None,

@@ -7,6 +7,7 @@ mod base_uri;
 mod create;
 mod instance;
 mod read;
+mod stream;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +29,7 @@ pub use base_uri::UrlSettings;
 pub use create::CreateRequest;
 pub use instance::{Instance, Seek, Subscription};
 pub use read::{ReadLimits, ReadRecord};
+pub use stream::Streamed;
 
 type Key = (String, String);
 

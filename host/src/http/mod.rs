@@ -25,6 +25,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::normalize_path::NormalizePath;
 
 pub use state::{AppState, Services};
@@ -32,6 +33,7 @@ pub use state::{AppState, Services};
 use routes::Routes;
 
 use crate::auth::middleware::{authenticate, AuthGate};
+use crate::config::cors::CorsConfig;
 
 /// Default of `request.body.max.bytes`: produce batches carry Base64, so room for several
 /// maximum-size Kafka records (librdkafka's `message.max.bytes` is 1 MB by default).
@@ -56,9 +58,11 @@ pub fn max_request_bytes() -> usize {
 /// The whole HTTP application, trailing slashes tolerated.
 pub type App = NormalizePath<Router>;
 
-/// `gate` authenticates every request, unknown paths included, before routing.
-pub fn app(state: AppState, gate: AuthGate) -> App {
-    let router = routes()
+/// `gate` authenticates every request, unknown paths included, before routing. With `cors`,
+/// every answer carries CORS headers and preflight requests are answered before
+/// authentication (browsers send them without credentials).
+pub fn app(state: AppState, gate: AuthGate, cors: Option<&CorsConfig>) -> App {
+    let mut router = routes()
         .into_router()
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -66,7 +70,22 @@ pub fn app(state: AppState, gate: AuthGate) -> App {
         .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn(answer))
         .with_state(state);
+    if let Some(cors) = cors {
+        router = router.layer(cors_layer(cors));
+    }
     NormalizePath::trim_trailing_slash(observe::requests(router))
+}
+
+/// Confluent's `access.control.allow.*` as a tower-http CORS layer.
+fn cors_layer(config: &CorsConfig) -> CorsLayer {
+    let origins = match &config.origins {
+        None => AllowOrigin::any(),
+        Some(origins) => AllowOrigin::list(origins.iter().cloned()),
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods(config.methods.clone())
+        .allow_headers(config.headers.clone())
 }
 
 /// What every answer of the proxy goes through, in one middleware (each layer costs every
