@@ -298,7 +298,10 @@ async fn commit_without_a_body_commits_what_was_streamed_while_streaming() {
     let mut stream = Stream::open(&base, SSE, None).await;
     assert_eq!(stream.records(12).await.len(), 12);
 
-    // The stream is open: the instance still takes calls.
+    // The stream is open: the instance still takes calls. A polled read gets what the stream
+    // did not take: nothing.
+    let (status, _, body) = call(Method::GET, &format!("{base}/records?timeout=200"), None, BINARY).await;
+    assert_eq!((status, body), (200, json!([])));
     let (status, _, body) = call(Method::POST, &format!("{base}/offsets"), None, V2_JSON).await;
     assert_eq!((status, body), (200, json!([])));
     let query = json!({"partitions": [{"topic": topic, "partition": 0}]});
@@ -446,6 +449,7 @@ async fn a_slow_reader_keeps_memory_bounded() {
     // krest's stream waits on a full socket.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = proxy.rss_kib();
+    eprintln!("krest RSS with a stalled stream: {before} KiB before, {after} KiB after the produce");
     assert!(
         after < before + 24 * 1024,
         "RSS grew from {before} KiB to {after} KiB while {} MB waited for a slow reader",
