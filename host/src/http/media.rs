@@ -125,7 +125,8 @@ pub async fn v2_json(request: Request, next: Next) -> Response {
 }
 
 /// Middleware for `/consumers/...`: like [`v2_json`], but every embedded v2 type is also
-/// acceptable (weighted low), so clients may send one Accept header on all consumer calls.
+/// acceptable (weighted low), so clients may send one Accept header on all consumer calls; a
+/// records GET also accepts the [`STREAMS`] types (its errors are then labelled v2 JSON).
 pub async fn v2_consumer(request: Request, next: Next) -> Response {
     if !content_type_ok(request.headers()) {
         return ApiError::unsupported_media_type().into_response();
