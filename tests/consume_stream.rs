@@ -639,3 +639,57 @@ fn serve_page(mut socket: std::net::TcpStream, page: &str, got: &tokio::sync::mp
     );
     socket.write_all(answer.as_bytes()).ok();
 }
+
+#[tokio::test]
+async fn an_undecodable_record_ends_the_stream_with_an_error_event() {
+    let topic = unique("stream-bad");
+    create_topic(&topic, 1, &[]).await;
+    produce_direct(&topic, 0, &[(None, br#"{"ok":1}"#), (None, b"{not json")]).await;
+    let proxy = start();
+    let base = consumer(&proxy, "json", &topic).await;
+    let mut stream = Stream::open(&base, SSE, None).await;
+    let (id, _) = stream.records(1).await.remove(0);
+    assert_eq!(id, format!("{topic}/0/0"));
+    let event = stream.event().await.unwrap();
+    assert_eq!(event.kind.as_deref(), Some("error"), "{event:?}");
+    let error: Value = serde_json::from_str(event.data.as_deref().unwrap()).unwrap();
+    assert_eq!(error["error_code"], 40801, "{error}");
+    assert!(stream.event().await.is_none(), "the stream ends after its error");
+}
+
+#[tokio::test]
+async fn an_open_stream_keeps_its_instance_from_expiring() {
+    let topic = unique("stream-expiry");
+    create_topic(&topic, 1, &[]).await;
+    let proxy = Proxy::start(&[
+        "--set",
+        "consumer.stream.heartbeat.ms=300",
+        "--set",
+        "consumer.instance.timeout.ms=1000",
+    ]);
+    let base = consumer(&proxy, "binary", &topic).await;
+    let mut stream = Stream::open(&base, NDJSON, None).await;
+    // Heartbeats for three times the instance's idle timeout.
+    for _ in 0..10 {
+        assert_eq!(stream.next(b"\n").await.as_deref(), Some(""));
+    }
+    let (status, _, body) = call(Method::GET, &format!("{base}/subscription"), None, V2_JSON).await;
+    assert_eq!(status, 200, "{body}");
+    // Once the stream is gone, the instance expires (watched through the metrics: a call on
+    // the instance would mark it as used).
+    drop(stream);
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = proxy.metrics().await;
+        if metrics.contains("krest_consumer_instances_expired_total 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        metrics.contains("krest_consumer_instances_expired_total 1"),
+        "{metrics}"
+    );
+    let (status, _, _) = call(Method::GET, &format!("{base}/subscription"), None, V2_JSON).await;
+    assert_eq!(status, 404);
+}
