@@ -1,8 +1,8 @@
 //! krest next to direct rdkafka, in one run, against a real broker:
 //! produce throughput and latency (binary, batches of 1 and 100), consume throughput (consumer
-//! instances, also forwarded by a second process, and stateless partition reads),
-//! Avro produce and consume next to binary and to native apache-avro, the latency a forwarded
-//! consumer request adds, and RSS per idle consumer instance (100 and 1,000).
+//! instances polled, streamed and forwarded by a second process, and stateless partition
+//! reads), Avro produce and consume next to binary and to native apache-avro, the latency a
+//! forwarded consumer request adds, and RSS per idle consumer instance (100 and 1,000).
 //!
 //! Run: `scripts/kafka.sh start && KREST_TEST_BOOTSTRAP=127.0.0.1:19092 cargo bench -p krest --bench proxy`
 
@@ -126,11 +126,15 @@ async fn bench_consume(krest: &Krest) {
     let mut through_krest = Vec::new();
     let mut forwarded = Vec::new();
     let mut stateless = Vec::new();
+    let mut streamed_sse = Vec::new();
+    let mut streamed_ndjson = Vec::new();
     for _ in 0..3 {
         direct.push(read_directly(&topic).await);
         through_krest.push(read_through_krest(krest, krest, &topic).await);
         forwarded.push(read_through_krest(krest, &forwarder, &topic).await);
         stateless.push(read_stateless(krest, &topic).await);
+        streamed_sse.push(read_streaming(krest, &topic, "text/event-stream").await);
+        streamed_ndjson.push(read_streaming(krest, &topic, "application/x-ndjson").await);
     }
     let best = |rates: &[f64]| rates.iter().copied().fold(0.0, f64::max);
     let runs = |rates: &[f64]| {
@@ -162,6 +166,14 @@ async fn bench_consume(krest: &Krest) {
         runs(&stateless),
         100.0 * best(&stateless) / best(&direct)
     );
+    for (framing, rates) in [("SSE", &streamed_sse), ("NDJSON", &streamed_ndjson)] {
+        println!(
+            "| krest streamed records ({framing}, binary) | {:.0} | {} | {:.0}% |",
+            best(rates),
+            runs(rates),
+            100.0 * best(rates) / best(&direct)
+        );
+    }
     println!();
 }
 
@@ -269,6 +281,47 @@ async fn read_stateless(krest: &Krest, topic: &str) -> f64 {
     });
     futures_util::future::join_all(readers).await;
     CONSUME_RECORDS as f64 / started.elapsed().as_secs_f64()
+}
+
+/// records/s of a fresh krest consumer instance streaming all of `topic` as `accept` (SSE or
+/// NDJSON); a record is a line ending in `}` (heartbeats end otherwise).
+async fn read_streaming(krest: &Krest, topic: &str, accept: &str) -> f64 {
+    let http = reqwest::Client::new();
+    let settings = json!({"format": "binary", "auto.offset.reset": "earliest"});
+    let uri = create_consumer(&http, krest, settings).await;
+    let partitions: Vec<Value> = (0..CONSUME_PARTITIONS)
+        .map(|p| json!({"topic": topic, "partition": p}))
+        .collect();
+    let started = Instant::now();
+    let assigned = http
+        .post(format!("{uri}/assignments"))
+        .header("Content-Type", V2)
+        .body(json!({ "partitions": partitions }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assigned.status(), 204);
+    let mut response = http
+        .get(format!("{uri}/records"))
+        .header("Accept", accept)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (mut read, mut last) = (0, 0u8);
+    while read < CONSUME_RECORDS {
+        let chunk = response.chunk().await.unwrap().expect("the stream went on");
+        for &byte in chunk.iter() {
+            if byte == b'\n' && last == b'}' {
+                read += 1;
+            }
+            last = byte;
+        }
+    }
+    let rate = read as f64 / started.elapsed().as_secs_f64();
+    drop(response);
+    http.delete(uri).send().await.unwrap();
+    rate
 }
 
 /// Records of the Avro consume part.

@@ -126,6 +126,7 @@ pub async fn run(mut config: Config, dev: bool) -> anyhow::Result<()> {
             },
         }),
         gate,
+        config.cors.as_ref(),
     );
 
     if dev {

@@ -1,6 +1,7 @@
 //! Proxy configuration with Confluent REST Proxy key names, read once at start-up and
 //! handed down as typed structs. `keys` lists what each key means to krest.
 
+pub mod cors;
 mod keys;
 pub mod propagation;
 pub mod secret;
@@ -66,6 +67,8 @@ pub struct Config {
     pub propagation: Option<propagation::PropagationConfig>,
     /// `transforms` in order, with their `transforms.NAME.*` settings.
     pub transforms: Vec<transforms::TransformConfig>,
+    /// `access.control.allow.*`: `None` when no CORS headers are sent.
+    pub cors: Option<cors::CorsConfig>,
 }
 
 /// Who may call: the auth plugins every request meets.
@@ -201,6 +204,9 @@ pub struct ConsumerConfig {
     pub reader_pool_size: usize,
     /// `simpleconsumer.pool.timeout.ms`: longest a stateless read waits for a pooled consumer.
     pub reader_pool_wait: Duration,
+    /// `consumer.stream.heartbeat.ms` (krest's own): a streamed read with no records for this
+    /// long sends a heartbeat.
+    pub stream_heartbeat: Duration,
 }
 
 /// Kafka client properties passed through with their prefix stripped.
@@ -403,6 +409,9 @@ impl Config {
                 },
                 reader_pool_size: r.int("simpleconsumer.pool.size.max", 1, 10_000)? as usize,
                 reader_pool_wait: r.millis("simpleconsumer.pool.timeout.ms")?,
+                stream_heartbeat: Duration::from_millis(
+                    r.int("consumer.stream.heartbeat.ms", 1, 3_600_000)? as u64
+                ),
             },
             produce_v3: ProduceV3Config {
                 max_stream_duration: r.millis("streaming.connection.max.duration.ms")?,
@@ -433,6 +442,7 @@ impl Config {
             },
             tls,
             passthrough,
+            cors: cors::read(&r)?,
             plugins: PluginsConfig {
                 dir: match r.string("plugins.dir").is_empty() {
                     true => None,

@@ -3,6 +3,7 @@
 //! instance run one at a time.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,8 @@ pub struct Instance {
     pub consumer: KafkaConsumer,
     pub state: tokio::sync::Mutex<State>,
     last_used: Mutex<Instant>,
+    /// Set once the instance is deleted, expired or closed at shutdown: streams end.
+    closed: AtomicBool,
 }
 
 /// What a subscription names: topics, or a regular expression over topic names.
@@ -90,6 +93,7 @@ impl Instance {
                 pending: VecDeque::new(),
             }),
             last_used: Mutex::new(Instant::now()),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -101,9 +105,22 @@ impl Instance {
         self.last_used.lock().expect("last_used lock").elapsed()
     }
 
+    /// Whether the instance was removed (deleted, expired, or closed at shutdown).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
     /// Whether an operation is running right now.
     pub fn busy(&self) -> bool {
         self.state.try_lock().is_err()
+    }
+
+    /// 409/40903 unless the instance is subscribed or assigned: there is nothing to read.
+    pub async fn check_reading(&self) -> Result<(), ApiError> {
+        match self.state.lock().await.mode {
+            Mode::Idle => Err(not_reading()),
+            _ => Ok(()),
+        }
     }
 
     pub async fn subscribe(&self, subscription: Subscription) -> Result<(), ApiError> {
@@ -271,7 +288,8 @@ impl Instance {
     pub async fn close(self: std::sync::Arc<Self>) {
         // After the running operation this is the last handle but for lookups that already
         // finished. An operation stuck inside librdkafka keeps its handle; it closes the
-        // client when it ends.
+        // client when it ends. A stream sees the flag before its next batch and ends.
+        self.closed.store(true, Ordering::Relaxed);
         drop(self.state.lock().await);
         match std::sync::Arc::try_unwrap(self) {
             Ok(instance) => instance.consumer.close().await,
@@ -288,6 +306,15 @@ fn check_partitions<'a>(partitions: impl Iterator<Item = (&'a str, i32)> + Clone
         true => Err(ApiError::partition_not_found()),
         false => Ok(()),
     }
+}
+
+/// 409/40903 for a read of an instance neither subscribed nor assigned.
+pub fn not_reading() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        40903,
+        "Illegal state: Consumer is not subscribed to any topics or assigned any partitions",
+    )
 }
 
 /// 409/40903; but a Kafka client that could not be started (the instance's first call that

@@ -11,6 +11,7 @@ mod instance;
 mod pool;
 mod read;
 mod stateless;
+mod stream;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,6 +37,7 @@ pub use directory::ConsumerDirectory;
 pub use instance::{Instance, Seek, Subscription};
 pub use read::{ReadLimits, ReadRecord};
 pub use stateless::{Page, PartitionRead, ReadAs, Start};
+pub use stream::Streamed;
 
 type Key = (String, String);
 

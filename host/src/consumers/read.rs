@@ -2,9 +2,11 @@
 //! transforms on the records' topics, and decoding through the instance's format plugin, keys
 //! and values one batch call each. A record the format cannot decode, or that makes the plugin
 //! fail, fails the read with 408/40801 naming it, so the client can seek past it. A record a
-//! transform drops (or fails) is left out, and counts as read for commits.
+//! transform drops (or fails) is left out, and counts as read for commits. A streamed read
+//! (`stream.rs`) takes its batches through the same path.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -15,7 +17,7 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use super::instance::{Instance, Mode};
+use super::instance::{not_reading, Instance, Mode};
 use super::ConsumerManager;
 use crate::error::ApiError;
 use crate::kafka::consumer::FetchedRecord;
@@ -58,6 +60,17 @@ pub struct ReadLimits {
     pub max_bytes: Option<i64>,
 }
 
+/// What one batch of a read may take: how long it waits, how many key+value bytes it returns
+/// at most, when it returns early (`min_bytes`, -1 = never), and whether it returns as soon as
+/// the records already there are taken once one arrived (`eager`: a stream's batches).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Batch {
+    pub wait: Duration,
+    pub max_bytes: usize,
+    pub min_bytes: i64,
+    pub eager: bool,
+}
+
 impl ConsumerManager {
     /// Reads what arrives within the wait (`min(timeout, consumer.request.timeout.ms)`),
     /// stopping early once `max_bytes` would be exceeded or more than `fetch.min.bytes`
@@ -77,8 +90,18 @@ impl ConsumerManager {
             Some(b) => (b as u64).min(self.settings.request_max_bytes),
             None => self.settings.request_max_bytes,
         } as usize;
-        let min_bytes = instance.fetch_min_bytes.unwrap_or(self.settings.fetch_min_bytes);
-        let plugin = self.plugins.format(&instance.format).ok_or_else(|| {
+        let batch = Batch {
+            wait,
+            max_bytes,
+            min_bytes: instance.fetch_min_bytes.unwrap_or(self.settings.fetch_min_bytes),
+            eager: false,
+        };
+        self.read_batch(instance, batch, context).await
+    }
+
+    /// The format plugin of `instance`; 500/50010 once it is no longer loaded.
+    pub(super) fn format_of(&self, instance: &Instance) -> Result<Arc<Plugin>, ApiError> {
+        self.plugins.format(&instance.format).ok_or_else(|| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 50010,
@@ -87,15 +110,28 @@ impl ConsumerManager {
                     instance.format
                 ),
             )
-        })?;
+        })
+    }
+
+    /// One batch of records, decoded and transformed, marked as delivered; the instance's
+    /// state is locked for this batch only.
+    pub(super) async fn read_batch(
+        &self,
+        instance: &Instance,
+        limits: Batch,
+        context: &CallContext,
+    ) -> Result<Vec<ReadRecord>, ApiError> {
+        let Batch {
+            wait,
+            max_bytes,
+            min_bytes,
+            eager,
+        } = limits;
+        let plugin = self.format_of(instance)?;
 
         let mut state = instance.state.lock().await;
         if state.mode == Mode::Idle {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                40903,
-                "Illegal state: Consumer is not subscribed to any topics or assigned any partitions",
-            ));
+            return Err(not_reading());
         }
         let deadline = Instant::now() + wait;
         let mut arriving = instance
@@ -117,7 +153,13 @@ impl ConsumerManager {
                 taken += 1;
                 continue;
             }
-            match tokio::time::timeout_at(deadline, arriving.next()).await {
+            // A stream's batch takes what is there once a record came, without waiting more.
+            let until = if eager && taken > 0 {
+                Instant::now()
+            } else {
+                deadline
+            };
+            match tokio::time::timeout_at(until, arriving.next()).await {
                 Err(_) | Ok(None) => break,
                 Ok(Some(Ok(record))) => state.pending.push_back(record),
                 Ok(Some(Err(_))) if taken > 0 => break,

@@ -3,7 +3,7 @@
 
 use axum::extract::Request;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -19,6 +19,16 @@ pub const V3_JSON: &str = "application/json";
 /// with the server weights (`qs`) its proxy gave them when it served them: a client that
 /// accepts nothing more specific gets its answer labelled with the type it named.
 pub const LESS_SPECIFIC: [(&str, f32); 2] = [("application/vnd.kafka+json", 0.8), ("application/json", 0.5)];
+
+/// Server-Sent Events: a streamed `GET .../records` (krest's extension).
+pub const EVENT_STREAM: &str = "text/event-stream";
+
+/// Newline-delimited JSON: a streamed `GET .../records` (krest's extension).
+pub const NDJSON: &str = "application/x-ndjson";
+
+/// The streamed answers of `GET .../records`, weighted below every JSON type: only a client
+/// that names one gets a stream.
+pub const STREAMS: [(&str, f32); 2] = [(EVENT_STREAM, 0.01), (NDJSON, 0.01)];
 
 /// The embedded format of `application/vnd.kafka.NAME.v2+json`, if the type has that shape.
 /// Any NAME qualifies: format plugins can be added at run time.
@@ -115,7 +125,8 @@ pub async fn v2_json(request: Request, next: Next) -> Response {
 }
 
 /// Middleware for `/consumers/...`: like [`v2_json`], but every embedded v2 type is also
-/// acceptable (weighted low), so clients may send one Accept header on all consumer calls.
+/// acceptable (weighted low), so clients may send one Accept header on all consumer calls; a
+/// records GET also accepts the [`STREAMS`] types (its errors are then labelled v2 JSON).
 pub async fn v2_consumer(request: Request, next: Next) -> Response {
     if !content_type_ok(request.headers()) {
         return ApiError::unsupported_media_type().into_response();
@@ -134,8 +145,17 @@ pub async fn v2_consumer(request: Request, next: Next) -> Response {
     );
     let mut offered: Vec<(&str, f32)> = offered.iter().map(|(t, q)| (t.as_str(), *q)).collect();
     offered.extend(LESS_SPECIFIC);
+    let records = request.method() == Method::GET && request.uri().path().ends_with("/records");
+    if records {
+        offered.extend(STREAMS);
+    }
     let Some(chosen) = negotiate(request.headers(), &offered).map(str::to_string) else {
         return StatusCode::NOT_ACCEPTABLE.into_response();
+    };
+    // A stream's errors before its first byte are v2 JSON.
+    let chosen = match STREAMS.iter().any(|(stream, _)| *stream == chosen) {
+        true => V2_JSON.to_string(),
+        false => chosen,
     };
     label(next.run(request).await, &chosen)
 }

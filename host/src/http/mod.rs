@@ -26,6 +26,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::normalize_path::NormalizePath;
 
 pub use state::{AppState, Services};
@@ -33,6 +34,7 @@ pub use state::{AppState, Services};
 use routes::Routes;
 
 use crate::auth::middleware::{authenticate, AuthGate};
+use crate::config::cors::CorsConfig;
 
 /// Default of `request.body.max.bytes`: produce batches carry Base64, so room for several
 /// maximum-size Kafka records (librdkafka's `message.max.bytes` is 1 MB by default).
@@ -58,10 +60,12 @@ pub fn max_request_bytes() -> usize {
 pub type App = NormalizePath<Router>;
 
 /// `gate` authenticates every request, unknown paths included, before routing; a request for
-/// a consumer instance another process holds is then forwarded there.
-pub fn app(state: AppState, gate: AuthGate) -> App {
+/// a consumer instance another process holds is then forwarded there. With `cors`, every
+/// answer carries CORS headers and preflight requests are answered before authentication
+/// (browsers send them without credentials).
+pub fn app(state: AppState, gate: AuthGate, cors: Option<&CorsConfig>) -> App {
     let consumers = state.consumers.clone();
-    let router = routes()
+    let mut router = routes()
         .into_router()
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -70,7 +74,22 @@ pub fn app(state: AppState, gate: AuthGate) -> App {
         .layer(middleware::from_fn_with_state(gate, authenticate))
         .layer(middleware::from_fn(answer))
         .with_state(state);
+    if let Some(cors) = cors {
+        router = router.layer(cors_layer(cors));
+    }
     NormalizePath::trim_trailing_slash(observe::requests(router))
+}
+
+/// Confluent's `access.control.allow.*` as a tower-http CORS layer.
+fn cors_layer(config: &CorsConfig) -> CorsLayer {
+    let origins = match &config.origins {
+        None => AllowOrigin::any(),
+        Some(origins) => AllowOrigin::list(origins.iter().cloned()),
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods(config.methods.clone())
+        .allow_headers(config.headers.clone())
 }
 
 /// What every answer of the proxy goes through, in one middleware (each layer costs every

@@ -18,8 +18,11 @@ use crate::consumers::{
     ConsumerManager, CreateRequest, Instance, ReadLimits, ReadRecord, Seek, Subscription,
 };
 use crate::error::ApiError;
+use crate::http::health::Lifecycle;
 use crate::http::state::AppState;
 use crate::http::{json, media};
+
+use super::record_stream::{self, Framing};
 use crate::plugins::bindings::policy::{Action, Target};
 use crate::transforms::call_context;
 
@@ -305,10 +308,14 @@ async fn seek_to_end_or_beginning(
 
 /// `GET .../records`: the Accept header must name the consumer's format (binary consumers
 /// also answer v2 JSON, the less specific types, `*/*` or no Accept: binary is what a type
-/// without an embedded format means); anything else is 406/40601.
+/// without an embedded format means); anything else is 406/40601. An Accept that names only
+/// `text/event-stream` or `application/x-ndjson` gets the records as a stream, in the
+/// instance's own format (see [`record_stream`]).
 pub async fn records(
     State(consumers): Consumers,
+    State(lifecycle): State<Lifecycle>,
     Found(instance): Found,
+    caller: Caller,
     Query(query): Query<ReadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -318,7 +325,20 @@ pub async fn records(
         offered.push((media::V2_JSON, 0.9));
         offered.extend(media::LESS_SPECIFIC);
     }
-    let Some(content_type) = media::negotiate(&headers, &offered).map(str::to_string) else {
+    offered.extend(media::STREAMS);
+    let negotiated = media::negotiate(&headers, &offered);
+    if let Some(framing) = negotiated.and_then(Framing::of) {
+        let resume_after = record_stream::last_event_id(&headers)?;
+        if let Some((topic, _, _)) = &resume_after {
+            read_topics(&caller, [topic.as_str()]).await?;
+        }
+        let context = call_context(instance.owner.as_deref(), &headers);
+        let stream = consumers
+            .stream(instance, resume_after, context, lifecycle.stopping)
+            .await?;
+        return Ok(record_stream::response(framing, stream));
+    }
+    let Some(content_type) = negotiated.map(str::to_string) else {
         return Err(ApiError::new(
             StatusCode::NOT_ACCEPTABLE,
             40601,

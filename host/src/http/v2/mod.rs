@@ -3,6 +3,7 @@
 mod consumers;
 pub(in crate::http) mod metadata;
 mod produce;
+mod record_stream;
 
 use std::collections::HashMap;
 
