@@ -693,3 +693,26 @@ async fn an_open_stream_keeps_its_instance_from_expiring() {
     let (status, _, _) = call(Method::GET, &format!("{base}/subscription"), None, V2_JSON).await;
     assert_eq!(status, 404);
 }
+
+/// A stream opened at a process that does not hold the instance is forwarded to the one
+/// that does and streams through as it comes.
+#[tokio::test]
+async fn a_stream_opened_at_another_process_streams_through_it() {
+    let topic = unique("stream-forwarded");
+    create_topic(&topic, 1, &[]).await;
+    let directory = format!("consumer.directory.topic={}", unique("_krest_consumers"));
+    let owner = Proxy::start(&["--set", &directory]);
+    let other = Proxy::start(&["--set", &directory, "--set", "consumer.stream.heartbeat.ms=300"]);
+    let base = consumer(&owner, "binary", &topic)
+        .await
+        .replacen(&owner.base, &other.base, 1);
+    let mut stream = Stream::open(&base, SSE, None).await;
+    // Records produced after the stream opened arrive through both processes.
+    let values: Vec<Vec<u8>> = (0..10).map(|offset| binary_value(0, offset)).collect();
+    let records: Vec<(Option<&[u8]>, &[u8])> = values.iter().map(|v| (None, v.as_slice())).collect();
+    produce_direct(&topic, 0, &records).await;
+    let streamed = stream.records(10).await;
+    let ids: Vec<String> = streamed.iter().map(|(id, _)| id.clone()).collect();
+    let expected: Vec<String> = (0..10).map(|offset| format!("{topic}/0/{offset}")).collect();
+    assert_eq!(ids, expected);
+}
