@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use base64::Engine;
 use serde_json::{json, Value};
-use support::{bootstrap, create_topic, drive, post_records, produce_direct, Krest, CONCURRENCY, RUN_FOR};
+use support::{
+    bootstrap, cluster_id, create_topic, drive, post_records, produce_direct, Krest, CONCURRENCY, RUN_FOR,
+};
 
 mod support;
 
@@ -45,15 +47,7 @@ async fn post_v3(http: &reqwest::Client, url: &str, body: String, records: usize
 async fn main() {
     let krest = Krest::start(&bootstrap(), &[]);
     let http = reqwest::Client::new();
-    let clusters: Value = http
-        .get(format!("{}/v3/clusters", krest.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let cluster = clusters["data"][0]["cluster_id"].as_str().unwrap().to_string();
+    let cluster = cluster_id(&http, &krest).await;
     let topic = format!("bench-produce-v3-{}", std::process::id());
     create_topic(&topic).await;
     let value = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; VALUE_BYTES]);

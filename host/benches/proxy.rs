@@ -15,8 +15,8 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde::de::IgnoredAny;
 use serde_json::{json, Value};
 use support::{
-    bootstrap, consume_through_krest, cpu_time, create_consumer, create_topic, create_topic_with, drive,
-    drive_with, post_records, produce_direct, producer, Krest, CONCURRENCY, RUN_FOR, V2,
+    bootstrap, cluster_id, consume_through_krest, cpu_time, create_consumer, create_topic, create_topic_with,
+    drive, drive_with, post_records, produce_direct, producer, Krest, CONCURRENCY, RUN_FOR, V2,
 };
 
 mod support;
@@ -203,6 +203,21 @@ async fn read_directly(topic: &str) -> f64 {
     CONSUME_RECORDS as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Assigns every partition of `topic` to the consumer instance at `uri`.
+async fn assign_all(http: &reqwest::Client, uri: &str, topic: &str) {
+    let partitions: Vec<Value> = (0..CONSUME_PARTITIONS)
+        .map(|p| json!({"topic": topic, "partition": p}))
+        .collect();
+    let assigned = http
+        .post(format!("{uri}/assignments"))
+        .header("Content-Type", V2)
+        .body(json!({ "partitions": partitions }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assigned.status(), 204);
+}
+
 /// records/s of a fresh consumer instance of `krest` reading all of `topic` (its records
 /// counted from each answer's JSON), every request sent to `via`.
 async fn read_through_krest(krest: &Krest, via: &Krest, topic: &str) -> f64 {
@@ -212,18 +227,8 @@ async fn read_through_krest(krest: &Krest, via: &Krest, topic: &str) -> f64 {
     let uri = create_consumer(&http, krest, settings)
         .await
         .replacen(&krest.base, &via.base, 1);
-    let partitions: Vec<Value> = (0..CONSUME_PARTITIONS)
-        .map(|p| json!({"topic": topic, "partition": p}))
-        .collect();
     let started = Instant::now();
-    let assigned = http
-        .post(format!("{uri}/assignments"))
-        .header("Content-Type", V2)
-        .body(json!({ "partitions": partitions }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(assigned.status(), 204);
+    assign_all(&http, &uri, topic).await;
     let mut read = 0;
     while read < CONSUME_RECORDS {
         let body = http
@@ -243,20 +248,18 @@ async fn read_through_krest(krest: &Krest, via: &Krest, topic: &str) -> f64 {
     rate
 }
 
+/// How many of the consume part's records partition `partition` holds: they are sent in
+/// chunks of 1,000 spread round-robin, so the first partitions hold a few more.
+fn records_in(partition: i32) -> usize {
+    let per_chunk = (0..1000).filter(|i| i % CONSUME_PARTITIONS == partition).count();
+    per_chunk * CONSUME_RECORDS / 1000
+}
+
 /// records/s of stateless reads of all of `topic`: one client per partition following
 /// `metadata.next` from offset 0 (records counted from each answer's JSON).
 async fn read_stateless(krest: &Krest, topic: &str) -> f64 {
     let http = reqwest::Client::new();
-    let clusters: Value = http
-        .get(format!("{}/v3/clusters", krest.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let cluster = clusters["data"][0]["cluster_id"].as_str().unwrap().to_string();
-    let per_partition = CONSUME_RECORDS / CONSUME_PARTITIONS as usize;
+    let cluster = cluster_id(&http, krest).await;
     let started = Instant::now();
     let readers = (0..CONSUME_PARTITIONS).map(|partition| {
         let (http, cluster) = (http.clone(), cluster.clone());
@@ -267,7 +270,7 @@ async fn read_stateless(krest: &Krest, topic: &str) -> f64 {
                 next_offset: usize,
             }
             let mut next = 0;
-            while next < per_partition {
+            while next < records_in(partition) {
                 let url = format!(
                     "{}/v3/clusters/{cluster}/topics/{topic}/partitions/{partition}/records?offset={next}&max_records={RECORDS_PER_READ}",
                     krest.base
@@ -289,18 +292,8 @@ async fn read_streaming(krest: &Krest, topic: &str, accept: &str) -> f64 {
     let http = reqwest::Client::new();
     let settings = json!({"format": "binary", "auto.offset.reset": "earliest"});
     let uri = create_consumer(&http, krest, settings).await;
-    let partitions: Vec<Value> = (0..CONSUME_PARTITIONS)
-        .map(|p| json!({"topic": topic, "partition": p}))
-        .collect();
     let started = Instant::now();
-    let assigned = http
-        .post(format!("{uri}/assignments"))
-        .header("Content-Type", V2)
-        .body(json!({ "partitions": partitions }).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(assigned.status(), 204);
+    assign_all(&http, &uri, topic).await;
     let mut response = http
         .get(format!("{uri}/records"))
         .header("Accept", accept)

@@ -234,6 +234,19 @@ pub async fn post_records(http: &reqwest::Client, url: &str, content_type: &str,
     response.bytes().await.unwrap();
 }
 
+/// The id of the cluster `krest` serves, as API v3 names it.
+pub async fn cluster_id(http: &reqwest::Client, krest: &Krest) -> String {
+    let clusters: Value = http
+        .get(format!("{}/v3/clusters", krest.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    clusters["data"][0]["cluster_id"].as_str().unwrap().to_string()
+}
+
 /// Creates a krest consumer instance with `settings` in a group of its own (an instance commits
 /// its position when deleted, so groups are not reused); its `base_uri`.
 pub async fn create_consumer(http: &reqwest::Client, krest: &Krest, settings: Value) -> String {
