@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::json;
 use support::{
     bootstrap, cluster_id, create_topic, drive, post_records, produce_direct, Krest, CONCURRENCY, RUN_FOR,
 };
