@@ -160,8 +160,8 @@ impl<S: TopicState> CompactedTopic<S> {
         self.wait_read(end - 1, timeout).await
     }
 
-    /// Writes records in order and returns once they are read back. Call with [`Self::lock`]
-    /// held.
+    /// Writes records in order and returns once they are read back. A writer that decides
+    /// what to write from the state (the registry) holds [`Self::lock`] meanwhile.
     pub async fn write(&self, records: Vec<(S::Key, Option<Vec<u8>>)>) -> Result<(), StoreError> {
         let timeout = self.config.timeout;
         let mut last = None;
