@@ -17,4 +17,5 @@ export KREST_TEST_BOOTSTRAP="127.0.0.1:${KREST_KAFKA_PORT:-19092}"
 # Confluent's Python client, for the interoperability tests.
 KREST_TEST_PYTHON="$(scripts/python-env.sh)"
 export KREST_TEST_PYTHON
-cargo test --workspace "$@"
+# Every test binary runs even after one fails, so a run reports all failures.
+cargo test --workspace --no-fail-fast "$@"
