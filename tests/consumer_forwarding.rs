@@ -260,14 +260,11 @@ async fn instances_of_a_stopped_owner_are_not_found_elsewhere() {
     assert_eq!((posted.0, posted.2["error_code"].as_u64()), (404, Some(40403)));
 }
 
-/// `krest_consumer_forwards_total` of one outcome.
+/// `krest_consumer_forwards_total` of one outcome (0 before the first forward).
 async fn forwards(proxy: &Proxy, outcome: &str) -> u64 {
-    let prefix = format!("krest_consumer_forwards_total{{outcome=\"{outcome}\"}} ");
-    let metrics = proxy.metrics().await;
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .map_or(0, |n| n.trim().parse().unwrap())
+    let label = format!("outcome=\"{outcome}\"");
+    let count = proxy.metric("krest_consumer_forwards_total", &[&label]).await;
+    count.map_or(0, |n| n as u64)
 }
 
 #[tokio::test]

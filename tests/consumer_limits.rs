@@ -213,12 +213,10 @@ async fn thousands_of_instances_come_and_go_without_leaks_then_sigterm_exits() {
     // Known gap of issue 7: a subscribed instance can take up to max.poll.interval.ms to close
     // while its group rebalances; until then its handle (4 threads, 8 descriptors) is alive
     // and counted by `krest_consumer_instances_closing`. Only handles beyond those are leaks.
-    let metrics = proxy.metrics().await;
-    let closing: usize = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("krest_consumer_instances_closing "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("the closing gauge");
+    let closing = proxy
+        .metric("krest_consumer_instances_closing", &[])
+        .await
+        .expect("the closing gauge") as usize;
     let allowed = (slack.0 + 4 * closing as u64, slack.1 + 8 * closing);
     assert!(
         after.0 <= allowed.0 && after.1 <= allowed.1,

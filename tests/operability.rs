@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, create_topic, http, new_consumer, produce_as, produce_direct, unique, Proxy, V2_JSON};
+use support::{
+    call, create_topic, http, metric, new_consumer, produce_as, produce_direct, unique, Proxy, V2_JSON,
+};
 
 const BINARY_V2: &str = "application/vnd.kafka.binary.v2+json";
 
@@ -175,18 +177,6 @@ async fn every_answer_carries_the_request_id() {
         let (status, answered) = request_id_of(method.clone(), &url, &headers).await;
         assert_eq!((status, answered), (expected, id), "{method} {url}");
     }
-}
-
-/// The value of the series `name` whose labels include every one of `labels`.
-fn metric(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let rest = series.strip_prefix(name)?;
-            let ours = (rest.is_empty() || rest.starts_with('{')) && labels.iter().all(|l| rest.contains(l));
-            ours.then(|| value.parse().expect("a number"))
-        })
 }
 
 #[tokio::test]

@@ -73,11 +73,7 @@ async fn kafka_security(args: &[&str]) {
 
 /// The value of a gauge in a Prometheus text.
 fn gauge(metrics: &str, name: &str) -> i64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+    support::metric(metrics, name, &[]).unwrap_or_else(|| panic!("no {name} in\n{metrics}")) as i64
 }
 
 async fn metrics_as(proxy: &Proxy, user: &str) -> String {

@@ -424,11 +424,7 @@ async fn consume_transforms_apply_and_dropped_records_count_as_read() {
 
 /// The krest metric `name`'s value, 0 when absent.
 async fn gauge(proxy: &Proxy, name: &str) -> i64 {
-    let metrics = proxy.metrics().await;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .map_or(0, |v| v.trim().parse().unwrap())
+    proxy.metric(name, &[]).await.map_or(0, |v| v as i64)
 }
 
 #[tokio::test]

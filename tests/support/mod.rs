@@ -239,6 +239,12 @@ impl Proxy {
             .unwrap()
     }
 
+    /// The value of the series `name` (labels including every one of `labels`) in the
+    /// metrics now; `None` when there is no such series.
+    pub async fn metric(&self, name: &str, labels: &[&str]) -> Option<f64> {
+        metric(&self.metrics().await, name, labels)
+    }
+
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
     }
@@ -320,6 +326,18 @@ impl Drop for Proxy {
         self.child.kill().ok();
         self.child.wait().ok();
     }
+}
+
+/// The value of the series `name` in a Prometheus text whose labels include every one of `labels`.
+pub fn metric(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let rest = series.strip_prefix(name)?;
+            let ours = (rest.is_empty() || rest.starts_with('{')) && labels.iter().all(|l| rest.contains(l));
+            ours.then(|| value.parse().expect("a number"))
+        })
 }
 
 /// `krest serve ARGS` on a free loopback port, environment cleared of `KAFKA_REST_*`.
