@@ -7,7 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::http::{body_deadline, max_request_bytes, media};
@@ -15,10 +15,16 @@ use crate::http::{body_deadline, max_request_bytes, media};
 /// Longest plain-text rejection carried over into a JSON message.
 const MAX_REJECTION_TEXT: usize = 4096;
 
+impl ApiError {
+    /// Confluent's error body: `{"error_code": …, "message": …}`.
+    pub fn body(&self) -> Value {
+        json!({ "error_code": self.code, "message": self.message })
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error_code": self.code, "message": self.message });
-        (self.status, [(CONTENT_TYPE, media::V2_JSON)], Json(body)).into_response()
+        (self.status, [(CONTENT_TYPE, media::V2_JSON)], Json(self.body())).into_response()
     }
 }
 

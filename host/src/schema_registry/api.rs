@@ -54,8 +54,7 @@ impl From<ApiError> for SrError {
 
 impl IntoResponse for SrError {
     fn into_response(self) -> Response {
-        let body = json!({ "error_code": self.0.code, "message": self.0.message });
-        (self.0.status, [(CONTENT_TYPE, SR_V1)], body.to_string()).into_response()
+        (self.0.status, [(CONTENT_TYPE, SR_V1)], self.0.body().to_string()).into_response()
     }
 }
 

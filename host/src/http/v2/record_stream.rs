@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::consumers::Streamed;
 use crate::error::ApiError;
@@ -63,10 +62,7 @@ impl Framing {
                 if self == Framing::Sse {
                     out.extend_from_slice(b"event: error\n");
                 }
-                self.line(
-                    &mut out,
-                    &json!({"error_code": error.code, "message": error.message}),
-                );
+                self.line(&mut out, &error.body());
             }
         }
         Bytes::from(out)
