@@ -11,6 +11,9 @@ use krest::logging::{self, LogFormat};
 use krest::scaffold::{NewPlugin, Sdk, World};
 use tracing::warn;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How long the exit waits for blocking work that outlived the shutdown sequence.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(1);
 

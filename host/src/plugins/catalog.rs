@@ -430,13 +430,9 @@ mod tests {
         );
     }
 
-    /// Runs the built-in `name` configured as a `NAME.toml` holding `toml` configures it.
-    async fn apply_builtin(
-        name: &str,
-        toml: &str,
-        direction: transformer::Direction,
-        records: &[transformer::KafkaRecord],
-    ) -> Vec<transformer::Outcome> {
+    /// The built-in `name`, configured as a `NAME.toml` holding `toml` configures it, with a
+    /// runtime to call it.
+    fn load_builtin(name: &str, toml: &str) -> (PluginRuntime, Plugin) {
         let limits = crate::config::PluginLimits {
             call_timeout: std::time::Duration::from_secs(10),
             memory_max_bytes: 64 << 20,
@@ -450,6 +446,17 @@ mod tests {
         let plugin = runtime
             .load(name, bytes, plugin::sha256(bytes), Source::Builtin, config)
             .unwrap();
+        (runtime, plugin)
+    }
+
+    /// Runs the built-in transform `name` configured by `toml`.
+    async fn apply_builtin(
+        name: &str,
+        toml: &str,
+        direction: transformer::Direction,
+        records: &[transformer::KafkaRecord],
+    ) -> Vec<transformer::Outcome> {
+        let (runtime, plugin) = load_builtin(name, toml);
         assert_eq!(plugin.kind, Kind::Transform, "{name}");
         let context = CallContext {
             principal: Some("alice".into()),
@@ -459,6 +466,69 @@ mod tests {
             .transform(&plugin, &context, direction, records)
             .await
             .unwrap()
+    }
+
+    /// The built-in `binary` format (Wasm SIMD Base64) accepts and refuses exactly what the
+    /// `base64` crate's standard engine does, and codes the same bytes: random values of 0–300
+    /// bytes, each encoding altered at every position (a character replaced; padding dropped
+    /// or doubled).
+    #[tokio::test]
+    async fn the_built_in_binary_format_codes_base64_as_the_base64_crate() {
+        use base64::Engine;
+
+        use crate::plugins::bindings::codec::{DecodeContext, EncodeContext, Part};
+        let reference = base64::engine::general_purpose::STANDARD;
+        let (runtime, plugin) = load_builtin("binary", "");
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let replacements = ["A", "/", "+", "=", "-", "_", " ", "\\n", "z", "é"];
+        for len in 0..300 {
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let encoded = reference.encode(&bytes);
+            let mut variants = vec![
+                encoded.clone(),
+                encoded.trim_end_matches('=').to_string(),
+                format!("{encoded}="),
+                format!("{encoded}=="),
+            ];
+            for position in 0..encoded.len() {
+                let replacement = replacements[next() as usize % replacements.len()];
+                variants.push(format!(
+                    "{}{replacement}{}",
+                    &encoded[..position],
+                    &encoded[position + 1..]
+                ));
+            }
+            let texts: Vec<String> = variants.iter().map(|v| format!("\"{v}\"")).collect();
+            let texts: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
+            let context = EncodeContext {
+                topic: "t",
+                part: Part::Value,
+                schema: None,
+            };
+            let encoded_records = runtime
+                .encode(&plugin, context, &texts)
+                .await
+                .unwrap()
+                .unwrap()
+                .records;
+            for (variant, ours) in variants.iter().zip(encoded_records) {
+                let theirs = reference.decode(variant.replace("\\n", "\n")).ok();
+                assert_eq!(ours.ok().flatten(), theirs, "decoding {variant:?}");
+            }
+            let context = DecodeContext {
+                topic: "t",
+                part: Part::Value,
+            };
+            let decoded = runtime.decode(&plugin, context, &[Some(&bytes)]).await.unwrap();
+            let text = decoded[0].as_ref().unwrap().as_ref().unwrap().get().to_string();
+            assert_eq!(text, format!("\"{encoded}\""));
+        }
     }
 
     #[tokio::test]

@@ -22,11 +22,10 @@ pub fn new_engine(limits: &PluginLimits) -> anyhow::Result<Engine> {
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-        // Reserve only what a memory may grow to, so the pool stays a few GiB of address space.
-        .memory_reservation(limits.memory_max_bytes as u64)
-        .memory_reservation_for_growth(0)
-        .memory_guard_size(64 << 10);
+        // wasmtime's default reservation (4 GiB and a guard region per memory: ≈1 TiB of
+        // address space for the pool, no RAM) lets compiled code skip a bounds check per
+        // memory access; format calls ran 10–20% faster than with reservations of the cap.
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     let engine = Engine::new(&config)?;
     let ticker = engine.weak();
     std::thread::Builder::new()
