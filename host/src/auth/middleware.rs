@@ -24,18 +24,26 @@ pub struct AuthGate {
     pub skip_paths: Arc<[String]>,
 }
 
-pub async fn authenticate(State(gate): State<AuthGate>, mut request: Request, next: Next) -> Response {
+pub async fn authenticate(State(gate): State<AuthGate>, request: Request, next: Next) -> Response {
+    match identify(&gate, request).await {
+        Ok(request) => next.run(request).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// `request` with its [`Caller`], or the refusal to answer it with.
+pub async fn identify(gate: &AuthGate, mut request: Request) -> Result<Request, Response> {
     let caller = match &gate.chain {
-        Some(chain) if !skips_authentication(&gate, request.uri().path()) => {
+        Some(chain) if !skips_authentication(gate, request.uri().path()) => {
             match chain.authenticate(&facts(&request)).await {
                 Ok(principal) => Caller::authenticated(principal, Arc::clone(chain)),
-                Err(refusal) => return refusal.into_response(),
+                Err(refusal) => return Err(refusal.into_response()),
             }
         }
         _ => Caller::unchecked(),
     };
     request.extensions_mut().insert(caller);
-    next.run(request).await
+    Ok(request)
 }
 
 /// `authentication.skip.paths`, and the health probes (they tell nothing but "ok").

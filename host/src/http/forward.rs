@@ -3,11 +3,11 @@
 //! so any process behind a load balancer serves any instance. An unreachable owner is an
 //! instance that is gone: 404/40403 at once.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::{CONNECTION, TRANSFER_ENCODING, UPGRADE};
 use axum::http::{HeaderName, HeaderValue, Uri, Version};
 use axum::middleware::Next;
@@ -44,13 +44,9 @@ static CLIENT: LazyLock<Client<HttpConnector, Body>> = LazyLock::new(|| {
     Client::builder(TokioExecutor::new()).build(connector)
 });
 
-/// Middleware: forwards requests under `/consumers/{group}/instances/{instance}` for
-/// instances this process does not hold but another does.
-pub async fn to_owner(
-    State(consumers): State<Arc<ConsumerManager>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Forwards a request under `/consumers/{group}/instances/{instance}` for an instance this
+/// process does not hold but another does; any other request goes on to `next`.
+pub async fn to_owner(consumers: &ConsumerManager, request: Request, next: Next) -> Response {
     if request.headers().contains_key(&FORWARDED_BY) {
         return next.run(request).await;
     }

@@ -20,9 +20,9 @@ pub mod tls;
 mod v2;
 pub mod v3;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
@@ -33,7 +33,7 @@ pub use state::{AppState, Services};
 
 use routes::Routes;
 
-use crate::auth::middleware::{authenticate, AuthGate};
+use crate::auth::middleware::{self as auth_middleware, AuthGate};
 use crate::config::cors::CorsConfig;
 
 /// Default of `request.body.max.bytes`: produce batches carry Base64, so room for several
@@ -64,15 +64,16 @@ pub type App = NormalizePath<Router>;
 /// answer carries CORS headers and preflight requests are answered before authentication
 /// (browsers send them without credentials).
 pub fn app(state: AppState, gate: AuthGate, cors: Option<&CorsConfig>) -> App {
-    let consumers = state.consumers.clone();
+    let door = FrontDoor {
+        gate,
+        consumers: state.consumers.clone(),
+    };
     let mut router = routes()
         .into_router()
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_request_bytes()))
-        .layer(middleware::from_fn_with_state(consumers, forward::to_owner))
-        .layer(middleware::from_fn_with_state(gate, authenticate))
-        .layer(middleware::from_fn(answer))
+        .layer(middleware::from_fn_with_state(door, front_door))
         .with_state(state);
     if let Some(cors) = cors {
         router = router.layer(cors_layer(cors));
@@ -92,13 +93,25 @@ fn cors_layer(config: &CorsConfig) -> CorsLayer {
         .allow_headers(config.headers.clone())
 }
 
-/// What every answer of the proxy goes through, in one middleware (each layer costs every
-/// request an allocation or two): counted and timed per route, the HTTP stack's plain-text
-/// errors rendered as JSON, v3's answers labelled as v3's.
-async fn answer(request: Request, next: Next) -> Response {
+/// What the proxy's middleware needs: the auth settings and where consumer instances are.
+#[derive(Clone)]
+struct FrontDoor {
+    gate: AuthGate,
+    consumers: Arc<crate::consumers::ConsumerManager>,
+}
+
+/// What every request and answer of the proxy goes through, in one middleware (each layer
+/// costs every request allocations): the caller authenticated, a request for a consumer
+/// instance another process holds forwarded there; the answer counted and timed per route,
+/// the HTTP stack's plain-text errors rendered as JSON, v3's answers labelled as v3's.
+async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next) -> Response {
     let counted = metrics::Counted::proxy(&request);
     let v3 = v3::is_v3(&request);
-    let mut response = error::json_errors(next.run(request).await).await;
+    let response = match auth_middleware::identify(&door.gate, request).await {
+        Ok(request) => forward::to_owner(&door.consumers, request, next).await,
+        Err(refusal) => refusal,
+    };
+    let mut response = error::json_errors(response).await;
     if v3 {
         response = v3::json_media_type(response);
     }

@@ -1,11 +1,18 @@
 //! An idempotent (`acks=all`) producer: the proxy's own, or a principal's under propagation.
+//! A request's records are awaited together ([`Deliveries`]): one wake-up per request.
 
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::task::AtomicWaker;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, Producer as _, ProducerContext, ThreadedProducer};
+use rdkafka::ClientContext;
 
 /// Where one record landed, or why it did not.
 pub type DeliveryResult = Result<Delivered, KafkaError>;
@@ -20,7 +27,7 @@ pub struct Delivered {
 }
 
 pub struct Producer {
-    inner: FutureProducer,
+    inner: ThreadedProducer<Reports>,
 }
 
 /// One record to send.
@@ -41,14 +48,17 @@ impl Producer {
         let mut config = config.clone();
         config.set("enable.idempotence", "true").set("acks", "all");
         Ok(Producer {
-            inner: config.create()?,
+            inner: config.create_with_context(Reports)?,
         })
     }
 
-    /// Queues one record; its delivery is awaited with [`delivered`]. When librdkafka's queue
-    /// is full this waits briefly for room instead of failing at once.
-    pub async fn send(&self, outgoing: Outgoing<'_>) -> Result<DeliveryFuture, KafkaError> {
-        let mut record = FutureRecord::<[u8], [u8]>::to(outgoing.topic);
+    /// Queues one record as record `index` of `deliveries`. When librdkafka's queue is full
+    /// this waits briefly for room instead of failing at once.
+    pub async fn send(&self, outgoing: Outgoing<'_>, deliveries: &Deliveries, index: usize) -> Result<(), KafkaError> {
+        let mut record = BaseRecord::<[u8], [u8], Box<Pending>>::with_opaque_to(
+            outgoing.topic,
+            Box::new(Pending::new(&deliveries.shared, index)),
+        );
         record.partition = outgoing.partition;
         record.key = outgoing.key;
         record.payload = outgoing.value;
@@ -66,8 +76,8 @@ impl Producer {
             record.headers = Some(headers);
         }
         loop {
-            match self.inner.send_result(record) {
-                Ok(delivery) => return Ok(delivery),
+            match self.inner.send(record) {
+                Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
                     record = returned;
                     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -89,15 +99,107 @@ impl Producer {
     }
 }
 
-/// Resolves a queued record's delivery report.
-pub async fn delivered(delivery: DeliveryFuture) -> DeliveryResult {
-    match delivery.await {
-        Ok(Ok(report)) => Ok(Delivered {
-            partition: report.partition,
-            offset: report.offset,
-            timestamp: report.timestamp.to_millis(),
-        }),
-        Ok(Err((error, _))) => Err(error),
-        Err(_) => Err(KafkaError::Canceled),
+/// Hands each delivery report to the request its record came from.
+struct Reports;
+
+impl ClientContext for Reports {}
+
+impl ProducerContext for Reports {
+    type DeliveryOpaque = Box<Pending>;
+
+    fn delivery(&self, report: &rdkafka::producer::DeliveryResult<'_>, mut pending: Box<Pending>) {
+        pending.report(match report {
+            Ok(message) => Ok(Delivered {
+                partition: message.partition(),
+                offset: message.offset(),
+                timestamp: message.timestamp().to_millis(),
+            }),
+            Err((error, _)) => Err(error.clone()),
+        });
+    }
+}
+
+/// The delivery reports of one request's records: each report fills its record's slot and
+/// the last one wakes the request.
+pub struct Deliveries {
+    shared: Arc<Reported>,
+}
+
+struct Reported {
+    slots: Box<[OnceLock<DeliveryResult>]>,
+    /// Records queued and not yet reported, plus one until [`Deliveries::all`] is called (no
+    /// more records then), so early reports cannot complete the batch.
+    pending: AtomicUsize,
+    waker: AtomicWaker,
+}
+
+impl Reported {
+    fn fill(&self, index: usize, result: DeliveryResult) {
+        let _ = self.slots[index].set(result);
+        self.done_one();
+    }
+
+    fn done_one(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.waker.wake();
+        }
+    }
+}
+
+impl Deliveries {
+    /// Room for the reports of `records` records.
+    pub fn new(records: usize) -> Self {
+        Deliveries {
+            shared: Arc::new(Reported {
+                slots: (0..records).map(|_| OnceLock::new()).collect(),
+                pending: AtomicUsize::new(1),
+                waker: AtomicWaker::new(),
+            }),
+        }
+    }
+
+    /// Every record's report, by index, once all queued records have one; `None` for an
+    /// index never queued.
+    pub async fn all(self) -> Vec<Option<DeliveryResult>> {
+        let shared = self.shared;
+        shared.done_one();
+        poll_fn(|cx| {
+            shared.waker.register(cx.waker());
+            match shared.pending.load(Ordering::Acquire) {
+                0 => Poll::Ready(()),
+                _ => Poll::Pending,
+            }
+        })
+        .await;
+        shared.slots.iter().map(|slot| slot.get().cloned()).collect()
+    }
+}
+
+/// One queued record's claim on its request's slot: reported by librdkafka's delivery
+/// callback, or as cancelled if librdkafka gives the record back or drops it unreported.
+struct Pending {
+    shared: Option<Arc<Reported>>,
+    index: usize,
+}
+
+impl Pending {
+    fn new(shared: &Arc<Reported>, index: usize) -> Self {
+        shared.pending.fetch_add(1, Ordering::AcqRel);
+        Pending {
+            shared: Some(Arc::clone(shared)),
+            index,
+        }
+    }
+
+    fn report(&mut self, result: DeliveryResult) {
+        if let Some(shared) = self.shared.take() {
+            shared.fill(self.index, result);
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.report(Err(KafkaError::Canceled));
     }
 }

@@ -5,12 +5,11 @@
 use std::collections::HashMap;
 
 use rdkafka::error::KafkaError;
-use rdkafka::producer::DeliveryFuture;
 
 use super::{record_error_code, RecordResult, Requester};
 use crate::auth;
 use crate::error::ApiError;
-use crate::kafka::producer::{delivered, Delivered, Outgoing};
+use crate::kafka::producer::{Deliveries, Delivered, Outgoing};
 use crate::plugins::bindings::policy::Action;
 use crate::transforms::Fate;
 
@@ -40,49 +39,58 @@ impl Refusal {
     }
 }
 
-/// A record on its way: queued at the producer, or answered without sending.
-pub(crate) enum Queued {
-    Sending(DeliveryFuture),
-    Answered(Refusal),
+/// A request's records on their way: each queued at the producer, or answered without
+/// sending (`refusals`, by index).
+pub(crate) struct Queued {
+    deliveries: Deliveries,
+    refusals: Vec<Option<Refusal>>,
 }
 
 impl Queued {
-    /// Where the record landed, once Kafka acknowledged it, or why it was not written.
-    pub(crate) async fn outcome(self) -> Result<Delivered, Refusal> {
-        match self {
-            Queued::Sending(delivery) => delivered(delivery).await.map_err(Refusal::Kafka),
-            Queued::Answered(refusal) => Err(refusal),
-        }
+    /// Where each record landed, once Kafka acknowledged them all, or why it was not written;
+    /// in request order.
+    pub(crate) async fn outcomes(self) -> Vec<Result<Delivered, Refusal>> {
+        let reports = self.deliveries.all().await;
+        reports
+            .into_iter()
+            .zip(self.refusals)
+            .map(|(report, refusal)| match (refusal, report) {
+                (Some(refusal), _) => Err(refusal),
+                (None, Some(report)) => report.map_err(Refusal::Kafka),
+                (None, None) => Err(Refusal::Kafka(KafkaError::Canceled)),
+            })
+            .collect()
+    }
+
+    /// The outcome of a request's only record.
+    pub(crate) async fn only_outcome(self) -> Result<Delivered, Refusal> {
+        let outcome = self.outcomes().await.pop();
+        outcome.unwrap_or(Err(Refusal::Kafka(KafkaError::Canceled)))
     }
 }
 
 /// Sends every record and answers each, in order, once all are acknowledged (v2's shape).
-/// Every record is queued before the first is awaited, so awaiting them in order costs no
-/// time and far less CPU than a `join_all` over a batch.
 pub(super) async fn send_all(requester: &Requester<'_>, topic: &str, fates: Vec<Fate>) -> Vec<RecordResult> {
     let queued = queue_all(requester, topic, fates).await;
-    let mut results = Vec::with_capacity(queued.len());
-    for queued in queued {
-        results.push(result(queued.outcome().await));
-    }
-    results
+    queued.outcomes().await.into_iter().map(result).collect()
 }
 
 /// Queues every kept record at the caller's producer; dropped and failed ones are answered.
-pub(crate) async fn queue_all(requester: &Requester<'_>, topic: &str, fates: Vec<Fate>) -> Vec<Queued> {
+pub(crate) async fn queue_all(requester: &Requester<'_>, topic: &str, fates: Vec<Fate>) -> Queued {
     let mut rerouted: HashMap<&str, Result<(), ApiError>> = HashMap::new();
-    let mut queued = Vec::with_capacity(fates.len());
-    for fate in &fates {
+    let deliveries = Deliveries::new(fates.len());
+    let mut refusals = Vec::with_capacity(fates.len());
+    for (index, fate) in fates.iter().enumerate() {
         let record = match fate {
             Fate::Kept(record) => record,
             Fate::Dropped(name) => {
                 let message = format!("Record dropped by transform `{name}`");
-                queued.push(Queued::Answered(Refusal::Transform(TRANSFORM_DROPPED, message)));
+                refusals.push(Some(Refusal::Transform(TRANSFORM_DROPPED, message)));
                 continue;
             }
             Fate::Failed(name, message) => {
                 let message = format!("Record refused by transform `{name}`: {message}");
-                queued.push(Queued::Answered(Refusal::Transform(TRANSFORM_ERROR, message)));
+                refusals.push(Some(Refusal::Transform(TRANSFORM_ERROR, message)));
                 continue;
             }
         };
@@ -96,7 +104,7 @@ pub(crate) async fn queue_all(requester: &Requester<'_>, topic: &str, fates: Vec
                 }
             };
             if let Err(error) = checked {
-                queued.push(Queued::Answered(Refusal::Refused(error)));
+                refusals.push(Some(Refusal::Refused(error)));
                 continue;
             }
         }
@@ -113,12 +121,10 @@ pub(crate) async fn queue_all(requester: &Requester<'_>, topic: &str, fates: Vec
             headers: &headers,
             timestamp: record.timestamp,
         };
-        queued.push(match requester.kafka.producer.send(outgoing).await {
-            Ok(delivery) => Queued::Sending(delivery),
-            Err(error) => Queued::Answered(Refusal::Kafka(error)),
-        });
+        let sent = requester.kafka.producer.send(outgoing, &deliveries, index).await;
+        refusals.push(sent.err().map(Refusal::Kafka));
     }
-    queued
+    Queued { deliveries, refusals }
 }
 
 /// A topic a transform routed a record to: the caller must be allowed to write it, and it

@@ -91,7 +91,7 @@ pub struct PendingRecord {
 impl PendingRecord {
     /// The answer, once Kafka acknowledged (or failed) the record.
     pub async fn answer(self) -> V3Answer {
-        match self.queued.outcome().await {
+        match self.queued.only_outcome().await {
             Ok(delivered) => V3Answer::Produced(Box::new(Produced {
                 error_code: 200,
                 cluster_id: self.cluster_id,
@@ -160,8 +160,10 @@ impl ProduceService {
                 .map_err(V3Answer::failed)?,
             false => vec![Fate::Kept(record)],
         };
-        let queued = queue_all(requester, topic, fates).await.into_iter().next();
-        let queued = queued.ok_or_else(|| V3Answer::bad_request("record lost by the transforms"))?;
+        if fates.len() != 1 {
+            return Err(V3Answer::bad_request("record lost by the transforms"));
+        }
+        let queued = queue_all(requester, topic, fates).await;
         Ok(PendingRecord {
             queued,
             cluster_id: cluster_id.to_string(),
