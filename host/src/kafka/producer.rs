@@ -54,7 +54,12 @@ impl Producer {
 
     /// Queues one record as record `index` of `deliveries`. When librdkafka's queue is full
     /// this waits briefly for room instead of failing at once.
-    pub async fn send(&self, outgoing: Outgoing<'_>, deliveries: &Deliveries, index: usize) -> Result<(), KafkaError> {
+    pub async fn send(
+        &self,
+        outgoing: Outgoing<'_>,
+        deliveries: &Deliveries,
+        index: usize,
+    ) -> Result<(), KafkaError> {
         let mut record = BaseRecord::<[u8], [u8], Box<Pending>>::with_opaque_to(
             outgoing.topic,
             Box::new(Pending::new(&deliveries.shared, index)),

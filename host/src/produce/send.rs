@@ -9,7 +9,7 @@ use rdkafka::error::KafkaError;
 use super::{record_error_code, RecordResult, Requester};
 use crate::auth;
 use crate::error::ApiError;
-use crate::kafka::producer::{Deliveries, Delivered, Outgoing};
+use crate::kafka::producer::{Delivered, Deliveries, Outgoing};
 use crate::plugins::bindings::policy::Action;
 use crate::transforms::Fate;
 
