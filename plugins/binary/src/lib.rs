@@ -3,8 +3,6 @@
 //! Base64 is coded with SIMD (`base64-simd`; the built-in plugins are compiled with WebAssembly's
 //! `simd128`, see `.cargo/config.toml`).
 
-use std::borrow::Cow;
-
 use base64_simd::STANDARD;
 use krest_plugin_sdk::simple::SimpleFormat;
 
@@ -12,7 +10,13 @@ pub struct Binary;
 
 impl SimpleFormat for Binary {
     fn encode(json: &str) -> Result<Vec<u8>, String> {
-        let Some(text) = string_contents(json) else {
+        // Base64 needs no escapes: the text between the quotes is decoded as it is, and only
+        // when that fails (an escape, or not Base64) is the string unescaped and tried again.
+        let literal = json.strip_prefix('"').and_then(|rest| rest.strip_suffix('"'));
+        if let Some(Ok(bytes)) = literal.map(|text| STANDARD.decode_to_vec(text.as_bytes())) {
+            return Ok(bytes);
+        }
+        let Ok(text) = serde_json::from_str::<String>(json) else {
             return Err(format!("data={json} is not a base64 string."));
         };
         STANDARD
@@ -26,16 +30,6 @@ impl SimpleFormat for Binary {
         STANDARD.encode_append(bytes, &mut json);
         json.push('"');
         Ok(json)
-    }
-}
-
-/// The text of a JSON string: a slice of `json` when it has no escapes (Base64 never needs
-/// one), else unescaped by serde_json; `None` when `json` is not a string.
-fn string_contents(json: &str) -> Option<Cow<'_, str>> {
-    let literal = json.strip_prefix('"').and_then(|rest| rest.strip_suffix('"'));
-    match literal {
-        Some(text) if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) => Some(Cow::Borrowed(text)),
-        _ => serde_json::from_str::<String>(json).ok().map(Cow::Owned),
     }
 }
 
