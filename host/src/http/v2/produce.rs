@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use super::metadata::partition_number;
 use crate::auth::{self, Caller};
@@ -78,5 +78,6 @@ async fn produce(
     let (status, response) = service
         .produce(&requester, &plugin, topic, partition, request)
         .await?;
-    Ok((status, Json(response)).into_response())
+    let json = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    Ok((status, json, response.to_json()).into_response())
 }
