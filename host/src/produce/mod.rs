@@ -81,26 +81,22 @@ impl ProduceResponse {
             if index > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(b"{\"partition\":");
-            write_json(&mut out, &record.partition);
-            out.extend_from_slice(b",\"offset\":");
-            write_json(&mut out, &record.offset);
-            out.extend_from_slice(b",\"error_code\":");
-            write_json(&mut out, &record.error_code);
-            out.extend_from_slice(b",\"error\":");
-            write_json(&mut out, &record.error);
+            write_json(&mut out, b"{\"partition\":", &record.partition);
+            write_json(&mut out, b",\"offset\":", &record.offset);
+            write_json(&mut out, b",\"error_code\":", &record.error_code);
+            write_json(&mut out, b",\"error\":", &record.error);
             out.push(b'}');
         }
-        out.extend_from_slice(b"],\"key_schema_id\":");
-        write_json(&mut out, &self.key_schema_id);
-        out.extend_from_slice(b",\"value_schema_id\":");
-        write_json(&mut out, &self.value_schema_id);
+        write_json(&mut out, b"],\"key_schema_id\":", &self.key_schema_id);
+        write_json(&mut out, b",\"value_schema_id\":", &self.value_schema_id);
         out.push(b'}');
         out
     }
 }
 
-fn write_json(out: &mut Vec<u8>, value: &impl Serialize) {
+/// Appends `prefix` (JSON text up to a field's value) and `value` as JSON.
+fn write_json(out: &mut Vec<u8>, prefix: &[u8], value: &impl Serialize) {
+    out.extend_from_slice(prefix);
     serde_json::to_writer(out, value).expect("numbers and strings serialize");
 }
 
