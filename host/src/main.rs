@@ -15,7 +15,8 @@ use tracing::warn;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc v3's `mi_option_arena_eager_commit` (not among the crate's named options).
+/// mimalloc's `mi_option_arena_eager_commit` (4 in its v2 and v3 headers; not among the crate's
+/// named options).
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 /// Arenas committed as they are used, so memory freed after start-up goes back to the system
