@@ -25,6 +25,7 @@ pub struct AuthGate {
 }
 
 pub async fn authenticate(State(gate): State<AuthGate>, request: Request, next: Next) -> Response {
+    crate::http::observe::name_route(&request);
     match identify(&gate, request).await {
         Ok(request) => next.run(request).await,
         Err(refusal) => refusal,

@@ -56,8 +56,8 @@ pub fn max_request_bytes() -> usize {
         .unwrap_or(DEFAULT_MAX_REQUEST_BYTES)
 }
 
-/// The whole HTTP application, trailing slashes tolerated.
-pub type App = NormalizePath<Router>;
+/// The whole HTTP application, observed, trailing slashes tolerated.
+pub type App = NormalizePath<observe::Observed<Router>>;
 
 /// `gate` authenticates every request, unknown paths included, before routing; a request for
 /// a consumer instance another process holds is then forwarded there. With `cors`, every
@@ -105,6 +105,7 @@ struct FrontDoor {
 /// instance another process holds forwarded there; the answer counted and timed per route,
 /// the HTTP stack's plain-text errors rendered as JSON, v3's answers labelled as v3's.
 async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next) -> Response {
+    observe::name_route(&request);
     let counted = metrics::Counted::proxy(&request);
     let v3 = v3::is_v3(&request);
     let response = match auth_middleware::identify(&door.gate, request).await {
