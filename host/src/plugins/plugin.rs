@@ -236,4 +236,23 @@ mod tests {
         let message = error(&component_exporting("krest:plugin/codec@0.1.0"));
         assert!(message.contains("does not have export `encode`"), "{message}");
     }
+
+    #[test]
+    fn components_using_the_async_component_model_are_refused() {
+        // An async function lifted with a callback: valid for wasmtime's default engine.
+        let text = r#"(component
+            (core module $m
+                (func (export "f") (result i32) i32.const 0)
+                (func (export "cb") (param i32 i32 i32) (result i32) i32.const 0))
+            (core instance $i (instantiate $m))
+            (type $ft (func async))
+            (func $f (type $ft) (canon lift (core func $i "f") async (callback (core func $i "cb"))))
+            (instance $api (export "f" (func $f)))
+            (export "krest:plugin/codec@0.1.0" (instance $api)))"#;
+        let default_engine = Engine::new(wasmtime::Config::new().wasm_component_model(true)).unwrap();
+        Component::new(&default_engine, text).expect("valid with concurrency support");
+        let message = error(text);
+        assert!(message.contains("not a valid component"), "{message}");
+        assert!(message.contains("async"), "{message}");
+    }
 }
