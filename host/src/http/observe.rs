@@ -103,7 +103,7 @@ pub fn name_route(request: &Request) {
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str);
-    Span::current().record("route", route);
+    Span::current().record("route", tracing::field::display(route));
 }
 
 /// The caller's id, when it is one header of 1–128 visible ASCII characters; anything else
