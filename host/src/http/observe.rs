@@ -20,12 +20,13 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// `app` (a whole router) with request ids, a span per request and the access log. It wraps
-/// the router rather than each route (`Router::layer`), so it costs a request no allocation
-/// of its own; the route is named in the span once the router matched it ([`name_route`]).
+/// the router rather than each route (`Router::layer`), so a request gets no boxed service or
+/// future for it; the route is named in the span once the router matched it ([`name_route`]).
 pub fn requests<S>(app: S) -> Observed<S> {
     Observed { inner: app }
 }
 
+/// An app whose requests are observed; see [`requests`].
 #[derive(Clone)]
 pub struct Observed<S> {
     inner: S,
